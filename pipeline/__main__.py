@@ -1,0 +1,4 @@
+"""Entry point for ``python -m pipeline``."""
+from pipeline.cli import main
+
+main()

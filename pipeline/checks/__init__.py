@@ -1,0 +1,1 @@
+"""Completeness checks over written packs."""

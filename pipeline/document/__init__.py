@@ -1,0 +1,1 @@
+"""The format-neutral document model between templates and renderers."""

@@ -1,0 +1,322 @@
+"""Spec + engagement inputs + text templates -> one Document per deliverable."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from pipeline.document.markdown import to_blocks
+from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Register, Section, Table)
+from pipeline.errors import Finding, Location, relpath
+from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
+from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
+from pipeline.templating import TEMPLATES, cn_date, environment
+from pipeline.text import bad_char, find_placeholder
+
+_HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
+
+
+@dataclass
+class Job:
+    """One deliverable of one bought service: everything needed to assemble it."""
+
+    spec: SowSpec
+    deliverable: DeliverableSpec
+    purchase: Purchase
+    answers: Answers | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.spec.service:02d}/{self.deliverable.id}"
+
+
+def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
+    jobs = []
+    for p in engagement.purchases:
+        spec = specs.get(p.service)
+        if spec is None:
+            continue
+        for d in spec.for_package(p.package):
+            jobs.append(Job(spec, d, p, engagement.answers.get(p.service)))
+    return jobs
+
+
+def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str) -> dict:
+    return {"id": d.id, "title": d.display_title(customer_short), "seed_name": d.seed_name,
+            "kind": d.kind, "formats": list(d.formats), "evidence_for": d.evidence_for or "",
+            "sections": [s.title for s in d.sections], "aliases": list(d.aliases)}
+
+
+def context(job: Job, eng: Engagement) -> dict[str, Any]:
+    """The typed context every text template receives."""
+    spec, p = job.spec, job.purchase
+    short = eng.customer_short
+    dc = eng.document_control
+    return {
+        "customer": {"name": eng.customer_name, "short_name": short},
+        "project": eng.project,
+        "vendor": eng.vendor,
+        "date": cn_date(eng.date),
+        "people": eng.people,
+        "document_control": {"version": dc.get("version", "V1.0"), "author": dc.get("author", ""),
+                             "reviewer": dc.get("reviewer", "")},
+        "service": {
+            "number": spec.service, "title": spec.title, "package": p.package,
+            "package_description": next((x.description for x in spec.packages if x.name == p.package), ""),
+            "applied_on": cn_date(p.applied_on), "start": cn_date(p.start), "end": cn_date(p.end),
+            "formats_rule": spec.formats_rule or "",
+            "acceptance_rule": spec.acceptance.rule,
+            "review_days": spec.acceptance.review_days,
+            "day_type": "工作日" if spec.acceptance.day_type == "working" else "自然日",
+            "deemed_accepted": spec.acceptance.deemed_accepted,
+        },
+        "deliverable": _deliverable_view(spec, job.deliverable, short),
+        "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package)],
+        "facts": job.answers.facts if job.answers else {},
+    }
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_text(template: str, ctx: dict, job: Job) -> tuple[dict[str, str], list[Finding]]:
+    """Render templates/text/<template>.md.j2 and split it into {section title: markdown}."""
+    env = environment()
+    name = f"text/{template}.md.j2"
+    where = dict(service=job.spec.service, deliverable=job.deliverable.id)
+    try:
+        tpl = env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return {}, [Finding("template.missing", f"template '{name}' does not exist (deliverable '{job.deliverable.id}' "
+                                                f"uses template '{template}'); create it or fix 'template:'",
+                            Location(relpath(TEMPLATES / name)), **where)]
+    except jinja2.TemplateSyntaxError as exc:
+        return {}, [Finding("template.syntax", f"template syntax error: {exc.message}",
+                            Location(relpath(exc.filename or TEMPLATES / name), exc.lineno), **where)]
+    try:
+        text = tpl.render(ctx)
+    except jinja2.UndefinedError as exc:
+        return {}, [Finding("template.undefined", f"{exc.message} while rendering '{job.deliverable.id}'; "
+                                                  "fix the name in the template or add the fact to the inputs",
+                            Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
+    except jinja2.TemplateError as exc:
+        return {}, [Finding("template.error", f"{type(exc).__name__}: {exc}",
+                            Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
+    parts = _HEADING.split(text)
+    sections = {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
+    return sections, []
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[list[Block], list[Finding]]:
+    """An answer (Markdown, or a list of Markdown / {chart} / {table}) -> blocks."""
+    ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
+    if value is None:
+        return [], []
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        return to_blocks(value), []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where, **ids)]
+    blocks: list[Block] = []
+    findings: list[Finding] = []
+    for item in value:
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            blocks += to_blocks(str(item))
+        elif isinstance(item, dict) and "chart" in item and isinstance(item["chart"], dict):
+            c = item["chart"]
+            cats = [str(x) for x in c.get("categories") or []]
+            series = []
+            for name, vals in (c.get("series") or {}).items():
+                nums = [_number(v) for v in (vals or [])]
+                if len(nums) != len(cats) or any(n is None for n in nums):
+                    findings.append(Finding("input.bad-value", f"chart series '{name}' in section '{title}' needs "
+                                            f"{len(cats)} numbers, one per category", where, **ids))
+                    nums = [n or 0.0 for n in nums][:len(cats)]
+                series.append((str(name), tuple(nums)))
+            if not cats or not series:
+                findings.append(Finding("input.bad-value", f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
+                continue
+            ctype = c.get("type", "line")
+            if ctype not in ("line", "bar"):
+                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where, **ids))
+                ctype = "line"
+            blocks.append(Chart(ctype, str(c.get("title", title)), tuple(cats), tuple(series), str(c.get("unit", ""))))
+        elif isinstance(item, dict) and "table" in item and isinstance(item["table"], dict):
+            t = item["table"]
+            header = tuple(str(h) for h in t.get("header") or [])
+            rows = tuple(tuple("" if v is None else str(v) for v in r) for r in t.get("rows") or [])
+            blocks.append(Table(header, rows, str(t.get("caption", ""))))
+        else:
+            findings.append(Finding("input.bad-type", f"section '{title}': each item must be Markdown text, "
+                                    "{chart: ...} or {table: ...}", where, **ids))
+    return blocks, findings
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
+    """Placeholders and characters Office cannot store, in any answer."""
+    out = []
+    for s in _strings(value):
+        ph = find_placeholder(s)
+        if ph:
+            out.append(Finding("input.placeholder", f"{what} still contains the placeholder '{ph}'; write the real text",
+                               where, **ids))
+            break
+    for s in _strings(value):
+        bad = bad_char(s)
+        if bad:
+            out.append(Finding("input.bad-value", f"{what} contains the control character {bad}, which documents "
+                                                  "cannot hold; delete it", where, **ids))
+            break
+    return out
+
+
+def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templated: dict[str, str],
+                    da: DeliverableAnswers | None, answers_loc: Location,
+                    findings: list[Finding]) -> list[Section]:
+    out = []
+    for s in specs:
+        ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=s.title)
+        blocks: list[Block] = []
+        if da is not None and s.title in da.sections:
+            where = da.section_locations[s.title]
+            findings += scan_text(da.sections[s.title], where, f"section '{s.title}'", **ids)
+            blocks, found = content_blocks(da.sections[s.title], where, job, s.title)
+            findings += found
+        elif s.title in templated:
+            blocks = to_blocks(templated[s.title])
+        children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, findings)
+        section = Section(s.title, level, blocks, children)
+        if not blocks and not s.children:
+            d = job.deliverable
+            findings.append(Finding(
+                "input.missing-answer",
+                f"{d.seed_name} ('{d.id}'): section '{s.title}' has no answer; add it under "
+                f"deliverables.{d.id}.sections",
+                da.location if da else answers_loc, **ids))
+        out.append(section)
+    return out
+
+
+def _cell(value: Any, ctype: str) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if ctype == "date" else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if ctype in ("int", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return str(value).strip()
+
+
+def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | None, answers_loc: Location,
+              findings: list[Finding]) -> Register | None:
+    d = job.deliverable
+    if not d.columns:
+        return None
+    cols = [ColumnDef(c.name, c.allowed, c.type, c.width) for c in d.columns]
+    ids = dict(service=job.spec.service, deliverable=d.id)
+    if d.template == "sign-in" and (da is None or da.rows is None):
+        # Without an attendee list the sheet lists the customer's project members;
+        # sign-in time and signature are filled by hand at the session.
+        people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
+        rows = []
+        for i, p in enumerate(people, 1):
+            known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
+                     "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
+            rows.append([known.get(c.name, "") for c in cols])
+        return Register(title, cols, rows)
+    if da is None or da.rows is None or not da.rows.rows:
+        where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
+        findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') needs rows for its columns "
+                                f"{'、'.join(c.name for c in cols)}; add deliverables.{d.id}.rows or rows_from",
+                                where, **ids))
+        return Register(title, cols, [])
+    rows = da.rows
+    names = [c.name for c in cols]
+    missing = [n for n in names if n not in rows.header]
+    extra = [h for h in rows.header if h and h not in names]
+    for n in missing:
+        hint = f" (found '{extra[0]}': renamed?)" if len(extra) == 1 and len(missing) == 1 else ""
+        findings.append(Finding("input.missing-column", f"required column '{n}' is missing{hint}; "
+                                f"the columns must be {'、'.join(names)}", rows.source, target=n, **ids))
+    for h in extra:
+        findings.append(Finding("input.unknown-column", f"column '{h}' is not in the spec of '{d.id}'; it is ignored",
+                                rows.locations.get((-1, h), rows.source), target=h, **ids))
+    out_rows = []
+    for i, row in enumerate(rows.rows):
+        out = []
+        for c in cols:
+            where = rows.locations.get((i, c.name), rows.source)
+            value = _cell(row.get(c.name), c.type)
+            if c.name in rows.header and value == "":
+                findings.append(Finding("input.blank-cell", f"required column '{c.name}' is blank in row {i + 1}; fill it",
+                                        where, target=c.name, **ids))
+            elif c.allowed and value != "" and str(value) not in c.allowed:
+                findings.append(Finding("input.not-allowed", f"'{value}' is not allowed in column '{c.name}'; use one of "
+                                        f"{'、'.join(c.allowed)}", where, target=c.name, **ids))
+            if isinstance(value, str):
+                findings += scan_text(value, where, f"column '{c.name}'", target=c.name, **ids)
+            out.append(value)
+        out_rows.append(out)
+    return Register(title, cols, out_rows)
+
+
+def assemble(job: Job, eng: Engagement) -> tuple[Document, list[Finding]]:
+    """Build the Document of one deliverable, with findings for every gap in the inputs."""
+    d, spec = job.deliverable, job.spec
+    findings: list[Finding] = []
+    ctx = context(job, eng)
+    templated, found = render_text(d.template, ctx, job)
+    findings += found
+    da = job.answers.deliverables.get(d.id) if job.answers else None
+    answers_loc = job.answers.location if job.answers else job.purchase.location
+    title = d.display_title(eng.customer_short)
+    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, findings)
+    if da is not None:
+        known = {s.title for s in d.all_sections()}
+        for t in da.sections:
+            if t not in known:
+                findings.append(Finding("input.unknown-section", f"'{t}' is not a section of '{d.id}' "
+                                        f"(sections: {'、'.join(sorted(known)) or 'none'}); it is ignored",
+                                        da.section_locations[t], service=spec.service, deliverable=d.id))
+    register = _register(job, eng, title, da, answers_loc, findings)
+    dc = ctx["document_control"]
+    meta = Meta(title=title, seed_name=d.seed_name, service=spec.service, service_title=spec.title,
+                customer=eng.customer_name, customer_short=eng.customer_short, project=eng.project,
+                vendor=eng.vendor, date=eng.date.isoformat(), date_cn=cn_date(eng.date),
+                version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
+                kind_label=d.kind, deliverable=d.id)
+    return Document(meta, sections, register), findings

@@ -1,0 +1,96 @@
+"""Markdown (from templates and survey answers) -> document blocks. Raw HTML is never honoured."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+from pipeline.document.nodes import Block, ListBlock, Paragraph, Run, Table
+from pipeline.text import clean
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # html=False: "<link rel=attachment ...>" in an answer stays literal text.
+    return MarkdownIt("commonmark", {"html": False}).enable("table").disable(["image", "link"])
+
+
+def _runs(inline) -> tuple[Run, ...]:
+    runs: list[Run] = []
+    bold = italic = False
+    for t in inline.children or ():
+        if t.type == "text":
+            runs.append(Run(clean(t.content), bold, italic))
+        elif t.type == "code_inline":
+            runs.append(Run(clean(t.content), bold, italic, code=True))
+        elif t.type == "softbreak":
+            continue  # Chinese lines join without a space
+        elif t.type == "hardbreak":
+            runs.append(Run("\n", bold, italic))
+        elif t.type == "strong_open":
+            bold = True
+        elif t.type == "strong_close":
+            bold = False
+        elif t.type == "em_open":
+            italic = True
+        elif t.type == "em_close":
+            italic = False
+        elif t.content:
+            runs.append(Run(clean(t.content), bold, italic))
+    merged: list[Run] = []
+    for r in runs:
+        if merged and (merged[-1].bold, merged[-1].italic, merged[-1].code) == (r.bold, r.italic, r.code):
+            merged[-1] = Run(merged[-1].text + r.text, r.bold, r.italic, r.code)
+        else:
+            merged.append(r)
+    return tuple(r for r in merged if r.text)
+
+
+def to_blocks(text: str) -> list[Block]:
+    """Parse Markdown into paragraphs, lists and tables."""
+    tokens = _parser().parse(text)
+    blocks: list[Block] = []
+    i = 0
+    list_stack: list[tuple[bool, list[Paragraph]]] = []
+    table: dict | None = None
+    while i < len(tokens):
+        t = tokens[i]
+        if t.type in ("bullet_list_open", "ordered_list_open"):
+            list_stack.append((t.type == "ordered_list_open", []))
+        elif t.type in ("bullet_list_close", "ordered_list_close"):
+            ordered, items = list_stack.pop()
+            if list_stack:  # nested list: flatten into the parent
+                list_stack[-1][1].extend(items)
+            elif items:
+                blocks.append(ListBlock(tuple(items), ordered))
+        elif t.type == "table_open":
+            table = {"header": [], "rows": [], "row": None, "in_head": False}
+        elif t.type == "thead_open" and table is not None:
+            table["in_head"] = True
+        elif t.type == "thead_close" and table is not None:
+            table["in_head"] = False
+        elif t.type == "tr_open" and table is not None:
+            table["row"] = []
+        elif t.type == "tr_close" and table is not None:
+            (table["header"] if table["in_head"] else table["rows"]).append(table["row"])
+        elif t.type == "table_close" and table is not None:
+            header = tuple(table["header"][0]) if table["header"] else ()
+            rows = tuple(tuple(r) + ("",) * (len(header) - len(r)) for r in table["rows"])
+            blocks.append(Table(header, rows))
+            table = None
+        elif t.type == "inline":
+            runs = _runs(t)
+            if table is not None and table["row"] is not None:
+                table["row"].append("".join(r.text for r in runs))
+            elif runs:
+                para = Paragraph(runs)
+                if list_stack:
+                    list_stack[-1][1].append(para)
+                elif tokens[i - 1].type == "heading_open":
+                    blocks.append(Paragraph(tuple(Run(r.text, True, r.italic, r.code) for r in runs)))
+                else:
+                    blocks.append(para)
+        elif t.type in ("fence", "code_block") and t.content.strip():
+            blocks.append(Paragraph((Run(clean(t.content.rstrip("\n")), code=True),)))
+        i += 1
+    return blocks

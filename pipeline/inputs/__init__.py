@@ -1,0 +1,1 @@
+"""Engagement inputs: engagement.yaml, survey answers (YAML) and Excel sheets."""

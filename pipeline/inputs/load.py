@@ -1,0 +1,178 @@
+"""engagement.yaml + answers/*.yaml (+ Excel) -> Engagement, with every problem located."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import Finding, Location, relpath
+from pipeline.inputs.excel_source import read_rows
+from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase, Rows
+from pipeline.validate import Collector
+from pipeline.yamlio import Positions, load_yaml, loc
+
+INPUT_VERSION = 1
+
+
+def _date(c: Collector, value: Any, kp: tuple, required: bool = True) -> dt.date | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    c.add("bad-type", f"'{'.'.join(map(str, kp))}' must be a date written YYYY-MM-DD (got {value!r:.40})", kp)
+    return None
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    """Resolve rel against root; None when it escapes the inputs folder's parent."""
+    p = (root / rel).resolve()
+    allowed = root.resolve().parent
+    try:
+        p.relative_to(allowed)
+    except ValueError:
+        return None
+    return p
+
+
+def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
+    """Load an engagement folder: engagement.yaml, then each bought service's answers."""
+    path = root / "engagement.yaml"
+    if not path.is_file():
+        return None, [Finding("input.missing-file",
+                              f"no engagement.yaml in {relpath(root)}; an engagement folder needs one (see deliverable_specs/README.md)",
+                              Location(relpath(path)))]
+    data, pos, findings = load_yaml(path, "input")
+    if data is None:
+        return None, findings
+    c = Collector(path, pos, "input")
+    top = c.mapping(data, (), ["version", "customer", "project", "date", "services"],
+                    ["vendor", "document_control", "people", "engagement"])
+    if not top:
+        return None, findings + c.findings
+    if top.get("version") != INPUT_VERSION:
+        c.add("bad-value", f"unsupported engagement version {top.get('version')!r}; write 'version: {INPUT_VERSION}'", ("version",))
+    customer = c.mapping(top.get("customer"), ("customer",), ["name"], ["short_name", "industry", "address"]) or {}
+    for k, v in customer.items():
+        c.typed(v, ("customer", k), str)
+    c.typed(top.get("project"), ("project",), str)
+    date = _date(c, top.get("date"), ("date",))
+    dc = top.get("document_control") or {}
+    dc = c.mapping(dc, ("document_control",), [], ["version", "author", "reviewer", "approver"]) or {}
+    people = top.get("people") or []
+    if c.typed(people, ("people",), list):
+        for i, p in enumerate(people):
+            c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept"])
+    else:
+        people = []
+    purchases: list[Purchase] = []
+    if c.typed(top.get("services"), ("services",), list):
+        for i, s in enumerate(top["services"]):
+            kp = ("services", i)
+            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days"])
+            if not m or not c.typed(m.get("service"), kp + ("service",), int):
+                continue
+            ans = None
+            if isinstance(m.get("answers"), str):
+                ans = _inside(root, m["answers"])
+                if ans is None:
+                    c.add("bad-value", f"'answers' path '{m['answers']}' leaves the inputs folder; keep answers inside it", kp + ("answers",))
+            extra = {k: m[k] for k in ("onsite_days", "holiday_onsite_days") if k in m}
+            purchases.append(Purchase(m["service"], str(m.get("package")), _date(c, m.get("applied_on"), kp + ("applied_on",), False),
+                                      _date(c, m.get("start"), kp + ("start",), False), _date(c, m.get("end"), kp + ("end",), False),
+                                      ans, loc(path, pos, kp), extra))
+        seen = [p.service for p in purchases]
+        for dup in sorted({s for s in seen if seen.count(s) > 1}):
+            c.add("bad-value", f"service {dup} is bought twice; an engagement buys each service once", ("services",))
+    findings = findings + c.findings
+    answers: dict[int, Answers] = {}
+    files = [path]
+    for p in purchases:
+        if p.answers_path is None:
+            continue
+        a, found = load_answers(p.answers_path, p.service, root)
+        findings += found
+        if a is not None:
+            answers[p.service] = a
+            files.append(p.answers_path)
+            files.extend(a.excel_files)
+    if any(f.is_error for f in findings) or date is None:
+        return None, findings
+    eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
+                     vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
+                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)))
+    return eng, findings
+
+
+def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Positions) -> Rows | None:
+    if not c.typed(raw, kp, list):
+        return None
+    rows, locations = [], {}
+    header: list[str] = []
+    for i, r in enumerate(raw):
+        if not c.typed(r, kp + (i,), dict):
+            continue
+        row = {}
+        for k, v in r.items():
+            k = str(k)
+            if k not in header:
+                header.append(k)
+            row[k] = v
+            locations[(len(rows), k)] = loc(path, pos, kp + (i, k))
+        rows.append(row)
+    return Rows(header, rows, locations, loc(path, pos, kp))
+
+
+def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, list[Finding]]:
+    """Load one service's answers file (and the Excel sheets it points to)."""
+    data, pos, findings = load_yaml(path, "input")
+    if data is None:
+        return None, findings
+    c = Collector(path, pos, "input")
+    top = c.mapping(data, (), ["version", "service"], ["facts", "deliverables"])
+    if not top:
+        return None, findings + c.findings
+    if top.get("service") != service:
+        c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file for service {service}", ("service",))
+    facts = top.get("facts") or {}
+    if not c.typed(facts, ("facts",), dict):
+        facts = {}
+    delivs: dict[str, DeliverableAnswers] = {}
+    excel: list[Path] = []
+    raw_d = top.get("deliverables") or {}
+    if c.typed(raw_d, ("deliverables",), dict):
+        for did, raw in raw_d.items():
+            kp = ("deliverables", did)
+            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from"])
+            if m is None:
+                continue
+            secs = m.get("sections") or {}
+            if not c.typed(secs, kp + ("sections",), dict):
+                secs = {}
+            rows = None
+            if "rows" in m:
+                rows = _rows_from_yaml(c, m["rows"], kp + ("rows",), path, pos)
+            elif "rows_from" in m:
+                rf = c.mapping(m["rows_from"], kp + ("rows_from",), ["file", "sheet"], [])
+                if rf and isinstance(rf.get("file"), str):
+                    # Excel files are named relative to the engagement folder.
+                    xp = _inside(root, rf["file"])
+                    if xp is None:
+                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the inputs folder", kp + ("rows_from", "file"))
+                    else:
+                        rows, found = read_rows(xp, str(rf.get("sheet")))
+                        findings += found
+                        excel.append(xp)
+            delivs[str(did)] = DeliverableAnswers(
+                {str(k).strip(): v for k, v in secs.items()},
+                {str(k).strip(): loc(path, pos, kp + ("sections", k)) for k in secs},
+                rows, loc(path, pos, kp))
+    findings = findings + c.findings
+    if any(f.is_error for f in findings):
+        return None, findings
+    return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
+                   delivs, Location(relpath(path)), excel), findings

@@ -1,0 +1,116 @@
+"""Renderer for PDF: Document -> HTML (jinja, autoescaped) -> WeasyPrint, fetching only our own assets."""
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.renderers import register
+from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.charts import chart_png
+from pipeline.templating import TEMPLATES
+from pipeline.text import clean
+
+PDF_ASSETS = TEMPLATES / "pdf"
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    from jinja2.sandbox import SandboxedEnvironment
+    return SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(PDF_ASSETS)), autoescape=True,
+                                undefined=jinja2.StrictUndefined)
+
+
+@lru_cache(maxsize=1)
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
+
+    class AssetsOnly(URLFetcher):
+        """Serve data: URIs and files under templates/pdf; refuse everything else (file://, http...)."""
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file://"):
+                path = Path(url[7:]).resolve()
+                if PDF_ASSETS.resolve() in path.parents and path.is_file():
+                    return super().fetch(url, headers)
+            raise ValueError(f"sowpack refuses to fetch {url[:80]}")
+    return AssetsOnly
+
+
+def _fetcher():
+    return _fetcher_class()()
+
+
+def _runs(p: Paragraph) -> Markup:
+    out = []
+    for r in p.runs:
+        t = escape(clean(r.text))
+        if r.code:
+            t = Markup(f"<code>{t}</code>")
+        if r.bold:
+            t = Markup(f"<strong>{t}</strong>")
+        if r.italic:
+            t = Markup(f"<em>{t}</em>")
+        out.append(t)
+    return Markup("").join(out)
+
+
+def _table(header, rows, caption="") -> Markup:
+    head = Markup("").join(Markup(f"<th>{escape(clean(str(h)))}</th>") for h in header)
+    body = Markup("").join(
+        Markup("<tr>") + Markup("").join(Markup(f"<td>{escape(clean('' if v is None else str(v)))}</td>") for v in r)
+        + Markup("</tr>") for r in rows)
+    cap = Markup(f"<caption>{escape(caption)}</caption>") if caption else Markup("")
+    return Markup(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def blocks_html(blocks) -> Markup:
+    out = []
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            out.append(Markup(f"<p>{_runs(b)}</p>"))
+        elif isinstance(b, ListBlock):
+            tag = "ol" if b.ordered else "ul"
+            items = Markup("").join(Markup(f"<li>{_runs(i)}</li>") for i in b.items)
+            out.append(Markup(f"<{tag}>{items}</{tag}>"))
+        elif isinstance(b, Table):
+            out.append(_table(b.header, b.rows, b.caption))
+        elif isinstance(b, Chart):
+            data = base64.b64encode(chart_png(b)).decode()
+            out.append(Markup(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(b.title)}">'
+                              f"<figcaption>图：{escape(b.title)}</figcaption></figure>"))
+    return Markup("\n").join(out)
+
+
+def to_html(doc: Document) -> str:
+    toc = []
+    for k, (s, num, level) in enumerate(iter_numbered(doc.sections), 1):
+        toc.append({"id": f"s{k}", "text": clean(f"{num}{s.title}"), "level": level, "html": blocks_html(s.blocks)})
+    if doc.register is not None:
+        from pipeline.renderers.base import numbered
+        reg = doc.register
+        toc.append({"id": "register", "level": 1,
+                    "text": f"{numbered(1, len(doc.sections) + 1) if doc.sections else ''}附表：{reg.title}",
+                    "html": _table([c.name for c in reg.columns], reg.rows)})
+    return _env().get_template("base.html.j2").render(meta=doc.meta, toc=toc)
+
+
+@register
+class PdfRenderer(Renderer):
+    format = "pdf"
+    suffix = ".pdf"
+    media_type = "application/pdf"
+
+    def render(self, document: Document) -> bytes:
+        from weasyprint import HTML
+
+        html = HTML(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
+        m = document.meta
+        return html.write_pdf(metadata=None, pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),
+                              uncompressed_pdf=False) or b""

@@ -1,0 +1,166 @@
+"""Renderer for PowerPoint decks, 16:9 from reference.pptx: title, agenda, section and content slides.
+
+Two stages (Pandoc's Powerpoint writer): plan() turns the Document into plain slide
+descriptions without python-pptx; write() draws them.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Pt
+
+from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.fonts import SLIDE_EA, SLIDE_LATIN
+from pipeline.normalize import normalize_bytes
+from pipeline.renderers import register
+from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.templating import TEMPLATES
+from pipeline.text import clean
+
+REFERENCE = TEMPLATES / "pptx" / "reference.pptx"
+LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
+MAX_BULLETS = 7
+MAX_ROWS = 8
+
+
+@dataclass
+class SlidePlan:
+    layout: str
+    title: str
+    subtitle: str = ""
+    bullets: list[tuple[int, str]] = field(default_factory=list)
+    table: tuple[tuple[str, ...], list[tuple[str, ...]]] | None = None
+    chart: Chart | None = None
+
+
+def plan(doc: Document) -> list[SlidePlan]:
+    m = doc.meta
+    slides = [SlidePlan("Title Slide", m.title, f"{m.customer}\n{m.project}\n{m.vendor}  {m.date_cn}")]
+    tops = [(s, num) for s, num, level in iter_numbered(doc.sections) if level == 1]
+    agenda = [(0, f"{num}{s.title}") for s, num in tops]
+    if doc.register is not None:
+        agenda.append((0, f"附表：{doc.register.title}"))
+    for i in range(0, len(agenda), MAX_BULLETS + 3):
+        slides.append(SlidePlan("Title and Content", "目录", bullets=agenda[i:i + MAX_BULLETS + 3]))
+    for s, num, level in iter_numbered(doc.sections):
+        title = f"{num}{s.title}"
+        if level == 1:
+            slides.append(SlidePlan("Section Header", title))
+        bullets: list[tuple[int, str]] = []
+
+        def flush():
+            for k in range(0, len(bullets), MAX_BULLETS):
+                slides.append(SlidePlan("Title and Content", title, bullets=bullets[k:k + MAX_BULLETS]))
+            bullets.clear()
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                bullets.append((0, b.text))
+            elif isinstance(b, ListBlock):
+                bullets.extend((1 if bullets else 0, i.text) for i in b.items)
+            elif isinstance(b, Table):
+                flush()
+                for k in range(0, max(len(b.rows), 1), MAX_ROWS):
+                    slides.append(SlidePlan("Title Only", title, table=(b.header, list(b.rows[k:k + MAX_ROWS]))))
+            elif isinstance(b, Chart):
+                flush()
+                slides.append(SlidePlan("Title Only", title, chart=b))
+        flush()
+    if doc.register is not None:
+        reg = doc.register
+        header = tuple(c.name for c in reg.columns)
+        rows = [tuple("" if v is None else str(v) for v in r) for r in reg.rows] or [("",) * len(header)]
+        for k in range(0, len(rows), MAX_ROWS):
+            slides.append(SlidePlan("Title Only", f"附表：{reg.title}", table=(header, rows[k:k + MAX_ROWS])))
+    return slides
+
+
+def _fonts(run, size: float | None = None, bold: bool | None = None) -> None:
+    f = run.font
+    f.name = SLIDE_LATIN
+    if size:
+        f.size = Pt(size)
+    if bold is not None:
+        f.bold = bold
+    rpr = run._r.get_or_add_rPr()
+    for tag in ("a:ea", "a:cs"):
+        el = rpr.find(qn(tag))
+        if el is None:
+            el = rpr.makeelement(qn(tag), {})
+            rpr.append(el)
+        el.set("typeface", SLIDE_EA)
+    rpr.set("lang", "zh-CN")
+    rpr.set("altLang", "en-US")
+
+
+def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None) -> None:
+    frame.clear()
+    for i, (level, text) in enumerate(lines):
+        p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        p.level = level
+        r = p.add_run()
+        r.text = clean(text)
+        _fonts(r, size, bold)
+
+
+def write(slides: list[SlidePlan], doc: Document) -> bytes:
+    prs = Presentation(str(REFERENCE))
+    layouts = {l.name: l for l in prs.slide_layouts}
+    W, H = prs.slide_width, prs.slide_height
+    for sp in slides:
+        slide = prs.slides.add_slide(layouts[sp.layout])
+        _set_text(slide.shapes.title.text_frame, [(0, sp.title)], 36 if sp.layout == "Title Slide" else 28, True)
+        for ph in slide.placeholders:
+            idx = ph.placeholder_format.idx
+            if idx == 0:
+                continue
+            if sp.layout == "Title Slide" and idx == 1:
+                _set_text(ph.text_frame, [(0, line) for line in sp.subtitle.split("\n")], 18)
+            elif sp.layout == "Title and Content" and idx == 1:
+                _set_text(ph.text_frame, sp.bullets, 20 if len(sp.bullets) <= 5 else 16)
+            elif sp.layout == "Section Header" and idx == 1:
+                _set_text(ph.text_frame, [(0, f"{doc.meta.customer_short} · {doc.meta.title}")], 16)
+        left, top, width = Emu(int(W * 0.06)), Emu(int(H * 0.2)), Emu(int(W * 0.88))
+        if sp.table is not None:
+            header, rows = sp.table
+            ncols = max(1, len(header))
+            shape = slide.shapes.add_table(len(rows) + 1, ncols, left, top, width, Emu(int(H * 0.07) * (len(rows) + 1)))
+            t = shape.table
+            for j, h in enumerate(header):
+                _set_text(t.cell(0, j).text_frame, [(0, h)], 12, True)
+            for i, row in enumerate(rows, 1):
+                for j in range(ncols):
+                    _set_text(t.cell(i, j).text_frame, [(0, row[j] if j < len(row) else "")], 11)
+        if sp.chart is not None:
+            c = sp.chart
+            data = CategoryChartData()
+            data.categories = list(c.categories)
+            for name, values in c.series:
+                data.add_series(name, list(values))
+            kind = XL_CHART_TYPE.LINE_MARKERS if c.type == "line" else XL_CHART_TYPE.COLUMN_CLUSTERED
+            gf = slide.shapes.add_chart(kind, left, top, width, Emu(int(H * 0.72)), data)
+            gf.chart.has_legend = True
+            gf.chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+            gf.chart.legend.include_in_layout = False
+            gf.chart.has_title = True
+            gf.chart.chart_title.text_frame.text = clean(c.title + (f"（{c.unit}）" if c.unit else ""))
+    m = doc.meta
+    cp = prs.core_properties
+    cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
+    buf = io.BytesIO()
+    prs.save(buf)
+    return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
+
+
+@register
+class PptxRenderer(Renderer):
+    format = "pptx"
+    suffix = ".pptx"
+    media_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+    def render(self, document: Document) -> bytes:
+        return write(plan(document), document)

@@ -1,0 +1,157 @@
+"""Renderer for Excel workbooks: a cover sheet, one register sheet, native charts, text never a formula."""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.fonts import SLIDE_EA
+from pipeline.normalize import normalize_bytes
+from pipeline.renderers import register
+from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.text import clean
+
+HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+HEADER_FONT = Font(name=SLIDE_EA, bold=True, color="FFFFFF")
+BODY_FONT = Font(name=SLIDE_EA)
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", text)[:31] or "Sheet"
+    name, n = base, 2
+    while name in taken:
+        name = f"{base[:28]}_{n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def text_width(value) -> float:
+    s = str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def put(ws, row: int, col: int, value, font=BODY_FONT):
+    """Write a cell; strings are stored as strings, even when they start with '='."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        cell.value = clean(value)
+        cell.data_type = "s"  # never a formula, whatever the survey text starts with
+    else:
+        cell.value = value
+    cell.font = font
+    return cell
+
+
+def _cover(ws, doc: Document) -> None:
+    m = doc.meta
+    rows = [("文档名称", m.title), ("客户", m.customer), ("项目名称", m.project),
+            ("服务", f"{m.service}. {m.service_title}"), ("版本", m.version), ("日期", m.date_cn),
+            ("作者", m.author), ("审核人", m.reviewer), ("编制单位", m.vendor)]
+    put(ws, 1, 1, m.title, Font(name=SLIDE_EA, bold=True, size=16))
+    for i, (k, v) in enumerate(rows, 3):
+        put(ws, i, 1, k, Font(name=SLIDE_EA, bold=True)).border = BORDER
+        put(ws, i, 2, v).border = BORDER
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 60
+
+
+def _table_sheet(ws, header, rows, columns=None) -> None:
+    for j, h in enumerate(header, 1):
+        c = put(ws, 1, j, h, HEADER_FONT)
+        c.fill, c.border = HEADER_FILL, BORDER
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for i, row in enumerate(rows, 2):
+        for j, v in enumerate(row, 1):
+            c = put(ws, i, j, v)
+            c.border = BORDER
+            c.alignment = Alignment(vertical="top", wrap_text=True)
+            if columns and columns[j - 1].type == "date" and isinstance(v, str):
+                c.number_format = "yyyy-mm-dd"
+    for j, h in enumerate(header, 1):
+        spec_w = columns[j - 1].width if columns and columns[j - 1].width else None
+        longest = max([text_width(h)] + [text_width(r[j - 1]) for r in rows if j - 1 < len(r)])
+        ws.column_dimensions[get_column_letter(j)].width = spec_w or min(max(10, longest + 2), 60)
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    if columns:
+        last = max(len(rows) + 1, 200)
+        for j, col in enumerate(columns, 1):
+            if col.allowed:
+                formula = '"' + ",".join(a.replace('"', "") for a in col.allowed) + '"'
+                if len(formula) <= 255:  # Excel's limit for an inline list
+                    dv = DataValidation(type="list", formula1=formula, allow_blank=True,
+                                        showErrorMessage=True, error=f"请从列表中选择：{col.name}")
+                    letter = get_column_letter(j)
+                    dv.add(f"{letter}2:{letter}{last}")
+                    ws.add_data_validation(dv)
+
+
+def _chart_sheet(ws, chart: Chart) -> None:
+    header = ["类别"] + [name for name, _ in chart.series]
+    rows = [[cat] + [vals[i] for _, vals in chart.series] for i, cat in enumerate(chart.categories)]
+    _table_sheet(ws, header, rows)
+    ch = LineChart() if chart.type == "line" else BarChart()
+    ch.title = chart.title
+    ch.y_axis.title = chart.unit or None
+    ch.height, ch.width = 9, 18
+    data = Reference(ws, min_col=2, max_col=len(header), min_row=1, max_row=len(rows) + 1)
+    cats = Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1)
+    ch.add_data(data, titles_from_data=True)
+    ch.set_categories(cats)
+    ws.add_chart(ch, f"{get_column_letter(len(header) + 2)}2")
+
+
+def _block_text(b) -> str:
+    if isinstance(b, Paragraph):
+        return b.text
+    if isinstance(b, ListBlock):
+        return "\n".join(f"• {i.text}" for i in b.items)
+    if isinstance(b, Table):
+        return "\n".join(" | ".join(r) for r in (b.header,) + b.rows)
+    if isinstance(b, Chart):
+        return f"图：{b.title}（见图表工作表）"
+    return ""
+
+
+@register
+class XlsxRenderer(Renderer):
+    format = "xlsx"
+    suffix = ".xlsx"
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def render(self, document: Document) -> bytes:
+        wb = Workbook()
+        taken: set[str] = set()
+        cover = wb.active
+        cover.title = sheet_title("封面", taken)
+        _cover(cover, document)
+        reg = document.register
+        if reg is not None:
+            ws = wb.create_sheet(sheet_title(reg.title or "清单", taken))
+            _table_sheet(ws, [c.name for c in reg.columns], reg.rows, reg.columns)
+        if document.sections:
+            ws = wb.create_sheet(sheet_title("内容", taken))
+            rows = []
+            for s, num, _ in iter_numbered(document.sections):
+                rows.append([f"{num}{s.title}", "\n".join(_block_text(b) for b in s.blocks)])
+            _table_sheet(ws, ["章节", "内容"], rows)
+            ws.column_dimensions["B"].width = 90
+        for k, chart in enumerate(document.charts(), 1):
+            _chart_sheet(wb.create_sheet(sheet_title(f"图表{k}", taken)), chart)
+        m = document.meta
+        wb.properties.title, wb.properties.creator = m.title, m.author or m.vendor
+        wb.properties.language = "zh-CN"
+        buf = io.BytesIO()
+        wb.save(buf)
+        return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")

@@ -1,0 +1,79 @@
+"""Reporters: where findings, file statuses and progress go."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import click
+
+from pipeline.errors import Finding
+
+
+class Reporter:
+    """Collects findings (de-duplicated) and prints them; subclasses decide how."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self._seen: set[str] = set()
+        self.statuses: list[tuple[str, str]] = []
+
+    def finding(self, f: Finding) -> None:
+        key = str(f)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.findings.append(f)
+        self.emit_finding(f)
+
+    def findings_from(self, fs) -> None:
+        for f in fs:
+            self.finding(f)
+
+    def status(self, word: str, path: str) -> None:
+        self.statuses.append((word, path))
+        self.emit_status(word, path)
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        pass
+
+    def info(self, text: str) -> None:
+        pass
+
+    def summary(self) -> str:
+        c = Counter(f.severity for f in self.findings)
+        return f"{c.get('ERROR', 0)} error(s), {c.get('WARNING', 0)} warning(s)"
+
+    def emit_finding(self, f: Finding) -> None:
+        pass
+
+    def emit_status(self, word: str, path: str) -> None:
+        pass
+
+
+class ConsoleReporter(Reporter):
+    """Prints `location: SEVERITY: message [code]` lines and statuses to stderr."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        super().__init__()
+        self.verbose = verbose
+        self.tty = sys.stderr.isatty()
+
+    def emit_finding(self, f: Finding) -> None:
+        click.echo(str(f), err=True)
+
+    def emit_status(self, word: str, path: str) -> None:
+        if self.verbose or word != "identical":
+            click.echo(f"{word:>9}  {path}", err=True)
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        if self.tty:
+            click.echo(f"\r[{done}/{total}] {label[:60]:<60}", err=True, nl=done == total)
+        elif done == total or done % 25 == 0:
+            click.echo(f"[{done}/{total}] {label}", err=True)
+
+    def info(self, text: str) -> None:
+        click.echo(text, err=True)
+
+
+class MemoryReporter(Reporter):
+    """Keeps everything in memory (tests)."""

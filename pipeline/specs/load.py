@@ -1,0 +1,264 @@
+"""Spec YAML -> SowSpec, collecting every problem with its line (MkDocs-style)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import Finding, SpecError, errors_in, relpath
+from pipeline.specs.model import (COLUMN_TYPES, FORMATS, Acceptance, ColumnSpec, DeliverableSpec,
+                                  Kind, PackageSpec, SectionSpec, SowSpec)
+from pipeline.validate import SLUG, Collector
+from pipeline.yamlio import load_yaml
+
+SPEC_VERSION = 1
+KINDS_FILE = "_kinds.yaml"
+RULE_TYPES = ("lead-time", "package-limit", "pricing-unit", "onsite-cap", "holiday-rate",
+              "requires-package", "note")
+
+
+def _sections(c: Collector, raw: Any, keypath: tuple, from_kind: bool) -> tuple[SectionSpec, ...]:
+    if raw is None:
+        return ()
+    if not c.typed(raw, keypath, list):
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        kp = keypath + (i,)
+        if isinstance(item, str):
+            out.append(SectionSpec(item.strip(), (), from_kind))
+        elif isinstance(item, dict):
+            m = c.mapping(item, kp, ["title"], ["children"])
+            if m and c.typed(m.get("title"), kp + ("title",), str):
+                kids = _sections(c, m.get("children"), kp + ("children",), from_kind)
+                out.append(SectionSpec(m["title"].strip(), kids, from_kind))
+        else:
+            c.typed(item, kp, (str, dict), what="a section title or {title, children}")
+    return tuple(out)
+
+
+def _columns(c: Collector, raw: Any, keypath: tuple) -> tuple[ColumnSpec, ...]:
+    if raw is None:
+        return ()
+    if not c.typed(raw, keypath, list):
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        kp = keypath + (i,)
+        if isinstance(item, str):
+            out.append(ColumnSpec(item.strip()))
+            continue
+        m = c.mapping(item, kp, ["name"], ["allowed", "type", "width"])
+        if not m or not c.typed(m.get("name"), kp + ("name",), str):
+            continue
+        allowed = m.get("allowed") or []
+        if not c.typed(allowed, kp + ("allowed",), list):
+            allowed = []
+        ctype = m.get("type", "text")
+        c.choice(ctype, kp + ("type",), COLUMN_TYPES)
+        width = m.get("width")
+        if width is not None:
+            c.typed(width, kp + ("width",), (int, float))
+        out.append(ColumnSpec(m["name"].strip(), tuple(str(a) for a in allowed), ctype,
+                              float(width) if isinstance(width, (int, float)) else None))
+    return tuple(out)
+
+
+def _formats(c: Collector, raw: Any, keypath: tuple) -> tuple[str, ...]:
+    if not c.typed(raw, keypath, list):
+        return ()
+    out = []
+    for i, fmt in enumerate(raw):
+        if c.choice(fmt, keypath + (i,), FORMATS, code="bad-format"):
+            out.append(fmt)
+    return tuple(out)
+
+
+def load_kinds(spec_dir: Path) -> tuple[dict[str, Kind], list[Finding]]:
+    """Load deliverable_specs/_kinds.yaml."""
+    path = spec_dir / KINDS_FILE
+    data, pos, findings = load_yaml(path, "spec")
+    if data is None:
+        return {}, findings
+    c = Collector(path, pos, "spec")
+    top = c.mapping(data, (), ["version", "kinds"], [])
+    kinds: dict[str, Kind] = {}
+    if top and top.get("version") != SPEC_VERSION:
+        c.add("bad-version", f"unsupported version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}", ("version",))
+    if top and isinstance(top.get("kinds"), dict):
+        for name, raw in top["kinds"].items():
+            kp = ("kinds", name)
+            m = c.mapping(raw, kp, ["label", "formats", "template"], ["sections", "columns"])
+            if not m:
+                continue
+            kinds[name] = Kind(name, str(m.get("label", "")), _formats(c, m.get("formats", []), kp + ("formats",)),
+                               str(m.get("template", "report")),
+                               _sections(c, m.get("sections"), kp + ("sections",), True),
+                               _columns(c, m.get("columns"), kp + ("columns",)))
+    return kinds, findings + c.findings
+
+
+def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
+                 packages: list[str]) -> DeliverableSpec | None:
+    m = c.mapping(raw, kp, ["id", "seed_name", "kind"],
+                  ["aliases", "formats", "packages", "sections", "columns", "template",
+                   "evidence_for", "title"])
+    if not m:
+        return None
+    did = m.get("id")
+    if isinstance(did, str) and not SLUG.match(did):
+        c.add("bad-value", f"'id' must be lowercase ASCII letters, digits and dashes (got '{did}')", kp + ("id",))
+    kind = kinds.get(m.get("kind"))
+    if kind is None and m.get("kind") is not None:
+        c.choice(m.get("kind"), kp + ("kind",), sorted(kinds), code="unknown-kind")
+    aliases = m.get("aliases") or []
+    if not c.typed(aliases, kp + ("aliases",), list):
+        aliases = []
+    pk = m.get("packages") or []
+    if c.typed(pk, kp + ("packages",), list):
+        for i, p in enumerate(pk):
+            c.choice(p, kp + ("packages", i), packages)
+    else:
+        pk = []
+    formats = _formats(c, m["formats"], kp + ("formats",)) if "formats" in m else (kind.formats if kind else ())
+    if not formats:
+        c.add("missing-key", f"deliverable '{did}' has no formats", kp)
+    own = _sections(c, m.get("sections"), kp + ("sections",), False)
+    sections = (kind.sections if kind else ()) + own
+    columns = (kind.columns if kind else ()) + _columns(c, m.get("columns"), kp + ("columns",))
+    titles = [s.title for top in sections for s in top.walk()]
+    for t in sorted({t for t in titles if titles.count(t) > 1}):
+        c.add("duplicate", f"section title '{t}' appears twice in deliverable '{did}'; titles must be unique", kp + ("sections",))
+    names = [col.name for col in columns]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        c.add("duplicate", f"column '{n}' appears twice in deliverable '{did}'", kp + ("columns",))
+    if "xlsx" in formats and not columns and not sections:
+        c.add("bad-value", f"deliverable '{did}' is an xlsx with neither columns nor sections", kp)
+    for key in ("seed_name", "evidence_for", "title", "template"):
+        if m.get(key) is not None:
+            c.typed(m[key], kp + (key,), str)
+    if not all(isinstance(m.get(k), str) for k in ("id", "seed_name")):
+        return None
+    return DeliverableSpec(
+        id=m["id"], seed_name=m["seed_name"], kind=str(m.get("kind")), formats=formats,
+        template=str(m.get("template") or (kind.template if kind else "report")),
+        aliases=tuple(str(a) for a in aliases), packages=tuple(str(p) for p in pk),
+        sections=sections, columns=columns, evidence_for=m.get("evidence_for"),
+        title=m.get("title"), line=c.positions.get(kp, (None,))[0])
+
+
+def _acceptance(c: Collector, raw: Any) -> Acceptance:
+    m = c.mapping(raw, ("acceptance",), ["rule"], ["review_days", "day_type", "deemed_accepted", "document"]) or {}
+    days = m.get("review_days")
+    if days is not None:
+        c.typed(days, ("acceptance", "review_days"), int)
+    day_type = m.get("day_type", "working")
+    c.choice(day_type, ("acceptance", "day_type"), ("working", "calendar"))
+    deemed = m.get("deemed_accepted", False)
+    c.typed(deemed, ("acceptance", "deemed_accepted"), bool)
+    return Acceptance(str(m.get("rule", "")), days if isinstance(days, int) else None,
+                      str(day_type), bool(deemed), m.get("document"))
+
+
+def _rules(c: Collector, raw: Any, packages: list[str]) -> tuple[dict, ...]:
+    if raw is None:
+        return ()
+    if not c.typed(raw, ("rules",), list):
+        return ()
+    out = []
+    for i, r in enumerate(raw):
+        kp = ("rules", i)
+        if not c.typed(r, kp, dict):
+            continue
+        if "type" not in r or "cite" not in r:
+            c.add("missing-key", f"'rules[{i}]' needs 'type' and 'cite' (the seed's words)", kp)
+            continue
+        c.choice(r["type"], kp + ("type",), RULE_TYPES)
+        for key in ("package", "requires"):
+            if key in r:
+                c.choice(r[key], kp + (key,), packages)
+        if r["type"] == "package-limit":
+            limits = r.get("limits")
+            if c.typed(limits, kp + ("limits",), dict):
+                for p in limits:
+                    c.choice(p, kp + ("limits", p), packages)
+        out.append(dict(r, line=c.positions.get(kp, (None,))[0]))
+    return tuple(out)
+
+
+def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[Finding]]:
+    """Load and validate one spec file; returns the model (when buildable) and all findings."""
+    data, pos, findings = load_yaml(path, "spec")
+    if data is None:
+        return None, findings
+    c = Collector(path, pos, "spec")
+    top = c.mapping(data, (), ["version", "service", "title", "slug", "packages", "acceptance", "deliverables"],
+                    ["seed_lines", "formats_rule", "rules"])
+    if not top:
+        return None, findings + c.findings
+    if top.get("version") != SPEC_VERSION:
+        c.add("bad-version", f"unsupported spec version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}", ("version",))
+        return None, findings + c.findings
+    service = top.get("service")
+    if c.typed(service, ("service",), int) and not 1 <= service <= 99:
+        c.add("bad-value", f"'service' must be between 1 and 99 (got {service})", ("service",))
+    slug = top.get("slug")
+    if c.typed(slug, ("slug",), str) and not SLUG.match(slug):
+        c.add("bad-value", f"'slug' must be lowercase ASCII letters, digits and dashes (got '{slug}')", ("slug",))
+    packages: list[PackageSpec] = []
+    if c.typed(top.get("packages"), ("packages",), list):
+        for i, p in enumerate(top["packages"]):
+            m = c.mapping(p, ("packages", i), ["name"], ["description", "includes"])
+            if m and c.typed(m.get("name"), ("packages", i, "name"), str):
+                packages.append(PackageSpec(m["name"], str(m.get("description") or "")))
+    names = [p.name for p in packages]
+    acceptance = _acceptance(c, top.get("acceptance"))
+    rules = _rules(c, top.get("rules"), names)
+    deliverables: list[DeliverableSpec] = []
+    if c.typed(top.get("deliverables"), ("deliverables",), list):
+        for i, raw in enumerate(top["deliverables"]):
+            d = _deliverable(c, raw, ("deliverables", i), kinds, names)
+            if d is not None:
+                deliverables.append(d)
+    ids = [d.id for d in deliverables]
+    for did in sorted({d for d in ids if ids.count(d) > 1}):
+        c.add("duplicate", f"deliverable id '{did}' is used twice", ("deliverables",))
+    if acceptance.document and acceptance.document not in ids:
+        c.choice(acceptance.document, ("acceptance", "document"), ids)
+    findings = findings + c.findings
+    if errors_in(findings):
+        return None, findings
+    spec = SowSpec(service=service, title=top["title"], slug=slug, path=relpath(path),
+                   packages=tuple(packages), acceptance=acceptance, deliverables=tuple(deliverables),
+                   rules=rules, formats_rule=top.get("formats_rule"),
+                   seed_lines=tuple(top.get("seed_lines") or ()),
+                   digest=hashlib.sha256(path.read_bytes()).hexdigest())
+    return spec, findings
+
+
+def load_specs(spec_dir: Path) -> tuple[list[SowSpec], list[Finding]]:
+    """Load every NN-slug.yaml under spec_dir (sorted), collecting all findings."""
+    kinds, findings = load_kinds(spec_dir)
+    specs: list[SowSpec] = []
+    seen: dict[int, str] = {}
+    for path in sorted(spec_dir.glob("[0-9]*.yaml")):
+        spec, found = load_spec(path, kinds)
+        findings.extend(found)
+        if spec is None:
+            continue
+        if spec.service in seen:
+            findings.append(Finding("spec.duplicate", f"service {spec.service} is also defined in {seen[spec.service]}",
+                                    None))
+            continue
+        seen[spec.service] = spec.path
+        specs.append(spec)
+    return sorted(specs, key=lambda s: s.service), findings
+
+
+def require_specs(spec_dir: Path) -> tuple[list[SowSpec], list[Finding]]:
+    """Like load_specs, but raise one SpecError when any finding is an error."""
+    specs, findings = load_specs(spec_dir)
+    errs = errors_in(findings)
+    if errs:
+        raise SpecError(f"{len(errs)} error(s) in {relpath(spec_dir)}", findings)
+    return specs, findings

@@ -1,0 +1,140 @@
+"""Frozen model of a SOW spec: services, packages, deliverables, sections, columns."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+FORMATS = ("docx", "pptx", "xlsx", "pdf")
+COLUMN_TYPES = ("text", "int", "number", "date")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A required spreadsheet column."""
+
+    name: str
+    #: Allowed values; the xlsx renderer adds a list validation.
+    allowed: tuple[str, ...] = ()
+    #: text / int / number / date.
+    type: str = "text"
+    #: Column width in characters; derived from the name when absent.
+    width: float | None = None
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A required section, in the seed's words, with its required subsections."""
+
+    title: str
+    children: tuple["SectionSpec", ...] = ()
+    #: True when the kind's template writes this section's content.
+    from_kind: bool = False
+
+    def walk(self) -> Iterator["SectionSpec"]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A shared deliverable kind (kickoff, work plan, acceptance report...)."""
+
+    name: str
+    label: str
+    formats: tuple[str, ...]
+    template: str
+    sections: tuple[SectionSpec, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliverableSpec:
+    """One deliverable named by the seed."""
+
+    id: str
+    seed_name: str
+    kind: str
+    formats: tuple[str, ...]
+    template: str
+    aliases: tuple[str, ...] = ()
+    #: Packages that include it; empty means every package.
+    packages: tuple[str, ...] = ()
+    #: Kind sections first, then the spec's own.
+    sections: tuple[SectionSpec, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()
+    evidence_for: str | None = None
+    title: str | None = None
+    line: int | None = None
+
+    def all_sections(self) -> list[SectionSpec]:
+        return [s for top in self.sections for s in top.walk()]
+
+    def included_in(self, package: str) -> bool:
+        return not self.packages or package in self.packages
+
+    def display_title(self, customer_short: str) -> str:
+        """Document title: seed name without 《》, placeholders replaced by the customer."""
+        base = self.title or self.seed_name
+        base = base.strip().strip("《》")
+        return re.sub(r"【\s*X+\s*】|X{3,}|x{3,}", lambda m: _fill(customer_short, base[m.end():]), base)
+
+
+def _fill(name: str, rest: str) -> str:
+    """The customer name for a placeholder, without doubling a word the seed repeats (【XXX】集团 + 恒信集团)."""
+    for n in range(min(len(name), len(rest)), 1, -1):
+        if name.endswith(rest[:n]):
+            return name[:-n]
+    return name
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """A package or tier of a service."""
+
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The SOW's acceptance rule."""
+
+    rule: str
+    review_days: int | None
+    day_type: str
+    deemed_accepted: bool
+    document: str | None
+
+
+@dataclass(frozen=True)
+class SowSpec:
+    """One SOW service of the seed."""
+
+    service: int
+    title: str
+    slug: str
+    path: str
+    packages: tuple[PackageSpec, ...]
+    acceptance: Acceptance
+    deliverables: tuple[DeliverableSpec, ...]
+    rules: tuple[dict, ...] = ()
+    formats_rule: str | None = None
+    seed_lines: tuple[int, ...] = ()
+    digest: str = field(default="", compare=False)
+
+    @property
+    def folder(self) -> str:
+        """Output folder name: NN-slug."""
+        return f"{self.service:02d}-{self.slug}"
+
+    @property
+    def package_names(self) -> list[str]:
+        return [p.name for p in self.packages]
+
+    def deliverable(self, did: str) -> DeliverableSpec | None:
+        return next((d for d in self.deliverables if d.id == did), None)
+
+    def for_package(self, package: str) -> list[DeliverableSpec]:
+        return [d for d in self.deliverables if d.included_in(package)]

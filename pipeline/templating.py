@@ -1,0 +1,42 @@
+"""One sandboxed jinja environment for every text template."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def cn_date(value) -> str:
+    """2026-03-02 -> 2026年3月2日 (GB/T 9704 date style)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def md_cell(value) -> str:
+    """Make a value safe inside a Markdown pipe-table cell."""
+    return str(value if value is not None else "").replace("|", "｜").replace("\n", " ")
+
+
+@lru_cache(maxsize=4)
+def environment(root: str = str(TEMPLATES)) -> SandboxedEnvironment:
+    # Sandboxed: templates may be edited by consultants, and their context holds
+    # customer-supplied text; StrictUndefined turns a typo into a located error.
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(root),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # output is Markdown parsed with html disabled, then escaped per format
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cn_date"] = cn_date
+    env.filters["md_cell"] = md_cell
+    return env

@@ -1,0 +1,33 @@
+"""Text rules shared by inputs, checks and renderers: placeholders, unsafe characters."""
+from __future__ import annotations
+
+import re
+
+#: Leftover placeholder text that must never reach a customer.
+PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|\{\{.*?\}\}|\{%.*?%\}")
+
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def find_placeholder(text: str) -> str | None:
+    m = PLACEHOLDER.search(text)
+    return m.group(0) if m else None
+
+
+def bad_char(text: str) -> str | None:
+    """The first character that Office formats cannot store, as U+XXXX, or None."""
+    m = _BAD_CHARS.search(text)
+    return f"U+{ord(m.group(0)):04X}" if m else None
+
+
+def clean(text: str) -> str:
+    """Drop characters that Office XML cannot hold (renderers' last line of defence)."""
+    return _BAD_CHARS.sub("", text)
+
+
+_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|\d+(?:\.\d+)*[.、]?|附[录表][一二三四五六七八九十\d]*[：:])\s*")
+
+
+def strip_number(title: str) -> str:
+    """Remove the heading number a renderer prefixed (一、 （一） 1. 1.2)."""
+    return _HEADING_NUMBER.sub("", title, count=1).strip()

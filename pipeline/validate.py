@@ -1,0 +1,88 @@
+"""Collect-all validation helpers shared by the spec and input schemas."""
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from pipeline.errors import Finding
+from pipeline.yamlio import Positions, loc
+
+_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", dict: "a mapping",
+               bool: "true or false", float: "a number"}
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    for t, name in _TYPE_NAMES.items():
+        if type(value) is t:
+            return name
+    return type(value).__name__
+
+
+def keyname(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "top level"
+
+
+class Collector:
+    """Accumulates findings for one YAML file, never stopping at the first."""
+
+    def __init__(self, path: Path, positions: Positions, prefix: str) -> None:
+        self.path = path
+        self.positions = positions
+        self.prefix = prefix
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, message: str, keypath: tuple = (), **extra) -> None:
+        self.findings.append(Finding(f"{self.prefix}.{code}", message,
+                                     loc(self.path, self.positions, keypath), **extra))
+
+    def mapping(self, value: Any, keypath: tuple, required: Iterable[str],
+                optional: Iterable[str]) -> dict | None:
+        """Check that value is a mapping with the required keys; warn on unknown keys."""
+        if not isinstance(value, dict):
+            self.add("bad-type", f"'{keyname(keypath)}' must be a mapping (got {type_name(value)})",
+                     keypath)
+            return None
+        required = list(required)
+        known = required + list(optional)
+        for key in value:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+                self.add("unknown-key", f"unknown key '{key}' in '{keyname(keypath)}'{hint}",
+                         keypath + (key,))
+        for key in required:
+            if key not in value or value[key] is None:
+                self.add("missing-key", f"'{keyname(keypath + (key,))}' is required", keypath)
+        return value
+
+    def typed(self, value: Any, keypath: tuple, kind: type | tuple, *, what: str = "") -> bool:
+        if kind is int and isinstance(value, bool):
+            ok = False
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in
+                                (kind if isinstance(kind, tuple) else (kind,)))
+            self.add("bad-type", f"'{keyname(keypath)}' must be {what or names} "
+                                 f"(got {type_name(value)} {value!r:.40})", keypath)
+        return ok
+
+    def choice(self, value: Any, keypath: tuple, choices: Iterable[str], code: str = "bad-value") -> bool:
+        choices = list(choices)
+        if value in choices:
+            return True
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.add(code, f"'{keyname(keypath)}' must be one of {', '.join(map(str, choices))} "
+                       f"(got '{value}'){hint}", keypath)
+        return False
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
