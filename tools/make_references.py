@@ -145,14 +145,20 @@ def make_docx(path: Path) -> None:
 def make_pptx(path: Path) -> None:
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(12192000), Emu(6858000)  # 16:9, 13.333 x 7.5 in
-    # Stretch every layout placeholder from the 4:3 default to the 16:9 width.
+    # Stretch placeholders from the 4:3 default to the 16:9 width. Layout
+    # placeholders without their own xfrm inherit the master's: leave them alone.
     ratio = 12192000 / 9144000
-    for master in prs.slide_masters:
-        for shape in list(master.placeholders):
+
+    def stretch(shape):
+        if shape._element.xpath("./p:spPr/a:xfrm"):
             shape.left, shape.width = int(shape.left * ratio), int(shape.width * ratio)
+
+    for master in prs.slide_masters:
+        for shape in master.placeholders:
+            stretch(shape)
         for layout in master.slide_layouts:
             for shape in layout.placeholders:
-                shape.left, shape.width = int(shape.left * ratio), int(shape.width * ratio)
+                stretch(shape)
     prs.core_properties.author = "sowpack"
     prs.save(path)
     normalize_zip(path, path)

@@ -1,0 +1,145 @@
+"""Each renderer, reopened as a reader would: headings, fonts, page size, columns, slides, PDF fonts."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from docx import Document as open_docx
+from docx.oxml.ns import qn
+from openpyxl import load_workbook
+from pptx import Presentation
+
+from pipeline.document.nodes import (Chart, ColumnDef, Document, ListBlock, Meta, Paragraph, Register, Run,
+                                     Section, Table)
+from pipeline.inspect import read
+from pipeline.renderers import get_renderer
+
+
+def sample_document() -> Document:
+    meta = Meta(title="华东测试集团架构健康报告", seed_name="《XXXX项目架构健康报告》", service=9,
+                service_title="健康检查服务", customer="华东测试集团有限公司", customer_short="华东测试集团",
+                project="云上架构健康检查项目", vendor="阿里云", date="2026-03-02", date_cn="2026年3月2日",
+                version="V1.0", author="张伟", reviewer="李娜", kind_label="report", deliverable="health-report")
+    chart = Chart("line", "月度费用走势", ("1月", "2月", "3月"), (("实际费用", (10.0, 12.5, 11.2)),), "万元")
+    sections = [
+        Section("检查概述", 1, [Paragraph((Run("本次检查覆盖"), Run("86 个", bold=True), Run("云资源。")))], [
+            Section("检查范围", 2, [ListBlock((Paragraph((Run("网络"),)), Paragraph((Run("存储"),))))]),
+        ]),
+        Section("网络架构检查结果", 1, [Table(("检查项", "结论"), (("SLB 健康检查", "通过"),)), chart]),
+    ]
+    register = Register("资源清单", [ColumnDef("资源ID"), ColumnDef("架构领域", ("网络", "存储"))],
+                        [["i-001", "网络"], ["=1+1", "存储"]])
+    return Document(meta, sections, register)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("render")
+    doc = sample_document()
+    paths = {}
+    for fmt in ("docx", "pptx", "xlsx", "pdf"):
+        p = out / f"doc.{fmt}"
+        p.write_bytes(get_renderer(fmt).render(doc))
+        paths[fmt] = p
+    return paths
+
+
+def test_docx_headings_numbered_and_in_order(rendered):
+    view = read(rendered["docx"])
+    assert [(h.level, h.title) for h in view.headings] == [
+        (1, "检查概述"), (2, "检查范围"), (1, "网络架构检查结果"), (1, "附表：资源清单")]
+    texts = [line for line in view.dump if line.startswith("H")]
+    assert texts[0] == "H1 一、检查概述" and texts[1] == "H2 （一）检查范围"
+
+
+def test_docx_a4_east_asian_fonts_and_language(rendered):
+    doc = open_docx(str(rendered["docx"]))
+    sec = doc.sections[0]
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    styles = doc.styles.element
+    lang = styles.find(qn("w:docDefaults")).find(".//" + qn("w:lang"))
+    assert lang.get(qn("w:eastAsia")) == "zh-CN"
+    heading = doc.styles["Heading 1"].element.find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert heading.get(qn("w:eastAsia")) == "黑体"
+    assert heading.get(qn("w:asciiTheme")) is None and heading.get(qn("w:eastAsiaTheme")) is None
+    normal = doc.styles["Normal"].element.find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert normal.get(qn("w:eastAsia")) == "宋体"
+
+
+def test_docx_cover_control_toc_header_footer(rendered):
+    view = read(rendered["docx"])
+    text = "\n".join(view.dump)
+    assert "P[Title] 华东测试集团架构健康报告" in text
+    assert "| 版本 | 日期 | 作者 | 审核人 | 说明 |" in text and "| V1.0 | 2026年3月2日 | 张伟 | 李娜 | 首次发布 |" in text
+    assert view.info["toc_entries"] == 4
+    assert any(line.startswith("HEADER 华东测试集团 · 华东测试集团架构健康报告") for line in view.dump)
+    assert any("PAGE" in line and "NUMPAGES" in line for line in view.dump if line.startswith("FOOTER"))
+    with zipfile.ZipFile(rendered["docx"]) as zf:
+        assert b"w:updateFields" in zf.read("word/settings.xml")
+
+
+def test_docx_chart_is_a_picture(rendered):
+    view = read(rendered["docx"])
+    assert any("[picture]" in line for line in view.dump)
+
+
+def test_docx_uses_only_reference_styles():
+    from pipeline.renderers.docx import REFERENCE, STYLES
+    names = {s.name for s in open_docx(str(REFERENCE)).styles}
+    assert set(STYLES) <= names, set(STYLES) - names
+
+
+def test_pptx_16_9_titles_and_east_asian_font(rendered):
+    prs = Presentation(str(rendered["pptx"]))
+    assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)
+    titles = [s.shapes.title.text_frame.text for s in prs.slides]
+    assert titles[0] == "华东测试集团架构健康报告"
+    assert titles[1] == "目录"
+    assert "一、检查概述" in titles and "（一）检查范围" in titles and "附表：资源清单" in titles
+    view = read(rendered["pptx"])
+    assert ("微软雅黑", True) in view.fonts
+    assert any(line.strip().startswith("CHART LINE_MARKERS") for line in view.dump)
+
+
+def test_pptx_layouts_exist_in_reference():
+    from pipeline.renderers.pptx import LAYOUTS, REFERENCE
+    names = {l.name for l in Presentation(str(REFERENCE)).slide_layouts}
+    assert set(LAYOUTS) <= names
+
+
+def test_xlsx_header_frozen_validation_and_formula_text(rendered):
+    wb = load_workbook(rendered["xlsx"])
+    assert wb.sheetnames[0] == "封面"
+    ws = wb["资源清单"]
+    assert [c.value for c in ws[1]] == ["资源ID", "架构领域"]
+    assert ws.freeze_panes == "A2"
+    assert ws["A1"].font.bold
+    assert ws.column_dimensions["A"].width >= 10
+    assert ws["A3"].value == "=1+1" and ws["A3"].data_type == "s"
+    lists = [dv.formula1 for dv in ws.data_validations.dataValidation]
+    assert '"网络,存储"' in lists
+    charts = [ws for ws in wb.worksheets if ws._charts]
+    assert charts, "the chart must be a native Excel chart"
+
+
+def test_pdf_text_fonts_bookmarks_a4(rendered):
+    view = read(rendered["pdf"])
+    assert view.info["page_mm"] == (210, 297)
+    embedded = [name for name, emb in view.fonts if emb]
+    assert any("CJK" in name for name in embedded), view.fonts
+    assert not [name for name, emb in view.fonts if not emb]
+    assert [t for t, _, _ in view.info["outline"]] == ["一、检查概述", "（一）检查范围", "二、网络架构检查结果",
+                                                       "三、附表：资源清单"]
+    body = "\n".join(view.texts)
+    assert "本次检查覆盖86 个云资源。" in body.replace("\n", "")
+    assert "第 1 页" not in body  # the cover has no footer
+    toc_line = next(t for t in view.texts if t.startswith("一、检查概述"))
+    assert toc_line.rstrip().endswith("4"), toc_line  # real page number from target-counter
+
+
+def test_pdf_escapes_markup():
+    doc = sample_document()
+    doc.sections[0].blocks.append(Paragraph((Run('<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'),)))
+    data = get_renderer("pdf").render(doc)
+    assert b"/EmbeddedFile" not in data
