@@ -31,3 +31,12 @@ _HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|�
 def strip_number(title: str) -> str:
     """Remove the heading number a renderer prefixed (一、 （一） 1. 1.2)."""
     return _HEADING_NUMBER.sub("", title, count=1).strip()
+
+
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_FOLD_SPACE = re.compile(rf"(?<=[{_CJK}]) +(?=[{_CJK}])")
+
+
+def unfold(text: str) -> str:
+    """Drop the spaces YAML's folded scalars (>-) put between two Chinese characters."""
+    return _FOLD_SPACE.sub("", text)

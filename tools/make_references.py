@@ -13,6 +13,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.oxml import OxmlElement
+from pptx.oxml import parse_xml
 from docx.shared import Mm, Pt, RGBColor
 from pptx import Presentation
 from pptx.util import Emu
@@ -159,6 +160,17 @@ def make_pptx(path: Path) -> None:
         for layout in master.slide_layouts:
             for shape in layout.placeholders:
                 stretch(shape)
+    # A brand band on the master: a dark-blue bar at the top and a thin rule at the bottom.
+    master = prs.slide_masters[0]
+    tree = master.shapes._spTree
+    for n, (y, h, color) in enumerate(((0, 228600, "1F3A5F"), (6217920, 18288, "8EA9DB")), 100):
+        tree.insert(2, parse_xml(
+            f'<p:sp xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
+            f'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            f'<p:nvSpPr><p:cNvPr id="{n}" name="sowpack band {n}"/><p:cNvSpPr/><p:nvPr userDrawn="1"/></p:nvSpPr>'
+            f'<p:spPr><a:xfrm><a:off x="0" y="{y}"/><a:ext cx="12192000" cy="{h}"/></a:xfrm>'
+            f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{color}"/></a:solidFill>'
+            f'<a:ln><a:noFill/></a:ln></p:spPr></p:sp>'))
     prs.core_properties.author = "sowpack"
     prs.save(path)
     normalize_zip(path, path)

@@ -14,7 +14,7 @@ from pipeline.errors import Finding, Location, relpath
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.templating import TEMPLATES, cn_date, environment
-from pipeline.text import bad_char, find_placeholder
+from pipeline.text import bad_char, find_placeholder, unfold
 
 _HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
 
@@ -59,12 +59,12 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
         "customer": {"name": eng.customer_name, "short_name": short},
         "project": eng.project,
         "vendor": eng.vendor,
-        "date": cn_date(eng.date),
+        "date": cn_date(document_date(job, eng)),
         "people": eng.people,
         "document_control": {"version": dc.get("version", "V1.0"), "author": dc.get("author", ""),
                              "reviewer": dc.get("reviewer", "")},
         "service": {
-            "number": spec.service, "title": spec.title, "package": p.package,
+            "number": spec.service, "title": spec.title, "name": spec.name, "package": p.package,
             "package_description": next((x.description for x in spec.packages if x.name == p.package), ""),
             "applied_on": cn_date(p.applied_on), "start": cn_date(p.start), "end": cn_date(p.end),
             "formats_rule": spec.formats_rule or "",
@@ -77,6 +77,17 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
         "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package)],
         "facts": job.answers.facts if job.answers else {},
     }
+
+
+#: Kinds written at the start of a service; everything else is dated at its end.
+START_KINDS = ("kickoff", "work-plan")
+
+
+def document_date(job: Job, eng: Engagement) -> dt.date:
+    """The date printed on a document: the service's start or end, else the engagement date."""
+    p = job.purchase
+    when = p.start if job.deliverable.kind in START_KINDS else p.end
+    return when or eng.date
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:
@@ -132,7 +143,7 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if isinstance(value, str):
-        return to_blocks(value), []
+        return to_blocks(unfold(value)), []
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
@@ -141,7 +152,7 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
     findings: list[Finding] = []
     for item in value:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            blocks += to_blocks(str(item))
+            blocks += to_blocks(unfold(str(item)))
         elif isinstance(item, dict) and "chart" in item and isinstance(item["chart"], dict):
             c = item["chart"]
             cats = [str(x) for x in c.get("categories") or []]
@@ -314,9 +325,10 @@ def assemble(job: Job, eng: Engagement) -> tuple[Document, list[Finding]]:
                                         da.section_locations[t], service=spec.service, deliverable=d.id))
     register = _register(job, eng, title, da, answers_loc, findings)
     dc = ctx["document_control"]
+    doc_date = document_date(job, eng)
     meta = Meta(title=title, seed_name=d.seed_name, service=spec.service, service_title=spec.title,
                 customer=eng.customer_name, customer_short=eng.customer_short, project=eng.project,
-                vendor=eng.vendor, date=eng.date.isoformat(), date_cn=cn_date(eng.date),
+                vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
                 kind_label=d.kind, deliverable=d.id)
     return Document(meta, sections, register), findings

@@ -8,6 +8,7 @@ from typing import Any
 from pipeline.errors import Finding, SpecError, errors_in, relpath
 from pipeline.specs.model import (COLUMN_TYPES, FORMATS, Acceptance, ColumnSpec, DeliverableSpec,
                                   Kind, PackageSpec, SectionSpec, SowSpec)
+from pipeline.text import unfold
 from pipeline.validate import SLUG, Collector
 from pipeline.yamlio import load_yaml
 
@@ -156,7 +157,7 @@ def _acceptance(c: Collector, raw: Any) -> Acceptance:
     c.choice(day_type, ("acceptance", "day_type"), ("working", "calendar"))
     deemed = m.get("deemed_accepted", False)
     c.typed(deemed, ("acceptance", "deemed_accepted"), bool)
-    return Acceptance(str(m.get("rule", "")), days if isinstance(days, int) else None,
+    return Acceptance(unfold(str(m.get("rule", ""))), days if isinstance(days, int) else None,
                       str(day_type), bool(deemed), m.get("document"))
 
 
@@ -182,6 +183,7 @@ def _rules(c: Collector, raw: Any, packages: list[str]) -> tuple[dict, ...]:
             if c.typed(limits, kp + ("limits",), dict):
                 for p in limits:
                     c.choice(p, kp + ("limits", p), packages)
+        r = {k: unfold(v) if isinstance(v, str) else v for k, v in r.items()}
         out.append(dict(r, line=c.positions.get(kp, (None,))[0]))
     return tuple(out)
 
@@ -210,8 +212,14 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         for i, p in enumerate(top["packages"]):
             m = c.mapping(p, ("packages", i), ["name"], ["description", "includes"])
             if m and c.typed(m.get("name"), ("packages", i, "name"), str):
-                packages.append(PackageSpec(m["name"], str(m.get("description") or "")))
+                inc = m.get("includes") or []
+                if not c.typed(inc, ("packages", i, "includes"), list):
+                    inc = []
+                packages.append(PackageSpec(m["name"], str(m.get("description") or ""), tuple(map(str, inc))))
     names = [p.name for p in packages]
+    for i, p in enumerate(packages):
+        for j, inc in enumerate(p.includes):
+            c.choice(inc, ("packages", i, "includes", j), [n for n in names if n != p.name])
     acceptance = _acceptance(c, top.get("acceptance"))
     rules = _rules(c, top.get("rules"), names)
     deliverables: list[DeliverableSpec] = []
@@ -230,7 +238,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         return None, findings
     spec = SowSpec(service=service, title=top["title"], slug=slug, path=relpath(path),
                    packages=tuple(packages), acceptance=acceptance, deliverables=tuple(deliverables),
-                   rules=rules, formats_rule=top.get("formats_rule"),
+                   rules=rules, formats_rule=unfold(top["formats_rule"]) if isinstance(top.get("formats_rule"), str) else None,
                    seed_lines=tuple(top.get("seed_lines") or ()),
                    digest=hashlib.sha256(path.read_bytes()).hexdigest())
     return spec, findings

@@ -95,6 +95,9 @@ class PackageSpec:
 
     name: str
     description: str = ""
+    #: Packages whose deliverables this one also delivers (an implementation
+    #: package that contains its consulting package; a tier that contains the lower one).
+    includes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,5 +139,27 @@ class SowSpec:
     def deliverable(self, did: str) -> DeliverableSpec | None:
         return next((d for d in self.deliverables if d.id == did), None)
 
+    def covered(self, package: str) -> set[str]:
+        """The package and every package it includes, transitively."""
+        seen: set[str] = set()
+        todo = [package]
+        by_name = {p.name: p for p in self.packages}
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            todo.extend(by_name[name].includes if name in by_name else ())
+        return seen
+
     def for_package(self, package: str) -> list[DeliverableSpec]:
-        return [d for d in self.deliverables if d.included_in(package)]
+        covered = self.covered(package)
+        return [d for d in self.deliverables if not d.packages or covered & set(d.packages)]
+
+    @property
+    def name(self) -> str:
+        """The service title for running prose, without a trailing 工作说明书/说明书."""
+        for suffix in ("工作说明书", "说明书"):
+            if self.title.endswith(suffix):
+                return self.title[: -len(suffix)]
+        return self.title

@@ -1,0 +1,55 @@
+"""The CLI as a user meets it: help, exit codes, the first error line, no partial output."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import SAMPLES
+from pipeline.cli import main
+
+
+def test_help_on_every_command():
+    runner = CliRunner()
+    for cmd in ([], ["build"], ["specs"], ["check"]):
+        result = runner.invoke(main, cmd + ["--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+
+def test_build_writes_pack_and_manifest(tmp_path):
+    result = CliRunner().invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "hengxin-retail" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engagement"] == "hengxin-retail"
+    entry = next(d for d in manifest["deliverables"] if d["service"] == 9 and d["deliverable"] == "health-report")
+    assert entry["seed_name"] == "《XXXX项目架构健康报告》" and entry["format"] == "docx"
+    assert (tmp_path / "hengxin-retail" / entry["path"]).is_file()
+    assert len(entry["sha256"]) == 64
+    formats = {d["format"] for d in manifest["deliverables"]}
+    assert formats == {"docx", "pptx", "xlsx", "pdf"}
+
+
+def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, root_copy):
+    eng = root_copy("hengxin-retail")
+    answers = eng / "answers" / "09-health-check.yaml"
+    text = answers.read_text(encoding="utf-8")
+    assert "网络架构检查结果:" in text
+    answers.write_text(text.replace("网络架构检查结果:", "网络架构检查结论:"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(eng), "--out", str(out)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "ERROR" in line]
+    assert any("09-health-check.yaml:" in line and "'网络架构检查结果' has no answer" in line
+               and "[input.missing-answer]" in line for line in lines), result.output
+    assert "Traceback" not in result.output
+    assert result.output.rstrip().splitlines()[-1].startswith("Error: input:")
+    assert not out.exists()
+
+
+def test_check_passes_on_a_fresh_pack(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(main, ["check", str(tmp_path / "hengxin-retail")])
+    assert result.exit_code == 0, result.output
+    assert "complete" in result.output.splitlines()[-1]

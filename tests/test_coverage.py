@@ -1,0 +1,67 @@
+"""Issue 4's promise: every deliverable of every spec is built by some sample engagement, and passes check."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import SPECS, sample_engagements
+from pipeline.checks.pack import check_outputs
+from pipeline.inputs.load import load_engagement
+from pipeline.specs.load import load_specs
+
+
+def _bought() -> dict[int, set[str]]:
+    bought: dict[int, set[str]] = {}
+    for d in sample_engagements():
+        eng, findings = load_engagement(d)
+        assert eng is not None, [str(f) for f in findings]
+        for p in eng.purchases:
+            bought.setdefault(p.service, set()).add(p.package)
+    return bought
+
+
+def test_every_service_and_deliverable_is_bought_somewhere():
+    specs, _ = load_specs(SPECS)
+    bought = _bought()
+    missing = []
+    for s in specs:
+        packages = bought.get(s.service, set())
+        if not packages:
+            missing.append(f"service {s.service}: no sample engagement buys it")
+            continue
+        for d in s.deliverables:
+            if not any(d.included_in(p) for p in packages):
+                missing.append(f"service {s.service} {d.id}: only in packages {d.packages}, samples buy {sorted(packages)}")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_package_whose_deliverables_differ_is_bought():
+    specs, _ = load_specs(SPECS)
+    bought = _bought()
+    missing = []
+    for s in specs:
+        sets = {p: frozenset(d.id for d in s.for_package(p)) for p in s.package_names}
+        if len(set(sets.values())) > 1:
+            for p in s.package_names:
+                if p not in bought.get(s.service, set()):
+                    missing.append(f"service {s.service}: package {p} is never bought")
+    assert not missing, "\n".join(missing)
+
+
+def _packs():
+    return [d.name for d in sample_engagements()]
+
+
+@pytest.mark.parametrize("engagement", _packs())
+def test_every_sample_pack_passes_check(built_samples, engagement):
+    pack = built_samples / engagement
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    findings = check_outputs(pack, manifest)
+    assert [str(f) for f in findings if f.is_error] == []
+    specs = {s.service: s for s in load_specs(SPECS)[0]}
+    for svc in manifest["services"]:
+        spec = specs[svc["service"]]
+        expected = {(d.id, fmt) for d in spec.for_package(svc["package"]) for fmt in d.formats}
+        got = {(d["deliverable"], d["format"]) for d in manifest["deliverables"] if d["service"] == svc["service"]}
+        assert expected == got, (svc["service"], expected ^ got)
