@@ -25,7 +25,8 @@ def clean(text: str) -> str:
     return _BAD_CHARS.sub("", text)
 
 
-_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|\d+(?:\.\d+)*[.、]?|附[录表][一二三四五六七八九十\d]*[：:])\s*")
+# Only the numbers renderers write: 一、 （一） 1. （1）; "5天课程" keeps its 5.
+_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|（\d+）|\d+(?:\.\d+)*(?:[.、]\s*|\s+))\s*")
 
 
 def strip_number(title: str) -> str:

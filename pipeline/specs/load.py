@@ -89,13 +89,14 @@ def load_kinds(spec_dir: Path) -> tuple[dict[str, Kind], list[Finding]]:
     if top and isinstance(top.get("kinds"), dict):
         for name, raw in top["kinds"].items():
             kp = ("kinds", name)
-            m = c.mapping(raw, kp, ["label", "formats", "template"], ["sections", "columns"])
+            m = c.mapping(raw, kp, ["label", "formats", "template"], ["sections", "closing", "columns"])
             if not m:
                 continue
             kinds[name] = Kind(name, str(m.get("label", "")), _formats(c, m.get("formats", []), kp + ("formats",)),
                                str(m.get("template", "report")),
                                _sections(c, m.get("sections"), kp + ("sections",), True),
-                               _columns(c, m.get("columns"), kp + ("columns",)))
+                               _columns(c, m.get("columns"), kp + ("columns",)),
+                               _sections(c, m.get("closing"), kp + ("closing",), True))
     return kinds, findings + c.findings
 
 
@@ -125,7 +126,8 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     if not formats:
         c.add("missing-key", f"deliverable '{did}' has no formats", kp)
     own = _sections(c, m.get("sections"), kp + ("sections",), False)
-    sections = (kind.sections if kind else ()) + own
+    # Kind sections, then the spec's own, then the kind's closing ones (signatures, to-dos).
+    sections = (kind.sections if kind else ()) + own + (kind.closing if kind else ())
     columns = (kind.columns if kind else ()) + _columns(c, m.get("columns"), kp + ("columns",))
     titles = [s.title for top in sections for s in top.walk()]
     for t in sorted({t for t in titles if titles.count(t) > 1}):

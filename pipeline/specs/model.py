@@ -47,6 +47,8 @@ class Kind:
     template: str
     sections: tuple[SectionSpec, ...] = ()
     columns: tuple[ColumnSpec, ...] = ()
+    #: Sections that stay last, after a spec's own sections (signatures, to-dos).
+    closing: tuple[SectionSpec, ...] = ()
 
 
 @dataclass(frozen=True)
