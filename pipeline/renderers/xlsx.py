@@ -149,6 +149,14 @@ class XlsxRenderer(Renderer):
             ws.column_dimensions["B"].width = 90
         for k, chart in enumerate(document.charts(), 1):
             _chart_sheet(wb.create_sheet(sheet_title(f"图表{k}", taken)), chart)
+        for ws in wb.worksheets:
+            # Printable as delivered: A4, one page wide, header row repeated.
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
+            ws.page_setup.orientation = "landscape" if ws.max_column > 4 else "portrait"
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+            if ws.freeze_panes == "A2":
+                ws.print_title_rows = "1:1"
         m = document.meta
         wb.properties.title, wb.properties.creator = m.title, m.author or m.vendor
         wb.properties.language = "zh-CN"
