@@ -2,22 +2,30 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import signal
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, jobs_for
 from pipeline.document.nodes import Document
-from pipeline.errors import (Finding, InputError, Location, PipelineError, RenderError, errors_in, relpath)
+from pipeline.errors import (Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
+                             relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
-from pipeline.manifest import MANIFEST, dumps, sha256_bytes, sha256_file
+from pipeline.incremental import fingerprint, reasons
+from pipeline.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.reporting import Reporter
-from pipeline.specs.load import require_specs
+from pipeline.rules import report_rules
+from pipeline.specs.load import load_specs
 from pipeline.specs.model import SowSpec
 from pipeline.templating import TEMPLATES
-from pipeline.writer import OutputWriter, safe_name
+from pipeline.signed import signed_files
+from pipeline.writer import ConflictError, OutputWriter, safe_name
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS = ROOT / "deliverable_specs"
@@ -29,6 +37,14 @@ class Output:
     format: str
     rel: str  # relative to the pack folder
     data: bytes = b""
+    doc: Document | None = None
+    #: What it is built from now (incremental.Fingerprint.to_json()).
+    built_from: dict = field(default_factory=dict)
+    #: Why it is rebuilt; empty when it is up to date and not rendered at all.
+    reasons: list[str] = field(default_factory=list)
+    #: sha256 the manifest records for rel, and the extra manifest keys (built_from, pending, edited).
+    sha256: str | None = None
+    record: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -36,6 +52,10 @@ class PackResult:
     engagement: str
     pack: Path
     outputs: list[Output] = field(default_factory=list)
+    #: One line per deliverable: rebuilt or not, and why (`build --explain`).
+    explanations: list[str] = field(default_factory=list)
+    #: (path, note) of every file kept because it was edited by hand or signed off.
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -97,15 +117,22 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         d = o.job.deliverable
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
-            "format": o.format, "path": o.rel, "sha256": sha256_bytes(o.data),
+            "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
             "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
                          for s, lvl in _walk_levels(d.sections)],
             "columns": [c.name for c in d.columns]})
     inputs = [{"path": relpath(f), "sha256": sha256_file(f)} for f in eng.files]
+    # --- sign-off gate (pipeline/rules.py): the facts and rules `sowpack check` re-runs from
+    # the pack alone, the customer short name that derives file names, the ledger's folder.
+    from pipeline.rules import manifest_entry
+    for p, s in zip(eng.purchases, services):
+        s.update(manifest_entry(eng, p, specs[p.service]))
+    gate = {"customer_short": eng.customer_short, "engagement_dir": relpath(eng.root)}
+    # --- end sign-off gate
     return {"schema": 1, "engagement": eng.name, "customer": eng.customer_name, "project": eng.project,
             "tool": "sowpack", "tool_version": __version__, "build_date": eng.date.isoformat(),
             "services": services, "deliverables": deliverables, "inputs": inputs,
-            "templates_sha256": templates_digest()}
+            "templates_sha256": templates_digest(), **gate}
 
 
 def _walk_levels(sections, level=1):
@@ -115,15 +142,25 @@ def _walk_levels(sections, level=1):
 
 
 def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
-          strict: bool = False, verify: bool = True) -> list[PackResult]:
+          strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
+          explain: bool = False, templates: Path | None = None) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
+
+    Args:
+        force: rebuild every output, and replace hand-edited files (each kept as <name>.bak-N.<ext>).
+        keep_edits: keep hand-edited files as they are and record them as current.
+        explain: report, per deliverable, why it is or is not rebuilt.
+        templates: a folder whose text/*.md.j2 override the project's text templates.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
+        ConflictError: after writing, when hand-edited or signed-off files were kept.
     """
     # READ: specs, then every engagement with its answers and sheets.
-    specs_list, found = require_specs(spec_dir)
-    reporter.findings_from(found)
+    specs_list, found = load_specs(spec_dir)
+    reporter.findings_from(found)  # every spec problem is printed before the one-line summary
+    if errors_in(found):
+        raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
     for d in engagement_dirs:
@@ -131,6 +168,7 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spe
         reporter.findings_from(found)
         if eng is not None:
             reporter.findings_from(check_purchases(eng, specs))
+            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
     names = [e.name for e in engagements]
     for n in sorted({n for n in names if names.count(n) > 1}):
@@ -142,44 +180,172 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spe
         docs = []
         for job in jobs_for(eng, specs):
             with phase("assemble", job.key):
-                doc, found = assemble(job, eng)
+                doc, found = assemble(job, eng, templates)
             reporter.findings_from(found)
             docs.append((job, doc))
         planned.append((eng, docs))
     _stop_on_errors(reporter, strict, "input")
+    # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates) for eng, docs in planned]
+    if explain:
+        for _, res, _ in results:
+            for line in res.explanations:
+                reporter.info(line)
     # RENDER: everything in memory first, so a failure leaves no half-written pack.
-    results = []
-    total = sum(len(j.deliverable.formats) for _, docs in planned for j, _ in docs)
-    done = 0
-    for eng, docs in planned:
-        res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
-        writer = OutputWriter(res.pack)
-        for job, doc in docs:
-            for fmt in job.deliverable.formats:
-                rel = output_rel(job.spec, doc, fmt)
-                writer.claim(rel, job.key)
-                with phase("render", f"{job.key} ({fmt})"):
-                    data = get_renderer(fmt).render(doc)
-                res.outputs.append(Output(job, fmt, rel, data))
-                done += 1
-                reporter.progress(done, total, f"{eng.name} {rel}")
-        results.append((eng, res, writer))
-    # WRITE: atomic replace per file; identical bytes are left untouched.
-    for eng, res, writer in results:
-        for o in res.outputs:
-            word = writer.write(writer.target(o.rel), o.data)
-            reporter.status(word, relpath(res.pack / o.rel))
-    # VERIFY: reopen each file and confirm the required structure survived rendering.
+    todo = [(res, o) for _, res, _ in results for o in res.outputs if o.reasons]
+    for done, (res, o) in enumerate(todo, 1):
+        with phase("render", f"{o.job.key} ({o.format})"):
+            o.data = get_renderer(o.format).render(o.doc)
+        reporter.progress(done, len(todo), f"{res.engagement} {o.rel}")
+    # VERIFY: reopen each rendered file from a staging folder, before anything is
+    # written, so a pack never holds files that fail their structural checks.
     if verify:
-        from pipeline.checks.pack import check_outputs
         for eng, res, _ in results:
-            reporter.findings_from(check_outputs(res.pack, _manifest(eng, specs, res)))
+            reporter.findings_from(_verify_staged(eng, specs, res))
         _stop_on_errors(reporter, strict, "render")
-    # RECORD: the manifest, written last so it only ever describes a complete pack.
-    for eng, res, writer in results:
-        word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
-        reporter.status(word, relpath(res.pack / MANIFEST))
+    # WRITE + RECORD: atomic replace per file, never over a hand edit or a signed-off
+    # file; the manifest last. SIGTERM is turned into an exception here so that,
+    # like Ctrl-C, it leaves each file old or new and no temporary file behind.
+    with _terminate_as_exit():
+        for eng, res, writer in results:
+            _write_pack(res, writer, reporter)
+            word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+            reporter.status(word, relpath(res.pack / MANIFEST))
+    conflicts = [(res, rel, note) for _, res, _ in results for rel, note in res.conflicts]
+    if conflicts:
+        signed = sum(1 for _, _, note in conflicts if note.startswith("signed"))
+        edited = len(conflicts) - signed
+        parts = []
+        if edited:
+            parts.append(f"{edited} file(s) edited by hand were not overwritten; review the *.new.* file(s) beside them, "
+                         "then rerun with --force to replace your version (it is kept as *.bak-N.*) or --keep-edits "
+                         "to keep it")
+        if signed:
+            parts.append(f"{signed} signed-off file(s) would change and were kept; the new version(s) are in *.new.*")
+        raise ConflictError("; ".join(parts))
     return [r for _, r, _ in results]
+
+
+
+def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
+          templates: Path | None) -> tuple[Engagement, PackResult, OutputWriter]:
+    """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
+    res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
+    previous = entries_by_path(read_manifest(res.pack))
+    writer = OutputWriter(res.pack, previous, signed_files(eng.root, res.pack), force=force, keep_edits=keep_edits)
+    for job, doc in docs:
+        mine = []
+        for fmt in job.deliverable.formats:
+            rel = output_rel(job.spec, doc, fmt)
+            writer.claim(rel, job.key)
+            fp = fingerprint(job, fmt, eng, templates)
+            why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
+            if force and not why:
+                why = ["--force"]
+            mine.append(Output(job, fmt, rel, doc=doc, built_from=fp.to_json(), reasons=why))
+        res.outputs += mine
+        res.explanations += _explain(eng.name, job, mine, writer)
+    return eng, res, writer
+
+
+def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWriter) -> list[str]:
+    """One line per deliverable (per group of its formats sharing the same reasons)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for o in outputs:
+        groups.setdefault(tuple(o.reasons), []).append(o.format)
+    lines = []
+    for why, fmts in groups.items():
+        head = f"{engagement} {job.key} [{', '.join(fmts)}]"
+        if why:
+            lines.append(f"{head}: rebuilt: {'; '.join(why)}")
+        else:
+            edited = [o.rel for o in outputs if o.format in fmts and writer.is_edited(o.rel)]
+            tail = "; edited by hand, kept" if edited else ""
+            lines.append(f"{head}: not rebuilt: spec, inputs, templates and tool unchanged{tail}")
+    return lines
+
+
+def _verify_staged(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> list[Finding]:
+    """Structural checks of the rendered outputs, reopened from a staging folder, reported at their real path."""
+    from pipeline.checks.pack import check_outputs
+
+    rendered = [o for o in res.outputs if o.reasons]
+    if not rendered:
+        return []
+    with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
+        stage = Path(tmp)
+        for o in rendered:
+            p = stage / o.rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(o.data)
+        staged = dataclasses.replace(res, outputs=rendered)
+        found = check_outputs(stage, _manifest(eng, specs, staged))
+    prefix, shown = str(relpath(stage)), relpath(res.pack)
+    return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=shown + f.location.path[len(prefix):]))
+            if f.location and f.location.path.startswith(prefix) else f for f in found]
+
+
+def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> None:
+    """Place every output, retire the ones no longer produced; fills each Output's manifest record."""
+    for p in writer.sweep():
+        reporter.status("remove", f"{relpath(p)} (left by an interrupted build)")
+    for o in res.outputs:
+        prev = writer.previous.get(o.rel) or {}
+        shown = relpath(res.pack / o.rel)
+        if not o.reasons:
+            # Up to date: keep the previous record as it is (a hand edit included).
+            o.sha256 = prev.get("sha256")
+            o.record = {k: prev[k] for k in ("built_from", "edited") if k in prev}
+            old = prev.get("pending") or {}
+            if old.get("path") and writer.drop_pending(old["path"], old.get("sha256")):
+                # The inputs went back to what the kept file was built from: that .new is stale.
+                reporter.status("remove", relpath(res.pack / old["path"]))
+            edited = writer.is_edited(o.rel)
+            reporter.status("edited" if edited else "identical",
+                            f"{shown} (edited by hand; kept, nothing it is built from changed)" if edited else shown)
+            continue
+        placed = writer.place(o.rel, o.data)
+        o.sha256 = placed.sha256
+        if placed.pending:
+            # Unresolved: keep the old record, so the next build still sees the output as out of date.
+            o.record = {k: prev[k] for k in ("built_from", "edited") if k in prev}
+            o.record["pending"] = {"path": placed.pending, "sha256": sha256_bytes(o.data)}
+            res.conflicts.append((shown, placed.note))
+        else:
+            o.record = {"built_from": o.built_from, **({"edited": True} if placed.edited else {})}
+        reporter.status(placed.word, f"{shown}: {placed.note}" if placed.note else shown)
+        if placed.backup:
+            reporter.status("backup", relpath(res.pack / placed.backup))
+        old = prev.get("pending") or {}
+        if not placed.pending and old.get("path") and writer.drop_pending(old["path"], old.get("sha256")):
+            reporter.status("remove", f"{relpath(res.pack / old['path'])} (the conflict is resolved)")
+    produced = {o.rel for o in res.outputs}
+    for rel in sorted(set(writer.previous) - produced):
+        old = writer.previous[rel].get("pending") or {}
+        if old.get("path"):
+            writer.drop_pending(old["path"], old.get("sha256"))
+        placed = writer.retire(rel)
+        if placed is not None:
+            shown = relpath(res.pack / rel)
+            reporter.status(placed.word, f"{shown}: {placed.note}" if placed.note else shown)
+            if placed.backup:
+                reporter.status("backup", relpath(res.pack / placed.backup))
+
+
+@contextlib.contextmanager
+def _terminate_as_exit():
+    """While writing, make SIGTERM raise SystemExit so the writer's cleanup runs (as for Ctrl-C)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _stop_on_errors(reporter: Reporter, strict: bool, what: str) -> None:

@@ -34,3 +34,16 @@ def read_manifest(pack: Path) -> dict | None:
     except (ValueError, OSError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def entries_by_path(manifest: dict | None) -> dict[str, dict]:
+    """The output entries of a manifest keyed by their path (empty for no or an unreadable manifest)."""
+    if not manifest:
+        return {}
+    out = {}
+    for d in manifest.get("deliverables") or []:
+        path = d.get("path") if isinstance(d, dict) else None
+        # A tampered manifest must not make a build touch files outside its pack.
+        if isinstance(path, str) and path and not path.startswith(("/", "\\")) and ".." not in path.split("/"):
+            out[path] = d
+    return out

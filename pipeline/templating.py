@@ -26,11 +26,12 @@ def md_cell(value) -> str:
 
 
 @lru_cache(maxsize=4)
-def environment(root: str = str(TEMPLATES)) -> SandboxedEnvironment:
+def environment(*roots: str) -> SandboxedEnvironment:
+    """The text-template environment; roots are searched in order (an override folder, then templates/)."""
     # Sandboxed: templates may be edited by consultants, and their context holds
     # customer-supplied text; StrictUndefined turns a typo into a located error.
     env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(root),
+        loader=jinja2.FileSystemLoader(list(roots) or [str(TEMPLATES)]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # output is Markdown parsed with html disabled, then escaped per format
         keep_trailing_newline=True,

@@ -1,14 +1,24 @@
-"""Atomic, guarded file writes (Lektor artifacts, Pelican's one-writer-per-path, Copier's 'identical')."""
+"""Atomic, guarded file writes (Lektor artifacts, Pelican's one-writer-per-path, Copier's status words).
+
+A file sowpack wrote is replaced only while its bytes still match the manifest's
+record; a hand-edited file gets the new version written beside it, and a
+signed-off file is never replaced or removed.
+"""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.errors import InputError, PipelineError, SpecError
+from pipeline.manifest import sha256_bytes, sha256_file
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+#: Temporary files this writer creates: .<name>.<random>.tmp (mkstemp).
+_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp$")
 
 
 def safe_name(text: str, limit: int = 80) -> str:
@@ -20,25 +30,187 @@ def safe_name(text: str, limit: int = 80) -> str:
     return name
 
 
-class OutputWriter:
-    """Writes files atomically, refuses two writes to one path, skips identical bytes."""
+def beside(rel: str, tag: str) -> str:
+    """'09-x/报告.docx' -> '09-x/报告.<tag>.docx' (the suffix stays last so the file still opens)."""
+    p = Path(rel)
+    return (p.parent / f"{p.stem}.{tag}{p.suffix}").as_posix()
 
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
-        self.written: dict[Path, str] = {}
+
+class ConflictError(PipelineError):
+    """Files edited by hand or signed off were kept; the new versions were written beside them."""
+
+    category = "conflict"
+
+
+@dataclass
+class Placed:
+    """The outcome of placing one output: the status word and what the manifest should record."""
+
+    word: str
+    #: sha256 of the bytes the manifest records for the path (None: nothing sowpack owns is there).
+    sha256: str | None
+    #: Where the new bytes went when they could not go to the path itself.
+    pending: str | None = None
+    #: A backup of a hand-edited file made before replacing it (--force).
+    backup: str | None = None
+    #: The file at the path is a hand edit adopted with --keep-edits.
+    edited: bool = False
+    note: str = ""
+
+
+@dataclass
+class OutputWriter:
+    """Writes one pack folder: atomically, each path once, never over a hand edit or a signed-off file.
+
+    Args:
+        root: the pack folder.
+        previous: path -> the last manifest's entry for it.
+        signed: path -> sha256 of every signed-off file.
+        force: replace hand-edited files, keeping a backup of each.
+        keep_edits: adopt hand-edited files as they are instead of replacing them.
+    """
+
+    root: Path
+    previous: dict[str, dict] = field(default_factory=dict)
+    signed: dict[str, str] = field(default_factory=dict)
+    force: bool = False
+    keep_edits: bool = False
+    written: dict[Path, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
 
     def target(self, rel: str) -> Path:
         path = (self.root / rel).resolve()
         if self.root not in path.parents:
-            raise PipelineError(f"refusing to write outside the output folder: {rel}")
+            raise InputError(f"refusing to write outside the output folder {self.root}: {rel}")
         return path
 
     def claim(self, rel: str, owner: str) -> Path:
         path = self.target(rel)
         if path in self.written:
-            raise PipelineError(f"two deliverables target {rel}: {self.written[path]} and {owner}")
+            raise SpecError(f"two deliverables target {rel}: {self.written[path]} and {owner}; "
+                            "give one of them its own 'title' in the spec")
         self.written[path] = owner
         return path
+
+    # --- state of a path ------------------------------------------------------
+    def disk_sha(self, rel: str) -> str | None:
+        path = self.target(rel)
+        return sha256_file(path) if path.is_file() else None
+
+    def recorded_sha(self, rel: str) -> str | None:
+        return (self.previous.get(rel) or {}).get("sha256")
+
+    def is_edited(self, rel: str) -> bool:
+        """The file on disk differs from what sowpack last recorded there (or was adopted as a hand edit)."""
+        disk = self.disk_sha(rel)
+        if disk is None:
+            return False
+        prev = self.previous.get(rel) or {}
+        return disk != prev.get("sha256") or bool(prev.get("edited"))
+
+    # --- placing one output ---------------------------------------------------
+    def place(self, rel: str, data: bytes) -> Placed:
+        """Put data at rel unless that would destroy a hand edit or a signed-off file."""
+        path = self.target(rel)
+        new = sha256_bytes(data)
+        disk = self.disk_sha(rel)
+        if rel in self.signed:
+            if disk == new:
+                return Placed("identical", new)
+            if disk is None and self.signed[rel] == new:
+                return Placed(self.write(path, data), new)
+            pending = self.write_pending(rel, data)
+            return Placed("signed", self.recorded_sha(rel), pending=pending,
+                          note=f"signed off, so never replaced; new version written to {Path(pending).name}")
+        if disk is None:
+            return Placed(self.write(path, data), new)
+        if disk == new:
+            return Placed("identical", new)
+        if not self.is_edited(rel):
+            return Placed(self.write(path, data), new)
+        if self.keep_edits:
+            return Placed("kept", disk, edited=True, note="edited by hand; kept as the current version (--keep-edits)")
+        if self.force:
+            backup = self.make_backup(rel)
+            self.write(path, data)
+            return Placed("update", new, backup=backup, note=f"edited by hand; saved as {Path(backup).name}")
+        pending = self.write_pending(rel, data)
+        return Placed("conflict", self.recorded_sha(rel), pending=pending,
+                      note=f"edited by hand since the last build; kept it, new version written to {Path(pending).name}")
+
+    def make_backup(self, rel: str) -> str:
+        """Keep the current file as <name>.bak-<n>.<ext>; the original stays in place until replaced atomically."""
+        n = 1
+        while self.target(beside(rel, f"bak-{n}")).exists():
+            n += 1
+        backup = beside(rel, f"bak-{n}")
+        src, dst = self.target(rel), self.target(backup)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+        return backup
+
+    def write_pending(self, rel: str, data: bytes) -> str:
+        """Write the new version beside rel as <name>.new.<ext>, never over a .new file someone edited."""
+        ours = ((self.previous.get(rel) or {}).get("pending") or {}).get("sha256")
+        n = 1
+        while True:
+            pending = beside(rel, "new" if n == 1 else f"new-{n}")
+            path = self.target(pending)
+            if not path.exists() or sha256_file(path) in (ours, sha256_bytes(data)):
+                self.write(path, data)
+                return pending
+            n += 1
+
+    def retire(self, rel: str) -> Placed | None:
+        """Remove a file the new build no longer produces, unless it was edited or signed off."""
+        path = self.target(rel)
+        if not path.is_file():
+            return None
+        if rel in self.signed:
+            return Placed("kept", self.disk_sha(rel), note="no longer produced, but signed off: never removed")
+        if self.is_edited(rel):
+            if self.force:
+                backup = self.make_backup(rel)
+                path.unlink()
+                return Placed("remove", None, backup=backup, note=f"no longer produced; edited by hand, saved as "
+                                                                  f"{Path(backup).name}")
+            return Placed("kept", None, note="no longer produced, but edited by hand: not removed")
+        path.unlink()
+        self._prune(path.parent)
+        return Placed("remove", None)
+
+    def drop_pending(self, rel: str, sha: str | None) -> bool:
+        """Delete a .new file of an earlier conflict once it is resolved, if nobody touched it."""
+        try:
+            path = self.target(rel)
+        except PipelineError:
+            return False
+        if sha and path.is_file() and sha256_file(path) == sha:
+            path.unlink()
+            return True
+        return False
+
+    def _prune(self, folder: Path) -> None:
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    def sweep(self) -> list[Path]:
+        """Remove temporary files a killed build left behind (a normal failure leaves none)."""
+        gone = []
+        if self.root.is_dir():
+            for p in sorted(self.root.rglob(".*.tmp")):
+                if p.is_file() and _TEMP.match(p.name):
+                    p.unlink()
+                    gone.append(p)
+        return gone
 
     @staticmethod
     def write(path: Path, data: bytes) -> str:
@@ -58,6 +230,7 @@ class OutputWriter:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
+            # Also on KeyboardInterrupt / SIGTERM (turned into SystemExit by build): never leave the temp file.
             try:
                 os.unlink(tmp)
             except FileNotFoundError:

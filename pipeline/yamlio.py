@@ -17,6 +17,38 @@ Positions = dict[tuple, tuple[int, int]]
 class _Loader(yaml.SafeLoader):
     """SafeLoader that keeps dates as ISO strings' date objects and nothing else exotic."""
 
+    def construct_yaml_timestamp(self, node):
+        # '2026-13-45' looks like a date to YAML but is none: keep the text, so the
+        # schema reports it at its line instead of the loader crashing.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, shown: str) -> tuple[str, Location]:
+    """One message with its place for any YAML error, including a fix hint."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return (f"the control character U+{exc.character:04X} is not allowed in YAML; delete it",
+                Location(shown, line, column))
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    mark = problem_mark or context_mark
+    if context_mark is not None and problem_mark is not None and "end of stream" in problem:
+        # An unclosed quote or bracket: the place to fix is where it opens, not the end of the file.
+        mark = context_mark
+    msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    hint = ("indent with spaces, not tabs" if "\\t" in problem or "\t" in problem
+            else "check the quotes, brackets, colons and indentation here")
+    return f"{msg}; {hint}", (Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown))
+
 
 def _walk(node: yaml.Node, path: tuple, positions: Positions) -> None:
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -53,17 +85,17 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
         return None, {}, [Finding(f"{code_prefix}.yaml",
                                   f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
                                   Location(shown))]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader rejects control characters right here
+    except yaml.YAMLError as exc:
+        msg, where = _yaml_error(exc, text, shown)
+        return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-        loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        return None, {}, [Finding(f"{code_prefix}.yaml", msg, loc)]
+        msg, where = _yaml_error(exc, text, shown)
+        return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
     finally:
         loader.dispose()
     positions: Positions = {}

@@ -1,135 +1,329 @@
-"""Judge the files of a pack as they are on disk against the structure its manifest requires."""
+"""Judge the files of a pack as they are on disk against what each deliverable requires.
+
+Pure functions from (pack folder, Expected) to findings; nothing here prints. The
+build's VERIFY phase calls check_outputs() with its fresh manifest; `sowpack check`
+calls check_pack() with the specs (or the manifest) and adds the business rules.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.errors import Finding, Location, relpath
-from pipeline.inspect import UnreadableFile, View, read
+from pipeline.checks.expected import Expected, from_manifest
+from pipeline.checks.read import Seen, UnreadableFile, WrongType, norm_title, read
+from pipeline.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
 from pipeline.text import find_placeholder
 
+INFO = "INFO"
+
+#: Every finding code of the completeness checks, with its severity and meaning (README).
+CHECK_CODES = {
+    "completeness.missing-deliverable": (ERROR, "a required deliverable is absent in every format"),
+    "completeness.missing-format": (ERROR, "a required deliverable is absent in one of its mandated formats"),
+    "completeness.unreadable": (ERROR, "the file does not open: empty, corrupt or truncated"),
+    "completeness.wrong-type": (ERROR, "the file is not what its extension says"),
+    "completeness.missing-section": (ERROR, "a required section title is absent"),
+    "completeness.section-order": (ERROR, "a required section comes before one the spec puts ahead of it"),
+    "completeness.empty-section": (ERROR, "a required section has nothing under it"),
+    "completeness.missing-column": (ERROR, "a required column is absent from the header"),
+    "completeness.no-rows": (ERROR, "a register has no data row"),
+    "completeness.blank-cell": (ERROR, "a required column has blank cells"),
+    "completeness.placeholder": (ERROR, "placeholder text left in body, table, header, footer or notes"),
+    "completeness.toc-empty": (ERROR, "the table of contents was never refreshed (no entries)"),
+    "completeness.toc-stale": (WARNING, "the table of contents does not match the headings"),
+    "completeness.toc-missing": (WARNING, "a Word document has no table of contents"),
+    "completeness.no-cjk-font": (ERROR, "a PDF has Chinese text but no embedded CJK font"),
+    "completeness.page-size": (WARNING, "a Word or PDF page is not A4"),
+    "completeness.extra-file": (INFO, "a file in the pack that no deliverable accounts for"),
+    "check.unknown-service": (WARNING, "the manifest names a service or package the specs do not know"),
+    "check.spec-changed": (INFO, "the spec changed since the pack was built"),
+    "check.not-in-spec": (INFO, "the pack holds a deliverable the spec no longer requires"),
+}
+SEVERITY.update({code: sev for code, (sev, _) in CHECK_CODES.items()})
+
 #: Fonts that prove Chinese glyphs were embedded in a PDF.
-CJK_FONT_HINTS = ("CJK", "Hei", "Song", "Kai", "Fang", "WenQuanYi", "Ming", "YaHei", "SimSun", "SimHei")
-
-SEVERITY_OVERRIDES = {"completeness.section-order": "ERROR"}
-
-
-def _f(code: str, msg: str, path: Path, d: dict, fmt: str | None, target: str | None = None,
-       **loc) -> Finding:
-    return Finding(code, msg, Location(relpath(path), **loc), service=d.get("service"),
-                   deliverable=d.get("deliverable"), format=fmt, target=target)
+CJK_FONT_HINTS = ("CJK", "Hei", "Song", "Kai", "Fang", "WenQuanYi", "Ming", "YaHei", "SimSun", "SimHei", "Noto Sans SC",
+                  "NotoSansSC", "SourceHan", "Source Han")
+#: Columns filled by hand at the session (a sign-in sheet's time and signature).
+HAND_FILLED = {"sign-in": ("签到时间", "签名")}
+MAX_PLACEHOLDERS = 10
+MAX_CELLS_LISTED = 10
 
 
-def check_sections(view: View, d: dict, path: Path) -> list[Finding]:
-    out = []
-    required = d.get("sections") or []
-    if view.format == "xlsx":
-        return out
-    titles = [h.title for h in view.headings]
-    pos = 0
-    for s in required:
-        t = s["title"]
-        if t not in titles:
-            out.append(_f("completeness.missing-section", f"required section '{t}' is missing", path, d,
-                          view.format, t))
-            continue
-        idx = titles.index(t)
-        if idx < pos:
-            out.append(_f("completeness.section-order", f"section '{t}' is out of order (the spec puts it after "
-                          f"'{required[required.index(s) - 1]['title']}')", path, d, view.format, t))
+class _Ctx:
+    """Findings for one file of one deliverable."""
+
+    def __init__(self, e: Expected, fmt: str, path: Path) -> None:
+        self.e, self.fmt, self.path = e, fmt, path
+        self.items: list[Finding] = []
+
+    def add(self, code: str, message: str, target: str | None = None, **loc) -> None:
+        self.items.append(Finding(code, message, Location(relpath(self.path), **loc), service=self.e.service,
+                                  deliverable=self.e.deliverable, format=self.fmt, target=target))
+
+
+# --- sections -----------------------------------------------------------------
+def _outline(seen: Seen) -> list[tuple[str, int]]:
+    """(title, content) in document order; a deck's slides sharing a title are one section."""
+    if seen.format != "pptx":
+        return [(h.title, h.content) for h in seen.headings]
+    out: list[tuple[str, int]] = []
+    index: dict[str, int] = {}
+    for h in seen.headings:
+        # A section-header slide only repeats the deck title under the section title;
+        # the section's content is on the slides that follow it.
+        content = 0 if h.level == 1 else h.content
+        if h.title in index:
+            i = index[h.title]
+            out[i] = (h.title, out[i][1] + content)
         else:
-            pos = idx
-        if s.get("leaf", True) and view.headings[idx].content == 0:
-            out.append(_f("completeness.empty-section", f"section '{t}' has nothing under it", path, d,
-                          view.format, t))
+            index[h.title] = len(out)
+            out.append((h.title, content))
     return out
 
 
-def _best_sheet(view: View, columns: list[str]) -> tuple[str, list[str], list] | None:
-    best = None
-    for name, (header, rows) in view.sheets.items():
-        score = sum(1 for c in columns if c in header)
-        if best is None or score > best[0]:
-            best = (score, name, header, rows)
-    return best[1:] if best else None
+def _xlsx_outline(seen: Seen) -> list[tuple[str, int]] | None:
+    """The 章节/内容 sheet the xlsx renderer writes for a deliverable with sections."""
+    for sh in seen.sheets:
+        grid = sh.grid
+        for k, (_, row) in enumerate(grid[:10]):
+            cells = [c.strip() for c in row]
+            if "章节" in cells and "内容" in cells:
+                i, j = cells.index("章节"), cells.index("内容")
+                return [(norm_title(r[i]), len((r[j] if j < len(r) else "").strip()))
+                        for _, r in grid[k + 1:] if i < len(r) and r[i].strip()]
+    return None
 
 
-def check_columns(view: View, d: dict, path: Path) -> list[Finding]:
-    cols = d.get("columns") or []
+def check_sections(ctx: _Ctx, seen: Seen) -> None:
+    required = ctx.e.sections
+    if not required:
+        return
+    if seen.format == "xlsx":
+        outline = _xlsx_outline(seen)
+        if outline is None:
+            ctx.add("completeness.missing-section", f"no 章节/内容 sheet: the {len(required)} required section(s) "
+                    f"({'、'.join(s['title'] for s in required[:4])}…) are missing", required[0]["title"])
+            return
+    else:
+        outline = _outline(seen)
+    titles = [t for t, _ in outline]
+    pos, prev = -1, None
+    for s in required:
+        t = norm_title(s["title"])
+        after = [i for i in range(pos + 1, len(titles)) if titles[i] == t]
+        anywhere = [i for i, x in enumerate(titles) if x == t]
+        if not anywhere:
+            ctx.add("completeness.missing-section", f"required section '{s['title']}' is missing", s["title"])
+            continue
+        if after:
+            idx = after[0]
+            pos = idx
+        else:
+            idx = anywhere[0]
+            ctx.add("completeness.section-order", f"section '{s['title']}' is out of order: the spec puts it after "
+                    f"'{prev}'", s["title"])
+        prev = s["title"]
+        if s.get("leaf", True) and outline[idx][1] == 0:
+            ctx.add("completeness.empty-section", f"section '{s['title']}' has nothing under it", s["title"])
+
+
+# --- columns ------------------------------------------------------------------
+def _letter(i: int) -> str:
+    from pipeline.checks.read import _col_letter
+    return _col_letter(i)
+
+
+def _blank_report(ctx: _Ctx, col: str, cells: list[str], **loc) -> None:
+    listed = ", ".join(cells[:MAX_CELLS_LISTED]) + (f" and {len(cells) - MAX_CELLS_LISTED} more"
+                                                    if len(cells) > MAX_CELLS_LISTED else "")
+    ctx.add("completeness.blank-cell", f"required column '{col}' is blank in {len(cells)} row(s): {listed}", col, **loc)
+
+
+def check_columns(ctx: _Ctx, seen: Seen) -> None:
+    cols = ctx.e.columns
     if not cols:
-        return []
-    out = []
-    if view.format == "xlsx":
-        found = _best_sheet(view, cols)
-        if found is None:
-            return [_f("completeness.no-rows", "the workbook has no sheet", path, d, "xlsx")]
-        sheet, header, rows = found
+        return
+    hand = HAND_FILLED.get(ctx.e.kind, ())
+    if seen.format == "xlsx":
+        best = None
+        # The header is the row (among the first ten of a sheet) naming the most required
+        # columns: a consultant may add a title row above it.
+        for sh in seen.sheets:
+            grid = sh.grid
+            for k, (rnum, row) in enumerate(grid[:10]):
+                cells = [c.strip() for c in row]
+                score = sum(1 for c in cols if c in cells)
+                if best is None or score > best[0]:
+                    best = (score, sh.name, rnum, cells, [r for r in grid[k + 1:]])
+        if best is None:
+            ctx.add("completeness.no-rows", "the workbook has no sheet with data")
+            return
+        _, sheet, hrow, header, rows = best
         for c in cols:
             if c not in header:
-                out.append(_f("completeness.missing-column", f"required column '{c}' is missing from the header",
-                              path, d, "xlsx", c, sheet=sheet, cell="1"))
+                ctx.add("completeness.missing-column", f"required column '{c}' is missing from the header", c,
+                        sheet=sheet, cell=f"{hrow}:{hrow}")
         if not rows:
-            out.append(_f("completeness.no-rows", "the register has no data row", path, d, "xlsx", sheet=sheet))
-        from openpyxl.utils import get_column_letter
+            ctx.add("completeness.no-rows", "the register has no data row", None, sheet=sheet)
+            return
         for c in cols:
-            # A sign-in sheet's time and signature columns are filled by hand at the session.
-            if c not in header or (d.get("kind") == "sign-in" and c in ("签到时间", "签名")):
+            if c not in header or c in hand:
                 continue
             j = header.index(c)
-            for i, r in enumerate(rows):
-                v = r[j] if j < len(r) else None
-                if v is None or str(v).strip() == "":
-                    out.append(_f("completeness.blank-cell", f"required column '{c}' is blank", path, d, "xlsx", c,
-                                  sheet=sheet, cell=f"{get_column_letter(j + 1)}{i + 2}"))
-    elif view.format in ("docx", "pptx"):
-        if not any(all(c in t[0] for c in cols) for t in view.tables if t):
-            out.append(_f("completeness.missing-column", f"no table has the required columns {'、'.join(cols)}",
-                          path, d, view.format))
-    return out
+            blank = [f"{_letter(j)}{rnum}" for rnum, r in rows if j >= len(r) or not r[j].strip()]
+            if blank:
+                _blank_report(ctx, c, blank, sheet=sheet, cell=blank[0])
+        return
+    if seen.format in ("docx", "pptx"):
+        tables = [t for t in seen.tables if t and all(c in [x.strip() for x in t[0]] for c in cols)]
+        if not tables:
+            ctx.add("completeness.missing-column", f"no table has the required columns {'、'.join(cols)}",
+                    next((c for c in cols if not any(c in [x.strip() for x in t[0]] for t in seen.tables if t)), cols[0]))
+            return
+        rows = [(t[0], r) for t in tables for r in t[1:] if any(x.strip() for x in r)]
+        if not rows:
+            ctx.add("completeness.no-rows", "the register table has no data row")
+            return
+        for c in cols:
+            if c in hand:
+                continue
+            blank = [f"row {n}" for n, (head, r) in enumerate(rows, 1)
+                     if (j := [x.strip() for x in head].index(c)) >= len(r) or not r[j].strip()]
+            if blank:
+                _blank_report(ctx, c, blank)
 
 
-def check_text(view: View, d: dict, path: Path) -> list[Finding]:
-    for text in view.texts:
-        ph = find_placeholder(text)
-        if ph:
-            return [_f("completeness.placeholder", f"placeholder '{ph}' left in: {text.strip()[:60]}", path, d,
-                       view.format, ph)]
-    return []
+# --- text ---------------------------------------------------------------------
+_WHERE = {"header": "the page header", "footer": "the page footer", "footnote": "a footnote",
+          "endnote": "an endnote", "comment": "a comment", "table": "a table", "body": "the body", "page": "the text",
+          "cell": "a cell"}
 
 
-def check_format_rules(view: View, d: dict, path: Path) -> list[Finding]:
-    out = []
-    if view.format == "pdf":
-        has_cjk = any(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in view.texts)
-        cjk_fonts = [n for n, emb in view.fonts if emb and any(h in n for h in CJK_FONT_HINTS)]
-        if has_cjk and not cjk_fonts:
-            out.append(_f("completeness.no-cjk-font", "the PDF has Chinese text but no embedded CJK font "
-                          f"(fonts: {', '.join(n for n, _ in view.fonts) or 'none'}): readers see empty boxes",
-                          path, d, "pdf"))
-    if view.format in ("docx", "pdf") and view.info.get("page_mm") not in (None, (210, 297)):
-        out.append(_f("completeness.page-size", f"page is {view.info['page_mm']} mm, not A4 (210x297)", path, d,
-                      view.format))
-    if view.format == "docx" and d.get("kind") != "__none__" and view.info.get("toc_entries", 1) == 0:
-        out.append(_f("completeness.toc-empty", "the table of contents is empty (never refreshed)", path, d, "docx"))
-    return out
+def check_text(ctx: _Ctx, seen: Seen) -> None:
+    hits = 0
+    for t in seen.texts:
+        ph = find_placeholder(t.text)
+        if not ph:
+            continue
+        hits += 1
+        if hits > MAX_PLACEHOLDERS:
+            continue
+        where = _WHERE.get(t.where, t.where)
+        under = f" (under '{t.section}')" if t.section and t.where not in ("header", "footer") else ""
+        loc = {"sheet": t.sheet, "cell": t.cell} if t.sheet else {}
+        ctx.add("completeness.placeholder", f"placeholder '{ph}' left in {where}{under}: "
+                f"{' '.join(t.text.split())[:60]}", t.section, **loc)
+    if hits > MAX_PLACEHOLDERS:
+        ctx.add("completeness.placeholder", f"{hits - MAX_PLACEHOLDERS} more placeholder(s) not listed")
 
 
-def check_file(path: Path, d: dict) -> tuple[View | None, list[Finding]]:
-    fmt = d.get("format")
-    if not path.is_file():
-        return None, [_f("completeness.missing-format", f"{d.get('seed_name')} is missing in {fmt}", path, d, fmt)]
+def check_toc(ctx: _Ctx, seen: Seen) -> None:
+    if seen.format != "docx":
+        return
+    if seen.toc is None:
+        if seen.headings:
+            ctx.add("completeness.toc-missing", "the document has no table of contents")
+        return
+    entries = seen.toc["entries"]
+    if seen.toc["unrefreshed"] or not entries:
+        ctx.add("completeness.toc-empty", "the table of contents was never refreshed: it has no entries "
+                "(open in Word and update the field, or rebuild)")
+        return
+    listed = {norm_title(e) for e in entries}
+    heads = {h.title for h in seen.headings}
+    missing = [h.shown for h in seen.headings if h.level <= 3 and h.title not in listed]
+    gone = [e for e in entries if norm_title(e) not in heads]
+    if missing or gone:
+        parts = []
+        if missing:
+            parts.append(f"headings not listed: {'、'.join(missing[:3])}{'…' if len(missing) > 3 else ''}")
+        if gone:
+            parts.append(f"entries without a heading: {'、'.join(gone[:3])}{'…' if len(gone) > 3 else ''}")
+        ctx.add("completeness.toc-stale", "the table of contents was not refreshed after editing (" + "; ".join(parts)
+                + "): update the field in Word")
+
+
+def check_format_rules(ctx: _Ctx, seen: Seen) -> None:
+    if seen.format == "pdf":
+        has_cjk = any(any("\u4e00" <= ch <= "\u9fff" for ch in t.text) for t in seen.texts)
+        cjk = [n for n, emb in seen.fonts if emb and any(h.lower() in n.lower() for h in CJK_FONT_HINTS)]
+        if has_cjk and not cjk:
+            names = ", ".join(n for n, _ in seen.fonts) or "none"
+            ctx.add("completeness.no-cjk-font", f"the PDF has Chinese text but no embedded CJK font (fonts: {names}): "
+                    "readers see empty boxes")
+    if seen.format in ("docx", "pdf") and seen.page_mm not in (None, (210, 297)):
+        ctx.add("completeness.page-size", f"page is {seen.page_mm[0]}x{seen.page_mm[1]} mm, not A4 (210x297)")
+
+
+# --- files and packs ------------------------------------------------------------
+def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
+    """Every check on one existing file."""
+    ctx = _Ctx(e, fmt, path)
     try:
-        view = read(path)
+        seen = read(path, fmt)
+    except WrongType as exc:
+        ctx.add("completeness.wrong-type", f"{e.seed_name} ({fmt}) does not open: {exc}")
+        return ctx.items
     except UnreadableFile as exc:
-        return None, [_f("completeness.unreadable", f"the file does not open: {exc}", path, d, fmt)]
-    findings = (check_sections(view, d, path) + check_columns(view, d, path) + check_text(view, d, path)
-                + check_format_rules(view, d, path))
-    return view, findings
+        ctx.add("completeness.unreadable", f"{e.seed_name} ({fmt}) does not open: {exc}")
+        return ctx.items
+    check_sections(ctx, seen)
+    check_columns(ctx, seen)
+    check_text(ctx, seen)
+    check_toc(ctx, seen)
+    check_format_rules(ctx, seen)
+    return ctx.items
+
+
+def _near(pack: Path, rel: str, e: Expected) -> list[str]:
+    """Files beside a missing one with the same name and another suffix (报告.doc for 报告.docx)."""
+    p = pack / rel
+    if not p.parent.is_dir():
+        return []
+    mine = {Path(x).name for x in e.paths.values()}
+    return sorted(q.name for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem and q.name not in mine)
+
+
+def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
+    """All formats of one deliverable: presence, then every check per file."""
+    out: list[Finding] = []
+    missing = [f for f in e.formats if not (pack / e.paths[f]).is_file()]
+    if missing and len(missing) == len(e.formats):
+        near = sorted({n for f in missing for n in _near(pack, e.paths[f], e)})
+        hint = f" (found {', '.join(near)}: wrong format?)" if near else ""
+        out.append(Finding("completeness.missing-deliverable", f"{e.seed_name} ('{e.deliverable}') is missing: no "
+                           f"{'/'.join(e.formats)} file in the pack{hint}", Location(relpath(pack / e.paths[missing[0]])),
+                           service=e.service, deliverable=e.deliverable, format=missing[0]))
+        return out
+    for fmt in e.formats:
+        path = pack / e.paths[fmt]
+        if fmt in missing:
+            near = _near(pack, e.paths[fmt], e)
+            hint = f" (found {', '.join(near)}: wrong format?)" if near else ""
+            out.append(Finding("completeness.missing-format", f"{e.seed_name} is missing in {fmt}{hint}",
+                               Location(relpath(path)), service=e.service, deliverable=e.deliverable, format=fmt))
+        else:
+            out.extend(check_file(path, e, fmt))
+    return out
+
+
+def extra_files(pack: Path, expected: list[Expected]) -> list[Finding]:
+    """Files no deliverable accounts for (Office lock files and hidden files are ignored)."""
+    known = {str(Path(p)) for e in expected for p in e.paths.values()}
+    out = []
+    for p in sorted(pack.rglob("*")):
+        rel = p.relative_to(pack)
+        if not p.is_file() or rel.parent == Path(".") or any(part.startswith((".", "~$")) for part in rel.parts):
+            continue
+        if str(rel) not in known:
+            out.append(Finding("completeness.extra-file", f"{rel} is not a deliverable of this pack",
+                               Location(relpath(p))))
+    return out
 
 
 def check_outputs(pack: Path, manifest: dict) -> list[Finding]:
-    """Check every file a manifest lists."""
+    """Check every file a manifest lists (the build's VERIFY phase)."""
     out = []
-    for d in manifest.get("deliverables", []):
-        _, found = check_file(pack / d["path"], d)
-        out.extend(found)
+    for e in from_manifest(manifest):
+        out.extend(check_deliverable(pack, e))
     return out

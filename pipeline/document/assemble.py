@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 
 from pipeline.document.markdown import to_blocks
 from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Register, Section, Table)
@@ -15,6 +17,7 @@ from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purch
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.templating import TEMPLATES, cn_date, environment
 from pipeline.text import bad_char, find_placeholder, unfold
+from pipeline.signoff.context import ledger_context
 
 _HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
 
@@ -76,6 +79,8 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
         "deliverable": _deliverable_view(spec, job.deliverable, short),
         "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package)],
         "facts": job.answers.facts if job.answers else {},
+        # Sign-off ledger (engagement folder): each deliverable's dates and status, for closing documents.
+        "ledger": ledger_context(job, eng),
     }
 
 
@@ -100,9 +105,10 @@ def _template_line(exc: BaseException, filename: str) -> int | None:
     return line
 
 
-def render_text(template: str, ctx: dict, job: Job) -> tuple[dict[str, str], list[Finding]]:
-    """Render templates/text/<template>.md.j2 and split it into {section title: markdown}."""
-    env = environment()
+def render_text(template: str, ctx: dict, job: Job,
+                templates: Path | None = None) -> tuple[dict[str, str], list[Finding]]:
+    """Render templates/text/<template>.md.j2 (looked up first in templates, when given) into {title: markdown}."""
+    env = environment(str(templates), str(TEMPLATES)) if templates else environment()
     name = f"text/{template}.md.j2"
     where = dict(service=job.spec.service, deliverable=job.deliverable.id)
     try:
@@ -112,10 +118,14 @@ def render_text(template: str, ctx: dict, job: Job) -> tuple[dict[str, str], lis
                                                 f"uses template '{template}'); create it or fix 'template:'",
                             Location(relpath(TEMPLATES / name)), **where)]
     except jinja2.TemplateSyntaxError as exc:
-        return {}, [Finding("template.syntax", f"template syntax error: {exc.message}",
+        return {}, [Finding("template.syntax", f"template syntax error: {exc.message}; fix the template's jinja tags",
                             Location(relpath(exc.filename or TEMPLATES / name), exc.lineno), **where)]
     try:
         text = tpl.render(ctx)
+    except SecurityError as exc:
+        return {}, [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read the values "
+                                               "sowpack passes them (customer, service, deliverable, facts...)",
+                            Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
     except jinja2.UndefinedError as exc:
         return {}, [Finding("template.undefined", f"{exc.message} while rendering '{job.deliverable.id}'; "
                                                   "fix the name in the template or add the fact to the inputs",
@@ -305,12 +315,16 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     return Register(title, cols, out_rows)
 
 
-def assemble(job: Job, eng: Engagement) -> tuple[Document, list[Finding]]:
-    """Build the Document of one deliverable, with findings for every gap in the inputs."""
+def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[Document, list[Finding]]:
+    """Build the Document of one deliverable, with findings for every gap in the inputs.
+
+    Args:
+        templates: a folder whose text/*.md.j2 override the project's templates.
+    """
     d, spec = job.deliverable, job.spec
     findings: list[Finding] = []
     ctx = context(job, eng)
-    templated, found = render_text(d.template, ctx, job)
+    templated, found = render_text(d.template, ctx, job, templates)
     findings += found
     da = job.answers.deliverables.get(d.id) if job.answers else None
     answers_loc = job.answers.location if job.answers else job.purchase.location

@@ -16,7 +16,8 @@ def _guard(path: Path, shown: str) -> Finding | None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return Finding("input.missing-file", f"cannot read Excel file: {exc.strerror}", Location(shown))
+        return Finding("input.missing-file", f"cannot read Excel file: {exc.strerror}; fix 'rows_from.file' "
+                                                 "or add the file", Location(shown))
     if size > MAX_XLSX_BYTES:
         return Finding("input.bad-excel", f"file is {size} bytes, over the {MAX_XLSX_BYTES} allowed; split it", Location(shown))
     if not zipfile.is_zipfile(path):
@@ -49,7 +50,8 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
         return None, [Finding("input.bad-excel", f"cannot open workbook: {type(exc).__name__}: {exc}", Location(shown))]
     try:
         if sheet not in wb.sheetnames:
-            return None, [Finding("input.bad-excel", f"no sheet named '{sheet}' (sheets: {', '.join(wb.sheetnames)})",
+            return None, [Finding("input.bad-excel", f"no sheet named '{sheet}' (sheets: {', '.join(wb.sheetnames)}); "
+                                                   "rename the sheet or fix 'rows_from.sheet'",
                                   Location(shown))]
         ws = wb[sheet]
         it = ws.iter_rows(values_only=True)

@@ -8,7 +8,8 @@ from typing import Any
 from pipeline.errors import Finding, Location, relpath
 from pipeline.inputs.excel_source import read_rows
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase, Rows
-from pipeline.validate import Collector
+from pipeline.text import bad_char
+from pipeline.validate import Collector, keyname
 from pipeline.yamlio import Positions, load_yaml, loc
 
 INPUT_VERSION = 1
@@ -26,6 +27,22 @@ def _date(c: Collector, value: Any, kp: tuple, required: bool = True) -> dt.date
             pass
     c.add("bad-type", f"'{'.'.join(map(str, kp))}' must be a date written YYYY-MM-DD (got {value!r:.40})", kp)
     return None
+
+
+def _scan_chars(c: Collector, value: Any, kp: tuple) -> None:
+    """Reject characters documents cannot hold (C0 controls, lone surrogates) at their place."""
+    if isinstance(value, str):
+        bad = bad_char(value)
+        if bad:
+            c.add("bad-value", f"'{keyname(kp)}' contains the character {bad} (a control character or half of a "
+                               "surrogate pair), which documents cannot hold; delete it", kp)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _scan_chars(c, str(k), kp + (k,))
+            _scan_chars(c, v, kp + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _scan_chars(c, v, kp + (i,))
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -54,6 +71,7 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
                     ["vendor", "document_control", "people", "engagement"])
     if not top:
         return None, findings + c.findings
+    _scan_chars(c, top, ())
     if top.get("version") != INPUT_VERSION:
         c.add("bad-value", f"unsupported engagement version {top.get('version')!r}; write 'version: {INPUT_VERSION}'", ("version",))
     customer = c.mapping(top.get("customer"), ("customer",), ["name"], ["short_name", "industry", "address"]) or {}
@@ -81,6 +99,10 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
                 ans = _inside(root, m["answers"])
                 if ans is None:
                     c.add("bad-value", f"'answers' path '{m['answers']}' leaves the inputs folder; keep answers inside it", kp + ("answers",))
+                elif not ans.is_file():
+                    c.add("missing-file", f"answers file '{m['answers']}' does not exist in {relpath(root)}; "
+                                          "create it or fix 'answers'", kp + ("answers",))
+                    ans = None
             extra = {k: m[k] for k in ("onsite_days", "holiday_onsite_days") if k in m}
             purchases.append(Purchase(m["service"], str(m.get("package")), _date(c, m.get("applied_on"), kp + ("applied_on",), False),
                                       _date(c, m.get("start"), kp + ("start",), False), _date(c, m.get("end"), kp + ("end",), False),
@@ -139,6 +161,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if top.get("service") != service:
         c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file for service {service}", ("service",))
     facts = top.get("facts") or {}
+    _scan_chars(c, facts, ("facts",))  # sections and rows are scanned where they are assembled
     if not c.typed(facts, ("facts",), dict):
         facts = {}
     delivs: dict[str, DeliverableAnswers] = {}

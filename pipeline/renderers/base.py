@@ -19,6 +19,50 @@ class Renderer(ABC):
         """Render the document; must be deterministic for equal input."""
 
 
+def cleaned(document: Document) -> Document:
+    """A copy of the document without the characters Office XML and PDF text cannot hold.
+
+    Inputs are checked (and such characters rejected with their location) before
+    assembly; this is the renderers' last line of defence for text that arrives by
+    other roads (specs, templates, facts), so no renderer ever crashes on it.
+    """
+    import dataclasses
+
+    from pipeline.document.nodes import Chart, ListBlock, Paragraph, Register, Run, Section, Table
+    from pipeline.text import clean
+
+    def c(v):
+        return clean(v) if isinstance(v, str) else v
+
+    def para(p: Paragraph) -> Paragraph:
+        return Paragraph(tuple(dataclasses.replace(r, text=clean(r.text)) for r in p.runs))
+
+    def block(b):
+        if isinstance(b, Paragraph):
+            return para(b)
+        if isinstance(b, ListBlock):
+            return ListBlock(tuple(para(i) for i in b.items), b.ordered)
+        if isinstance(b, Table):
+            return Table(tuple(map(c, b.header)), tuple(tuple(map(c, r)) for r in b.rows), clean(b.caption))
+        if isinstance(b, Chart):
+            return dataclasses.replace(b, title=clean(b.title), unit=clean(b.unit),
+                                       categories=tuple(map(clean, b.categories)),
+                                       series=tuple((clean(n), v) for n, v in b.series))
+        return b
+
+    def section(s: Section) -> Section:
+        return Section(clean(s.title), s.level, [block(b) for b in s.blocks], [section(k) for k in s.children])
+
+    meta = dataclasses.replace(document.meta, **{f.name: c(getattr(document.meta, f.name))
+                                                 for f in dataclasses.fields(document.meta)})
+    reg = document.register
+    if reg is not None:
+        reg = Register(clean(reg.title), [dataclasses.replace(col, name=clean(col.name),
+                                                              allowed=tuple(map(clean, col.allowed)))
+                                          for col in reg.columns], [[c(v) for v in row] for row in reg.rows])
+    return Document(meta, [section(s) for s in document.sections], reg)
+
+
 def numbered(level: int, index: int) -> str:
     """GB/T 9704 heading numbers: 一、 then （一） then 1. then （1）."""
     cn = "零一二三四五六七八九十"

@@ -16,7 +16,7 @@ from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Regis
 from pipeline.fonts import BODY_EA, BODY_LATIN
 from pipeline.normalize import normalize_bytes
 from pipeline.renderers import register
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, cleaned, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.templating import TEMPLATES
 from pipeline.text import clean
@@ -237,4 +237,4 @@ class DocxRenderer(Renderer):
     media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
     def render(self, document: Document) -> bytes:
-        return _Writer(document).build()
+        return _Writer(cleaned(document)).build()

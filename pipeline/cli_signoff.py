@@ -1,0 +1,185 @@
+"""`sowpack signoff submit|accept|reject|status|verify`: the acceptance ledger of an engagement."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from pipeline.build import DEFAULT_SPECS
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _common(f):
+    f = click.option("--specs", "spec_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Specs that say which deliverables the pack needs.  [default: deliverable_specs/ when present]")(f)
+    f = click.option("--pack", "pack", default=None, type=click.Path(file_okay=False, path_type=Path),
+                     help="The built pack.  [default: output/<engagement folder name>]")(f)
+    f = click.argument("engagement_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))(f)
+    return f
+
+
+def _day_option(name: str, help_text: str):
+    return click.option(name, "day", type=_DATE, default=None, envvar="SOWPACK_TODAY", show_envvar=True,
+                        help=help_text + "  [default: today]")
+
+
+def _ws(engagement_dir: Path, pack: Path | None, spec_dir: Path | None):
+    from pipeline.signoff import workspace
+
+    if spec_dir is None and DEFAULT_SPECS.is_dir():
+        spec_dir = DEFAULT_SPECS
+    return workspace(engagement_dir, pack, spec_dir)
+
+
+def _day(value) -> dt.date:
+    from pipeline.signoff import today
+
+    return value.date() if value is not None else today()
+
+
+def _refused(exc) -> None:
+    for f in getattr(exc, "findings", []):
+        click.echo(str(f), err=True)
+    raise exc
+
+
+@click.group()
+def signoff() -> None:
+    """Record submissions and acceptances; show what is due, accepted or overdue.
+
+    \b
+    The ledger is ENGAGEMENT_DIR/signoff.jsonl: append-only, one JSON event a line,
+    each submission bound to the SHA-256 of the files submitted. Deliverables are
+    named SERVICE/ID (09/health-report) or by a unique id.
+    \b
+      sowpack signoff submit sample_inputs/hengxin-retail 09/health-report --by 张伟
+      sowpack signoff accept sample_inputs/hengxin-retail 09/health-report --by 王强
+      sowpack signoff reject sample_inputs/hengxin-retail 09/survey-report --by 王强 \\
+          --issue "缺少数据库资源" --issue "风险等级未分级"
+      sowpack signoff status sample_inputs/hengxin-retail --today 2026-04-20
+      sowpack signoff verify sample_inputs/hengxin-retail
+    """
+
+
+@signoff.command()
+@_common
+@click.argument("deliverables", nargs=-1, required=True)
+@click.option("--by", required=True, help="Who submits (the vendor's project manager).")
+@_day_option("--on", "Date of the submission (YYYY-MM-DD).")
+@click.option("--note", default=None, help="Free text kept with the event.")
+@click.option("--reopen", is_flag=True, help="Submit again a deliverable that was already accepted.")
+def submit(engagement_dir, pack, spec_dir, deliverables, by, day, note, reopen):
+    """Submit DELIVERABLES for acceptance; refused if any fails `sowpack check`."""
+    from pipeline.signoff import SignoffError, submit as run
+
+    ws = _ws(engagement_dir, pack, spec_dir)
+    try:
+        events = run(ws, list(deliverables), by, _day(day), note, reopen)
+    except SignoffError as exc:
+        _refused(exc)
+    for ev in events:
+        files = ", ".join(f"{f['format']} {f['sha256'][:12]}…" for f in ev["files"])
+        click.echo(f"submitted  {ev['service']:02d}/{ev['deliverable']} on {ev['on']} by {ev['by']} "
+                   f"(#{ev['seq']}: {files})")
+
+
+@signoff.command()
+@_common
+@click.argument("deliverable")
+@click.option("--by", required=True, help="The customer's representative who accepts.")
+@_day_option("--on", "Date of the acceptance (YYYY-MM-DD).")
+@click.option("--note", default=None, help="Free text kept with the event.")
+def accept(engagement_dir, pack, spec_dir, deliverable, by, day, note):
+    """Record the customer's acceptance of DELIVERABLE's pending submission."""
+    from pipeline.signoff import SignoffError, accept as run
+
+    ws = _ws(engagement_dir, pack, spec_dir)
+    try:
+        ev, warnings = run(ws, deliverable, by, _day(day), note)
+    except SignoffError as exc:
+        _refused(exc)
+    for w in warnings:
+        click.echo(f"WARNING: {w}", err=True)
+    click.echo(f"accepted   {ev['service']:02d}/{ev['deliverable']} on {ev['on']} by {ev['by']} "
+               f"(#{ev['seq']}, submission #{ev['submission']})")
+
+
+@signoff.command()
+@_common
+@click.argument("deliverable")
+@click.option("--by", required=True, help="The customer's representative who rejects.")
+@click.option("--issue", "issues", multiple=True, required=True, help="One 不符点 (repeat for each).")
+@_day_option("--on", "Date of the rejection (YYYY-MM-DD).")
+def reject(engagement_dir, pack, spec_dir, deliverable, by, issues, day):
+    """Record the rejection of DELIVERABLE's pending submission, with its 不符点."""
+    from pipeline.signoff import SignoffError, reject as run
+
+    ws = _ws(engagement_dir, pack, spec_dir)
+    try:
+        ev = run(ws, deliverable, by, _day(day), list(issues))
+    except SignoffError as exc:
+        _refused(exc)
+    click.echo(f"rejected   {ev['service']:02d}/{ev['deliverable']} on {ev['on']} by {ev['by']} "
+               f"(#{ev['seq']}): {'；'.join(ev['issues'])}")
+
+
+@signoff.command()
+@_common
+@_day_option("--today", "Compute the status as of this date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(engagement_dir, pack, spec_dir, day, fmt):
+    """Per deliverable: submitted on, due by, accepted / rejected / deemed accepted / overdue."""
+    from pipeline.signoff import status as run
+
+    ws = _ws(engagement_dir, pack, spec_dir)
+    on = _day(day)
+    states = run(ws, on)
+    if fmt == "json":
+        click.echo(json.dumps({"engagement": ws.manifest.get("engagement"), "today": on.isoformat(),
+                               "rules": {str(k): {"review_days": r.review_days, "day_type": r.day_type,
+                                                  "deemed_accepted": r.deemed_accepted}
+                                         for k, r in sorted(ws.rules.items())},
+                               "deliverables": [s.to_json() for s in states]}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{ws.manifest.get('engagement')}: sign-off status on {on}")
+    service = None
+    for s in states:
+        if s.service != service:
+            service = s.service
+            rule = ws.rules.get(service)
+            click.echo(f"service {service}: {rule.describe() if rule else 'no acceptance rule recorded'}")
+        parts = [f"  {s.key:<40} {s.label}"]
+        if s.submission:
+            parts.append(f"submitted {s.submitted_on}")
+            parts.append(f"due {s.due}" if s.due else f"due: {s.due_note}")
+        if s.state in ("accepted", "rejected"):
+            parts.append(f"{s.state} {s.closed_on} by {s.closed_by}")
+        elif s.state == "deemed-accepted":
+            parts.append(f"deemed accepted from {s.closed_on}")
+        if s.issues:
+            parts.append("不符点: " + "；".join(s.issues))
+        click.echo(" | ".join(parts))
+    counts: dict[str, int] = {}
+    for s in states:
+        counts[s.label] = counts.get(s.label, 0) + 1
+    click.echo("total: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@signoff.command()
+@_common
+@_day_option("--today", "Judge deemed acceptance as of this date (YYYY-MM-DD).")
+def verify(engagement_dir, pack, spec_dir, day):
+    """Fail (exit 1) if a signed-off file changed since sign-off or the ledger is damaged."""
+    from pipeline.signoff import verify as run
+
+    ws = _ws(engagement_dir, pack, spec_dir)
+    findings = run(ws, _day(day))
+    for f in findings:
+        click.echo(str(f))
+    errors = [f for f in findings if f.is_error]
+    click.echo(f"{ws.ledger}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s): "
+               f"{'signed-off files unchanged' if not errors else 'FAILED'}")
+    raise SystemExit(1 if errors else 0)

@@ -1,0 +1,248 @@
+"""Sign-off operations on an engagement: submit, accept, reject, status, verify.
+
+The ledger lives in the engagement folder (sample_inputs/<engagement>/signoff.jsonl),
+beside the inputs it belongs with: packs under output/ are generated and may be
+deleted, the record of who accepted what may not. A submission is bound to the
+SHA-256 of each file submitted, as it is on disk at that moment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pipeline.checks.expected import Expected
+from pipeline.errors import ERROR, SEVERITY, WARNING, Finding, Location, PipelineError, relpath
+from pipeline.manifest import sha256_file
+from pipeline.signoff.ledger import LEDGER, Event, LedgerError, append, read_ledger
+from pipeline.signoff.status import Rule, State, compute, pending_submission
+from pipeline.writer import safe_name
+
+SIGNOFF_CODES = {
+    "signoff.changed-after-signoff": ERROR,
+    "signoff.missing-after-signoff": ERROR,
+    "signoff.ledger-damaged": ERROR,
+    "signoff.changed-after-submit": WARNING,
+    "signoff.unknown-deliverable": WARNING,
+}
+SEVERITY.update(SIGNOFF_CODES)
+
+
+class SignoffError(PipelineError):
+    """A sign-off command refused or failed (printed as one line, exit 1)."""
+
+    category = "signoff"
+
+
+@dataclass
+class Workspace:
+    """An engagement folder (ledger) and its built pack (files and manifest)."""
+
+    engagement_dir: Path
+    pack: Path
+    spec_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ledger(self) -> Path:
+        return self.engagement_dir / LEDGER
+
+    @cached_property
+    def manifest(self) -> dict:
+        from pipeline.checks.run import UsageError, read_pack_manifest
+
+        try:
+            return read_pack_manifest(self.pack)
+        except UsageError as exc:
+            raise SignoffError(f"{exc}; build the pack first or give --pack") from None
+
+    @cached_property
+    def expected(self) -> list[Expected]:
+        from pipeline.checks.expected import from_manifest, from_specs, load_needed_specs
+
+        if self.spec_dir is None:
+            return from_manifest(self.manifest)
+        services = [s.get("service") for s in self.manifest.get("services") or [] if isinstance(s.get("service"), int)]
+        specs, _ = load_needed_specs(self.spec_dir, services)
+        expected, _ = from_specs(self.manifest, specs, self.pack)
+        return expected
+
+    @cached_property
+    def rules(self) -> dict[int, Rule]:
+        return {s["service"]: Rule.from_json(s.get("acceptance")) for s in self.manifest.get("services") or []
+                if isinstance(s, dict) and isinstance(s.get("service"), int)}
+
+    def events(self) -> list[Event]:
+        try:
+            events, _ = read_ledger(self.ledger)
+        except LedgerError as exc:
+            raise SignoffError(str(exc)) from None
+        return events
+
+    def find(self, name: str) -> Expected:
+        """A deliverable by '09/health-report', '9/health-report' or a unique id or seed name."""
+        text = name.strip()
+        if "/" in text:
+            svc, did = text.split("/", 1)
+            hits = [e for e in self.expected if svc.strip().isdigit() and e.service == int(svc) and e.deliverable == did]
+        else:
+            hits = [e for e in self.expected if text in (e.deliverable, e.seed_name, e.seed_name.strip("《》"))]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            from difflib import get_close_matches
+            keys = [e.key for e in self.expected]
+            close = get_close_matches(text, keys + [e.deliverable for e in self.expected], n=3)
+            raise SignoffError(f"no deliverable '{name}' in {relpath(self.pack)}"
+                               + (f"; did you mean {', '.join(close)}?" if close else "; `sowpack signoff status` lists them"))
+        raise SignoffError(f"'{name}' is ambiguous: {', '.join(e.key for e in hits)}; write SERVICE/ID")
+
+
+def workspace(engagement_dir: Path, pack: Path | None = None, spec_dir: Path | None = None,
+              out_dir: Path = Path("output")) -> Workspace:
+    """The engagement and its pack (default: OUT/<engagement folder name>)."""
+    engagement_dir = Path(engagement_dir)
+    if not engagement_dir.is_dir():
+        raise SignoffError(f"{engagement_dir} is not an engagement folder")
+    if pack is None:
+        pack = Path(out_dir) / safe_name(engagement_dir.resolve().name)
+    return Workspace(engagement_dir, Path(pack), spec_dir)
+
+
+def _files(ws: Workspace, e: Expected) -> list[dict]:
+    out = []
+    for fmt in e.formats:
+        p = ws.pack / e.paths[fmt]
+        out.append({"format": fmt, "path": e.paths[fmt], "sha256": sha256_file(p) if p.is_file() else None})
+    return out
+
+
+def submit(ws: Workspace, names: list[str], by: str, on: dt.date, note: str | None = None,
+           reopen: bool = False) -> list[dict]:
+    """Record the submission of each deliverable, bound to its files' SHA-256.
+
+    Every deliverable is checked first; if any fails, nothing is recorded.
+
+    Raises:
+        SignoffError: a deliverable fails `sowpack check`, or is already accepted / submitted unchanged.
+    """
+    from pipeline.checks.pack import check_deliverable
+
+    targets = [ws.find(n) for n in names]
+    failing: list[Finding] = []
+    for e in targets:
+        failing += [f for f in check_deliverable(ws.pack, e) if f.severity == ERROR]
+    if failing:
+        raise SignoffError(f"{len(failing)} problem(s) in the files; nothing was submitted (fix them, then "
+                           "`sowpack check`)", failing)
+    events = ws.events()
+    for e in targets:
+        _refuse_resubmit(events, e, _files(ws, e), on, reopen)
+    out = []
+    for e in targets:
+        files = _files(ws, e)
+
+        def make(current, e=e, files=files):
+            _refuse_resubmit(current, e, files, on, reopen)
+            return {"event": "submit", "engagement": ws.manifest.get("engagement"), "service": e.service,
+                    "deliverable": e.deliverable, "seed_name": e.seed_name, "on": on.isoformat(), "by": by,
+                    "files": files, "note": note or None}
+        out.append(_append(ws, make))
+    return out
+
+
+def _refuse_resubmit(events: list[Event], e: Expected, files: list[dict], on: dt.date, reopen: bool) -> None:
+    mine = [ev for ev in events if (ev.service, ev.deliverable) == (e.service, e.deliverable)]
+    if mine and on < max(ev.on for ev in mine):
+        raise SignoffError(f"{e.key}: {on} is before its last ledger event ({max(ev.on for ev in mine)})")
+    pending = pending_submission(events, e.service, e.deliverable)
+    if pending is not None and pending.files == files:
+        raise SignoffError(f"{e.key} was already submitted on {pending.on} with these same files and awaits review")
+    from pipeline.signoff.status import last_closed
+    acc = last_closed(events, e.service, e.deliverable)
+    if acc is not None and pending is None and not reopen:
+        raise SignoffError(f"{e.key} was accepted on {acc.on} by {acc.by}; submitting it again reopens it: "
+                           "give --reopen if that is intended")
+
+
+def _append(ws: Workspace, make) -> dict:
+    try:
+        return append(ws.ledger, make)
+    except LedgerError as exc:
+        raise SignoffError(str(exc)) from None
+
+
+def _decide(ws: Workspace, name: str, event: str, by: str, on: dt.date, **extra) -> dict:
+    e = ws.find(name)
+
+    def make(current):
+        sub = pending_submission(current, e.service, e.deliverable)
+        if sub is None:
+            raise SignoffError(f"{e.key} has no submission awaiting review; `sowpack signoff submit` it first")
+        if on < sub.on:
+            raise SignoffError(f"{e.key}: {event} on {on} is before its submission on {sub.on}")
+        return {"event": event, "engagement": ws.manifest.get("engagement"), "service": e.service,
+                "deliverable": e.deliverable, "seed_name": e.seed_name, "on": on.isoformat(), "by": by,
+                "submission": sub.seq, **extra}
+    return _append(ws, make)
+
+
+def accept(ws: Workspace, name: str, by: str, on: dt.date, note: str | None = None) -> tuple[dict, list[str]]:
+    """Record the customer's acceptance of the pending submission; returns the event and warnings."""
+    ev = _decide(ws, name, "accept", by, on, note=note or None)
+    warnings = []
+    e = ws.find(name)
+    sub = next(x for x in ws.events() if x.seq == ev["submission"])
+    if sub.files != _files(ws, e):
+        warnings.append(f"{e.key}: the files on disk differ from those submitted on {sub.on}; the acceptance "
+                        "binds the submitted ones, and `sowpack signoff verify` will fail until they are restored")
+    return ev, warnings
+
+
+def reject(ws: Workspace, name: str, by: str, on: dt.date, issues: list[str]) -> dict:
+    """Record a rejection with its 不符点 (at least one)."""
+    issues = [i.strip() for i in issues if i and i.strip()]
+    if not issues:
+        raise SignoffError("a rejection needs its 不符点: give --issue TEXT once per point")
+    return _decide(ws, name, "reject", by, on, issues=issues)
+
+
+def status(ws: Workspace, on: dt.date) -> list[State]:
+    """Every deliverable of the pack (in spec order), then any the ledger names that the pack lacks."""
+    deliverables = [(e.service, e.deliverable, e.seed_name) for e in ws.expected]
+    return compute(ws.events(), deliverables, ws.rules, on)
+
+
+def verify(ws: Workspace, on: dt.date) -> list[Finding]:
+    """Findings for a damaged ledger and for signed-off (or submitted) files that changed since."""
+    try:
+        events, problems = read_ledger(ws.ledger)
+    except LedgerError as exc:
+        raise SignoffError(str(exc)) from None
+    where = Location(relpath(ws.ledger))
+    out = [Finding("signoff.ledger-damaged", str(p), Location(relpath(ws.ledger), line=p.line)) for p in problems]
+    known = {(e.service, e.deliverable) for e in ws.expected}
+    for st in compute(events, [(e.service, e.deliverable, e.seed_name) for e in ws.expected], ws.rules, on):
+        if st.submission is None:
+            continue
+        if (st.service, st.deliverable) not in known:
+            out.append(Finding("signoff.unknown-deliverable", f"{st.key} is in the ledger but not in the pack", where,
+                               service=st.service, deliverable=st.deliverable))
+        signed = st.state in ("accepted", "deemed-accepted")
+        if st.state == "rejected":
+            continue
+        for f in st.submission.files:
+            p = ws.pack / f["path"]
+            what = f"{st.key} ({f['format']})"
+            ids = dict(service=st.service, deliverable=st.deliverable, format=f["format"])
+            if not p.is_file():
+                code = "signoff.missing-after-signoff" if signed else "signoff.changed-after-submit"
+                out.append(Finding(code, f"{what} was {st.label} ({st.closed_on or st.submitted_on}) but the file is "
+                                   "gone", Location(relpath(p)), **ids))
+            elif sha256_file(p) != f.get("sha256"):
+                code = "signoff.changed-after-signoff" if signed else "signoff.changed-after-submit"
+                when = f"{st.label} on {st.closed_on}" if signed else f"submitted on {st.submitted_on}"
+                out.append(Finding(code, f"{what} changed since it was {when} (sha256 {f.get('sha256', '')[:12]}… → "
+                                   f"{sha256_file(p)[:12]}…)", Location(relpath(p)), **ids))
+    return out

@@ -1,0 +1,118 @@
+"""Bad input gets one clear line: every case of tests/bad_inputs/ fails with its file, place and fix,
+no traceback and no partial output."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT
+from pipeline.cli import main
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+BASE_SPECS = CORPUS / "_base" / "specs"
+CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+#: case -> (finding code, file the first line must name)
+EXPECTED = {
+    "answers-outside-folder": ("input.bad-value", "engagement.yaml:14:5"),
+    "control-character": ("input.yaml", "answers/90-mini.yaml:6:17"),
+    "excel-blank-cell": ("input.blank-cell", "资源清单.xlsx[资源清单]!B2"),
+    "excel-empty-sheet": ("input.missing-rows", "资源清单.xlsx[资源清单]!A1"),
+    "excel-missing-column": ("input.missing-column", "资源清单.xlsx[资源清单]"),
+    "excel-not-allowed": ("input.not-allowed", "资源清单.xlsx[资源清单]!C2"),
+    "excel-renamed-column": ("input.missing-column", "资源清单.xlsx[资源清单]"),
+    "excel-wrong-sheet": ("input.bad-excel", "资源清单.xlsx"),
+    "list-for-mapping": ("input.bad-type", "engagement.yaml:3:1"),
+    "malformed-yaml": ("input.yaml", "answers/90-mini.yaml:6:13"),
+    "missing-answer": ("input.missing-answer", "answers/90-mini.yaml:4:3"),
+    "missing-answers-file": ("input.missing-file", "engagement.yaml:14:5"),
+    "no-engagement-yaml": ("input.missing-file", "engagement.yaml"),
+    "not-utf8-yaml": ("input.yaml", "answers/90-mini.yaml"),
+    "spec-list-for-mapping": ("spec.bad-type", "specs/90-mini.yaml:9:1"),
+    "spec-unknown-format": ("spec.bad-format", "specs/90-mini.yaml:18:21"),
+    "tab-indented-yaml": ("input.yaml", "answers/90-mini.yaml:6:1"),
+    "template-syntax": ("template.syntax", "templates/text/report.md.j2:4"),
+    "template-undefined": ("template.undefined", "templates/text/report.md.j2:4"),
+    "unknown-package": ("input.unknown-package", "engagement.yaml:12:5"),
+    "unknown-service": ("input.unknown-service", "engagement.yaml:12:5"),
+    "wrong-type-date": ("input.bad-type", "engagement.yaml:6:1"),
+    "wrong-type-service": ("input.bad-type", "engagement.yaml:12:5"),
+    "xlsx-is-text": ("input.bad-excel", "资源清单.xlsx"),
+}
+
+#: The exact first line of a few cases, as a user sees it.
+FIRST_LINES = {
+    "malformed-yaml": "tests/bad_inputs/malformed-yaml/answers/90-mini.yaml:6:13: ERROR: invalid YAML: found unexpected "
+                      "end of stream (while scanning a quoted scalar); check the quotes, brackets, colons and "
+                      "indentation here [input.yaml]",
+    "list-for-mapping": "tests/bad_inputs/list-for-mapping/engagement.yaml:3:1: ERROR: 'customer' must be a mapping "
+                        "(got a list) [input.bad-type]",
+    "missing-answer": "tests/bad_inputs/missing-answer/answers/90-mini.yaml:4:3: ERROR: 《【XXX】迷你检查报告》 ('report'): "
+                      "section '检查结论' has no answer; add it under deliverables.report.sections [input.missing-answer]",
+    "unknown-package": "tests/bad_inputs/unknown-package/engagement.yaml:12:5: ERROR: service 90 (迷你检查服务) has no "
+                       "package '豪华版'; choose one of 标准服务 [input.unknown-package]",
+    "excel-renamed-column": "tests/bad_inputs/excel-renamed-column/资源清单.xlsx[资源清单]: ERROR: required column "
+                            "'资源名称' is missing (found '资源名': renamed?); the columns must be 编号、资源名称、状态 "
+                            "[input.missing-column]",
+    "xlsx-is-text": "tests/bad_inputs/xlsx-is-text/资源清单.xlsx: ERROR: not an Excel workbook (.xlsx is a zip file; "
+                    "this is not); save it from Excel as .xlsx [input.bad-excel]",
+    "spec-unknown-format": "tests/bad_inputs/spec-unknown-format/specs/90-mini.yaml:18:21: ERROR: "
+                           "'deliverables[0].formats[1]' must be one of docx, pptx, xlsx, pdf (got 'ppt'); "
+                           "did you mean 'pptx'? [spec.bad-format]",
+    "wrong-type-date": "tests/bad_inputs/wrong-type-date/engagement.yaml:6:1: ERROR: 'date' must be a date written "
+                       "YYYY-MM-DD (got '2026-13-45') [input.bad-type]",
+}
+
+
+def run(case: str, out: Path):
+    d = CORPUS / case
+    args = ["build", f"tests/bad_inputs/{case}", "--out", str(out),
+            "--specs", str((d / "specs" if (d / "specs").is_dir() else BASE_SPECS).relative_to(ROOT))]
+    if (d / "templates").is_dir():
+        args += ["--templates", f"tests/bad_inputs/{case}/templates"]
+    return CliRunner().invoke(main, args)
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # locations are printed relative to the working directory
+
+
+def test_every_case_has_an_expectation():
+    assert sorted(EXPECTED) == CASES
+
+
+def test_the_base_engagement_builds(tmp_path):
+    result = CliRunner().invoke(main, ["build", "tests/bad_inputs/_base/engagement", "--specs",
+                                       "tests/bad_inputs/_base/specs", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gets_one_clear_line(case, tmp_path):
+    out = tmp_path / "out"
+    result = run(case, out)
+    code, place = EXPECTED[case]
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    first = lines[0]
+    assert first.startswith(f"tests/bad_inputs/{case}/{place}: ERROR: "), first
+    assert first.endswith(f"[{code}]"), first
+    # The fix: every first line tells the user what to do (or what is expected instead).
+    assert any(w in first for w in ("; ", "must", "did you mean")), first
+    assert lines[-1].startswith("Error: ") and "nothing was written" in lines[-1], lines[-1]
+    if case in FIRST_LINES:
+        assert first == FIRST_LINES[case]
+    assert not out.exists()  # no partial output
+
+
+def test_a_missing_engagement_folder_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["build", "tests/bad_inputs/does-not-exist", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "Error: Invalid value for 'ENGAGEMENT_DIRS...': Directory 'tests/bad_inputs/does-not-exist' does not exist." \
+        in result.output
+    assert not (tmp_path / "o").exists()

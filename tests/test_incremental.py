@@ -1,0 +1,346 @@
+"""Hand edits survive rebuilds; only what changed is rebuilt, with reasons; writes are atomic; one path, one deliverable."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT
+from pipeline.cli import main
+
+BASE = Path(__file__).resolve().parent / "bad_inputs" / "_base"
+REPORT = "90-mini-check/测试客户迷你检查报告.docx"
+PDF = "90-mini-check/测试客户迷你检查报告.pdf"
+CATALOG = "90-mini-check/测试客户资源清单.xlsx"
+ANSWERS = "answers/90-mini.yaml"
+
+
+@pytest.fixture
+def mini(tmp_path, monkeypatch):
+    """A copy of the tiny engagement and its specs; returns a runner of `sowpack build` on it."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(BASE / "engagement", tmp_path / "eng")
+    shutil.copytree(BASE / "specs", tmp_path / "specs")
+
+    class Mini:
+        eng = tmp_path / "eng"
+        specs = tmp_path / "specs"
+        out = tmp_path / "out"
+        pack = tmp_path / "out" / "eng"
+
+        def build(self, *args: str):
+            return CliRunner().invoke(main, ["build", str(self.eng), "--specs", str(self.specs),
+                                             "--out", str(self.out), *args])
+
+        def edit(self, rel: str, old: str, new: str) -> None:
+            p = self.eng / rel if not rel.startswith("specs/") else tmp_path / rel
+            text = p.read_text(encoding="utf-8")
+            assert old in text
+            p.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+        def manifest(self) -> dict:
+            return json.loads((self.pack / "manifest.json").read_text(encoding="utf-8"))
+
+        def entry(self, rel: str) -> dict:
+            return next(d for d in self.manifest()["deliverables"] if d["path"] == rel)
+
+        def files(self) -> dict[str, bytes]:
+            return {p.relative_to(self.pack).as_posix(): p.read_bytes()
+                    for p in sorted(self.pack.rglob("*")) if p.is_file()}
+
+    m = Mini()
+    first = m.build()
+    assert first.exit_code == 0, first.output
+    return m
+
+
+def hand_edit_docx(path: Path, text: str = "顾问手工补充的一段话。") -> bytes:
+    import docx
+    d = docx.Document(str(path))
+    d.add_paragraph(text)
+    d.save(str(path))
+    return path.read_bytes()
+
+
+def change_answer(m) -> None:
+    m.edit(ANSWERS, "覆盖 3 个业务系统", "覆盖 4 个业务系统")
+
+
+def explained(result) -> dict[str, str]:
+    """`--explain` lines keyed by deliverable and formats."""
+    out = {}
+    for line in result.output.splitlines():
+        if line.startswith("eng 90/"):
+            head, _, why = line.partition("]: ")
+            out[head.split(" ", 1)[1] + "]"] = why
+    return out
+
+
+# --- incremental --------------------------------------------------------------------------------
+
+def test_unchanged_inputs_render_nothing_and_touch_nothing(mini):
+    before = {p: (mini.pack / p).stat().st_mtime_ns for p in mini.files()}
+    result = mini.build("--explain")
+    assert result.exit_code == 0, result.output
+    assert explained(result) == {
+        "90/report [docx, pptx, pdf]": "not rebuilt: spec, inputs, templates and tool unchanged",
+        "90/catalog [xlsx]": "not rebuilt: spec, inputs, templates and tool unchanged"}
+    assert "(0 rebuilt, 4 up to date)" in result.output
+    assert {p: (mini.pack / p).stat().st_mtime_ns for p in mini.files()} == before
+
+
+def test_explain_names_the_changed_input(mini):
+    change_answer(mini)
+    result = mini.build("--explain")
+    assert result.exit_code == 0, result.output
+    assert explained(result) == {"90/report [docx, pptx, pdf]": f"rebuilt: input changed: {ANSWERS}",
+                                 "90/catalog [xlsx]": f"rebuilt: input changed: {ANSWERS}"}
+
+
+def test_explain_names_the_changed_template_and_only_its_deliverable(mini, tmp_path):
+    overlay = tmp_path / "tpl"
+    (overlay / "text").mkdir(parents=True)
+    (overlay / "text" / "report.md.j2").write_text("{# 改过的模板 #}\n", encoding="utf-8")
+    result = mini.build("--explain", "--templates", str(overlay))
+    assert result.exit_code == 0, result.output
+    assert explained(result) == {"90/report [docx, pptx, pdf]": "rebuilt: template changed: text/report.md.j2",
+                                 "90/catalog [xlsx]": "not rebuilt: spec, inputs, templates and tool unchanged"}
+
+
+def test_explain_names_a_spec_change_of_one_deliverable(mini):
+    mini.edit("specs/90-mini.yaml", "allowed: [启用, 停用]", "allowed: [启用, 停用, 待定]")
+    result = mini.build("--explain")
+    assert result.exit_code == 0, result.output
+    assert explained(result)["90/catalog [xlsx]"] == "rebuilt: spec changed"
+    assert explained(result)["90/report [docx, pptx, pdf]"].startswith("not rebuilt")
+
+
+def test_explain_names_a_missing_output_and_the_tool_version(mini, monkeypatch):
+    (mini.pack / PDF).unlink()
+    result = mini.build("--explain")
+    assert explained(result) == {"90/report [docx, pptx]": "not rebuilt: spec, inputs, templates and tool unchanged",
+                                 "90/report [pdf]": "rebuilt: output missing",
+                                 "90/catalog [xlsx]": "not rebuilt: spec, inputs, templates and tool unchanged"}
+    assert (mini.pack / PDF).is_file()
+    import pipeline.incremental as inc
+    old = inc.tool_version()
+    monkeypatch.setattr(inc, "tool_version", lambda: "9.9.9+feedface")
+    result = mini.build("--explain")
+    assert explained(result)["90/catalog [xlsx]"] == f"rebuilt: tool version changed: {old} -> 9.9.9+feedface"
+
+
+def test_force_rebuilds_everything_with_identical_bytes(mini):
+    before = mini.files()
+    result = mini.build("--force", "--explain")
+    assert result.exit_code == 0, result.output
+    assert set(explained(result).values()) == {"rebuilt: --force"}
+    assert mini.files() == before  # deterministic: same inputs, same bytes, nothing rewritten
+
+
+# --- hand edits ---------------------------------------------------------------------------------
+
+def test_hand_edit_is_kept_when_nothing_changed(mini):
+    edited = hand_edit_docx(mini.pack / REPORT)
+    result = mini.build()
+    assert result.exit_code == 0, result.output
+    assert "edited by hand; kept" in result.output
+    assert (mini.pack / REPORT).read_bytes() == edited
+
+
+def test_hand_edit_is_never_overwritten_new_version_goes_beside_it(mini):
+    edited = hand_edit_docx(mini.pack / REPORT)
+    recorded = mini.entry(REPORT)["sha256"]
+    change_answer(mini)
+    result = mini.build()
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.output.splitlines()[-1].startswith(
+        "Error: conflict: 1 file(s) edited by hand were not overwritten; review the *.new.* file(s) beside them")
+    assert "edited by hand since the last build; kept it, new version written to 测试客户迷你检查报告.new.docx" \
+        in result.output
+    assert (mini.pack / REPORT).read_bytes() == edited
+    new = mini.pack / "90-mini-check/测试客户迷你检查报告.new.docx"
+    assert "4 个业务系统" in "\n".join(p.text for p in __import__("docx").Document(str(new)).paragraphs)
+    # The other files were updated; the manifest still records what sowpack wrote at the edited path.
+    assert mini.entry(REPORT)["sha256"] == recorded
+    assert mini.entry(REPORT)["pending"]["path"] == "90-mini-check/测试客户迷你检查报告.new.docx"
+    # Rerunning does not resolve anything silently, and changes nothing.
+    manifest, files = mini.manifest(), mini.files()
+    again = mini.build()
+    assert again.exit_code == 1
+    assert mini.manifest() == manifest and mini.files() == files
+
+
+def test_force_replaces_a_hand_edit_and_keeps_a_backup(mini):
+    edited = hand_edit_docx(mini.pack / REPORT)
+    change_answer(mini)
+    assert mini.build().exit_code == 1
+    result = mini.build("--force")
+    assert result.exit_code == 0, result.output
+    backup = mini.pack / "90-mini-check/测试客户迷你检查报告.bak-1.docx"
+    assert backup.read_bytes() == edited
+    assert "edited by hand; saved as 测试客户迷你检查报告.bak-1.docx" in result.output
+    assert not (mini.pack / "90-mini-check/测试客户迷你检查报告.new.docx").exists()
+    assert mini.entry(REPORT)["sha256"] == __import__("hashlib").sha256((mini.pack / REPORT).read_bytes()).hexdigest()
+    assert mini.build().exit_code == 0
+
+
+def test_keep_edits_adopts_the_hand_edit_and_still_protects_it_later(mini):
+    edited = hand_edit_docx(mini.pack / REPORT)
+    change_answer(mini)
+    assert mini.build().exit_code == 1
+    result = mini.build("--keep-edits")
+    assert result.exit_code == 0, result.output
+    assert (mini.pack / REPORT).read_bytes() == edited
+    assert mini.entry(REPORT)["edited"] is True
+    assert not (mini.pack / "90-mini-check/测试客户迷你检查报告.new.docx").exists()
+    assert mini.build().exit_code == 0
+    mini.edit(ANSWERS, "未发现高风险问题", "未发现任何高风险问题")
+    assert mini.build().exit_code == 1  # an adopted edit is still a hand edit
+    assert (mini.pack / REPORT).read_bytes() == edited
+
+
+def test_force_and_keep_edits_together_is_a_usage_error(mini):
+    result = mini.build("--force", "--keep-edits")
+    assert result.exit_code == 2
+    assert "choose one of --force and --keep-edits" in result.output
+
+
+def test_a_file_with_no_record_is_treated_as_a_hand_edit(mini):
+    (mini.pack / "manifest.json").unlink()
+    hand_edit_docx(mini.pack / REPORT)
+    result = mini.build()
+    assert result.exit_code == 1
+    assert (mini.pack / "90-mini-check/测试客户迷你检查报告.new.docx").is_file()
+
+
+def test_an_edited_new_file_is_not_overwritten_either(mini):
+    hand_edit_docx(mini.pack / REPORT)
+    change_answer(mini)
+    assert mini.build().exit_code == 1
+    pending = mini.pack / "90-mini-check/测试客户迷你检查报告.new.docx"
+    merged = hand_edit_docx(pending, "合并到新版本中的修改。")
+    mini.edit(ANSWERS, "未发现高风险问题", "未发现任何高风险问题")
+    assert mini.build().exit_code == 1
+    assert pending.read_bytes() == merged
+    assert (mini.pack / "90-mini-check/测试客户迷你检查报告.new-2.docx").is_file()
+
+
+def test_outputs_no_longer_produced_are_removed_only_if_unedited(mini):
+    hand_edit_docx(mini.pack / REPORT)
+    # The report is retitled (new paths) and the catalog leaves the spec.
+    text = (mini.specs / "90-mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("    seed_name: 《【XXX】迷你检查报告》", "    seed_name: 《【XXX】迷你检查报告》\n    title: 迷你体检报告")
+    text = text[:text.index("  - id: catalog")]
+    (mini.specs / "90-mini.yaml").write_text(text, encoding="utf-8")
+    result = mini.build()
+    assert result.exit_code == 0, result.output
+    assert not (mini.pack / CATALOG).exists() and not (mini.pack / PDF).exists()
+    assert (mini.pack / REPORT).is_file()
+    assert "no longer produced, but edited by hand: not removed" in result.output
+    assert (mini.pack / "90-mini-check/迷你体检报告.pdf").is_file()
+
+
+def test_a_signed_off_file_is_never_overwritten_not_even_with_force(mini):
+    from pipeline.signoff.ledger import LEDGER
+    signed = (mini.pack / REPORT).read_bytes()
+    sha = mini.entry(REPORT)["sha256"]
+    ledger = mini.eng / LEDGER
+    lines = [{"v": 1, "seq": 1, "event": "submit", "engagement": "eng", "service": 90, "deliverable": "report",
+              "on": "2026-04-01", "by": "张伟", "files": [{"path": REPORT, "sha256": sha}]},
+             {"v": 1, "seq": 2, "event": "accept", "engagement": "eng", "service": 90, "deliverable": "report",
+              "on": "2026-04-03", "by": "王芳", "submission": 1}]
+    from pipeline.signoff.ledger import GENESIS, line_hash
+    prev, raw = GENESIS, b""
+    for ev in lines:
+        line = json.dumps(dict(ev, prev=prev), ensure_ascii=False, separators=(",", ":")).encode()
+        raw += line + b"\n"
+        prev = line_hash(line)
+    ledger.write_bytes(raw)
+    change_answer(mini)
+    for args in ((), ("--force",)):
+        result = mini.build(*args)
+        assert result.exit_code == 1, result.output
+        assert "signed off, so never replaced; new version written to 测试客户迷你检查报告.new.docx" in result.output
+        assert "1 signed-off file(s) would change and were kept" in result.output.splitlines()[-1]
+        assert (mini.pack / REPORT).read_bytes() == signed
+    assert (mini.pack / PDF).read_bytes() != signed  # the other formats of the deliverable are rebuilt
+
+
+# --- atomic writes ------------------------------------------------------------------------------
+
+def test_a_failing_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    from pipeline.writer import OutputWriter
+    target = tmp_path / "a.docx"
+    target.write_bytes(b"old")
+
+    def boom(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", boom)
+    for exc in (OSError, KeyboardInterrupt):
+        if exc is KeyboardInterrupt:
+            monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(KeyboardInterrupt()))
+        with pytest.raises(exc):
+            OutputWriter.write(target, b"new")
+        assert target.read_bytes() == b"old"
+        assert [p.name for p in tmp_path.iterdir()] == ["a.docx"]
+
+
+KILLER = r"""
+import os, signal, sys
+sys.path.insert(0, {root!r})
+n = {{"writes": 0}}
+real = os.fsync
+def fsync(fd):
+    n["writes"] += 1
+    if n["writes"] == {at}:
+        os.kill(os.getpid(), signal.{sig})
+    return real(fd)
+os.fsync = fsync
+from pipeline.cli import main
+sys.argv = ["sowpack", "build", {eng!r}, "--specs", {specs!r}, "--out", {out!r}]
+main()
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_a_killed_build_leaves_each_file_old_or_new(mini, sig):
+    old = mini.files()
+    change_answer(mini)
+    script = KILLER.format(root=str(ROOT), at=2, sig=sig, eng=str(mini.eng), specs=str(mini.specs), out=str(mini.out))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (-signal.SIGKILL, 128 + signal.SIGTERM), proc.stderr
+    after = mini.files()
+    temps = [p for p in after if Path(p).name.endswith(".tmp")]
+    if sig == "SIGTERM":
+        assert temps == []  # turned into an exception: the temp file is removed like on Ctrl-C
+    # Every real output is the old or the new version, never a truncated mix.
+    assert after.get("manifest.json") == old["manifest.json"]
+    first = mini.build()
+    assert first.exit_code == 0, first.output  # no false "edited by hand" after the interrupted run
+    if sig == "SIGKILL":
+        assert temps and "(left by an interrupted build)" in first.output
+    final = mini.files()
+    assert not [p for p in final if p.endswith(".tmp")]
+    for rel, data in after.items():
+        if rel in final and not rel.endswith(".tmp") and rel != "manifest.json":
+            assert data in (old[rel], final[rel]), rel
+
+
+def test_two_deliverables_can_never_target_one_path(mini):
+    mini.edit("specs/90-mini.yaml", "    seed_name: 《【XXX】资源清单》", "    seed_name: 《【XXX】资源清单》\n    title: 【XXX】迷你检查报告")
+    mini.edit("specs/90-mini.yaml", "formats: [docx, pptx, pdf]", "formats: [docx, pptx, pdf, xlsx]")
+    shutil.rmtree(mini.out)
+    result = mini.build()
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: spec: two deliverables target 90-mini-check/测试客户迷你检查报告.xlsx: 90/report and 90/catalog; "
+        "give one of them its own 'title' in the spec")
+    assert not mini.out.exists()
