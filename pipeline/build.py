@@ -1,4 +1,4 @@
-"""The build, one linear function: read, check, assemble, render, write, verify, record."""
+"""The build, one linear function: read, check, assemble, plan, render, verify, write, record."""
 from __future__ import annotations
 
 import contextlib
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.document.assemble import Job, assemble, jobs_for
+from pipeline.document.assemble import Job, assemble, context, jobs_for
 from pipeline.document.nodes import Document
 from pipeline.errors import (Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
                              relpath)
@@ -56,6 +56,8 @@ class PackResult:
     explanations: list[str] = field(default_factory=list)
     #: (path, note) of every file kept because it was edited by hand or signed off.
     conflicts: list[tuple[str, str]] = field(default_factory=list)
+    #: (path, reason) of every file that could not be written.
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -123,11 +125,11 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
             "columns": [c.name for c in d.columns]})
     inputs = [{"path": relpath(f), "sha256": sha256_file(f)} for f in eng.files]
     # --- sign-off gate (pipeline/rules.py): the facts and rules `sowpack check` re-runs from
-    # the pack alone, the customer short name that derives file names, the ledger's folder.
+    # the pack alone, and the customer short name that file names derive from.
     from pipeline.rules import manifest_entry
     for p, s in zip(eng.purchases, services):
         s.update(manifest_entry(eng, p, specs[p.service]))
-    gate = {"customer_short": eng.customer_short, "engagement_dir": relpath(eng.root)}
+    gate = {"customer_short": eng.customer_short}
     # --- end sign-off gate
     return {"schema": 1, "engagement": eng.name, "customer": eng.customer_name, "project": eng.project,
             "tool": "sowpack", "tool_version": __version__, "build_date": eng.date.isoformat(),
@@ -186,7 +188,8 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spe
         planned.append((eng, docs))
     _stop_on_errors(reporter, strict, "input")
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates) for eng, docs in planned]
+    acceptance = {s.service: s.acceptance for s in specs_list}
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance) for eng, docs in planned]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -208,37 +211,56 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spe
     # like Ctrl-C, it leaves each file old or new and no temporary file behind.
     with _terminate_as_exit():
         for eng, res, writer in results:
+            writer.begin({o.rel: sha256_bytes(o.data) for o in res.outputs if o.reasons})
             _write_pack(res, writer, reporter)
             word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+            writer.commit()
             reporter.status(word, relpath(res.pack / MANIFEST))
-    conflicts = [(res, rel, note) for _, res, _ in results for rel, note in res.conflicts]
-    if conflicts:
-        signed = sum(1 for _, _, note in conflicts if note.startswith("signed"))
-        edited = len(conflicts) - signed
-        parts = []
-        if edited:
-            parts.append(f"{edited} file(s) edited by hand were not overwritten; review the *.new.* file(s) beside them, "
-                         "then rerun with --force to replace your version (it is kept as *.bak-N.*) or --keep-edits "
-                         "to keep it")
-        if signed:
-            parts.append(f"{signed} signed-off file(s) would change and were kept; the new version(s) are in *.new.*")
-        raise ConflictError("; ".join(parts))
+    failures = [f for _, res, _ in results for f in res.failures]
+    if failures:
+        path, why = failures[0]
+        raise WriteError(f"{len(failures)} file(s) could not be written ({path}: {why}); close them if they are "
+                         "open in another program, then build again")
+    if any(res.conflicts for _, res, _ in results):
+        raise _conflict_error([c for _, res, _ in results for c in res.conflicts])
     return [r for _, r, _ in results]
 
 
+class WriteError(PipelineError):
+    """An output could not be written (permissions, a full disk, a file locked by another program)."""
+
+    category = "write"
+
+
+def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
+    """One line saying what was kept and how to resolve it (the per-file lines came before)."""
+    signed = sum(1 for _, note in conflicts if note.startswith("signed"))
+    edited = len(conflicts) - signed
+    parts = []
+    if edited:
+        parts.append(f"{edited} file(s) edited by hand were not overwritten; review the *.new.* file(s) beside them, "
+                     "then rerun with --force to replace your version (it is kept as *.bak-N.*) or --keep-edits "
+                     "to keep it")
+    if signed:
+        parts.append(f"{signed} signed-off file(s) would change and were kept; the new version(s) are in *.new.*")
+    return ConflictError("; ".join(parts))
+
 
 def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, acceptance: dict) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
     previous = entries_by_path(read_manifest(res.pack))
-    writer = OutputWriter(res.pack, previous, signed_files(eng.root, res.pack), force=force, keep_edits=keep_edits)
+    writer = OutputWriter(res.pack, previous, signed_files(eng.root, res.pack, acceptance), force=force,
+                          keep_edits=keep_edits)
+    writer.recover()  # files an interrupted build finished writing are not hand edits
     for job, doc in docs:
         mine = []
+        ctx = context(job, eng)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
-            fp = fingerprint(job, fmt, eng, templates)
+            fp = fingerprint(job, fmt, eng, templates, ctx)
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
@@ -304,7 +326,14 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             reporter.status("edited" if edited else "identical",
                             f"{shown} (edited by hand; kept, nothing it is built from changed)" if edited else shown)
             continue
-        placed = writer.place(o.rel, o.data)
+        try:
+            placed = writer.place(o.rel, o.data)
+        except OSError as exc:
+            # A file open in Word on a share, a full disk: keep the old record so the next build retries.
+            o.sha256, o.record = prev.get("sha256"), {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            res.failures.append((shown, f"{exc.strerror or exc}"))
+            reporter.status("error", f"{shown}: not written: {exc.strerror or exc}")
+            continue
         o.sha256 = placed.sha256
         if placed.pending:
             # Unresolved: keep the old record, so the next build still sees the output as out of date.

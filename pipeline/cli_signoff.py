@@ -153,8 +153,9 @@ def status(engagement_dir, pack, spec_dir, day, fmt):
             click.echo(f"service {service}: {rule.describe() if rule else 'no acceptance rule recorded'}")
         parts = [f"  {s.key:<40} {s.label}"]
         if s.submission:
-            parts.append(f"submitted {s.submitted_on}")
-            parts.append(f"due {s.due}" if s.due else f"due: {s.due_note}")
+            parts.append(f"submitted {s.submitted_on} by {s.submission.by}")
+            if s.state in ("pending", "overdue", "deemed-accepted"):
+                parts.append(f"due {s.due}" if s.due else f"due: {s.due_note}")
         if s.state in ("accepted", "rejected"):
             parts.append(f"{s.state} {s.closed_on} by {s.closed_by}")
         elif s.state == "deemed-accepted":

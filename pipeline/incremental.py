@@ -79,10 +79,12 @@ def input_digests(eng, purchase) -> dict[str, str]:
     return out
 
 
-def _text_template_files(name: str, overlay: Path | None) -> dict[str, str]:
-    """The text template and every template it includes, extends or imports, with their hashes."""
+def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str], set[str] | None]:
+    """The text template and every template it includes, extends or imports, with their hashes,
+    and the context names they read (None when that cannot be told)."""
     env = environment(*_roots(overlay))
     out: dict[str, str] = {}
+    names: set[str] | None = set()
     todo = [name]
     while todo:
         n = todo.pop()
@@ -95,14 +97,18 @@ def _text_template_files(name: str, overlay: Path | None) -> dict[str, str]:
             continue
         out[n] = sha256_file(Path(filename))
         try:
-            refs = list(meta.find_referenced_templates(env.parse(source)))
+            ast = env.parse(source)
         except jinja2.TemplateSyntaxError:
+            names = None
             continue
+        if names is not None:
+            names |= meta.find_undeclared_variables(ast)
+        refs = list(meta.find_referenced_templates(ast))
         if any(r is None for r in refs):
             # A computed include name: depend on every text template to be safe.
             todo.extend(env.loader.list_templates())
         todo.extend(r for r in refs if r is not None)
-    return out
+    return out, names
 
 
 def _roots(overlay: Path | None) -> tuple[str, ...]:
@@ -111,7 +117,7 @@ def _roots(overlay: Path | None) -> tuple[str, ...]:
 
 def template_digests(template: str, fmt: str, overlay: Path | None = None) -> dict[str, str]:
     """Hash of every template file one output is rendered from, keyed by its path under templates/."""
-    out = _text_template_files(f"text/{template}.md.j2", overlay)
+    out, _ = _text_template_files(f"text/{template}.md.j2", overlay)
     for rel in FORMAT_TEMPLATES.get(fmt, ()):
         base = TEMPLATES / rel
         files = sorted(p for p in base.rglob("*") if p.is_file()) if rel.endswith("/") else [base]
@@ -128,15 +134,35 @@ class Fingerprint:
     inputs: dict
     templates: dict
     tool: str
+    #: Hash of each value the text template reads that is not in the input files (the
+    #: sign-off ledger's state, dates computed from $SOWPACK_TODAY...).
+    values: dict = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"spec": self.spec, "inputs": dict(sorted(self.inputs.items())),
-                "templates": dict(sorted(self.templates.items())), "tool": self.tool}
+                "templates": dict(sorted(self.templates.items())), "tool": self.tool,
+                "values": dict(sorted(self.values.items()))}
 
 
-def fingerprint(job, fmt: str, eng, overlay: Path | None = None) -> Fingerprint:
+def value_digests(template: str, ctx: dict, overlay: Path | None = None) -> dict[str, str]:
+    """Hash of each context value the text template (and what it includes) reads."""
+    _, names = _text_template_files(f"text/{template}.md.j2", overlay)
+    keys = sorted(ctx) if names is None else sorted(n for n in names if n in ctx)
+    return {k: sha256_bytes(_stable(ctx[k]).encode()) for k in keys}
+
+
+def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | None = None) -> Fingerprint:
+    """What one output of a job is built from.
+
+    Args:
+        ctx: the job's template context (document.assemble.context), when already computed.
+    """
+    if ctx is None:
+        from pipeline.document.assemble import context
+        ctx = context(job, eng)
     return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package), input_digests(eng, job.purchase),
-                       template_digests(job.deliverable.template, fmt, overlay), tool_version())
+                       template_digests(job.deliverable.template, fmt, overlay), tool_version(),
+                       value_digests(job.deliverable.template, ctx, overlay))
 
 
 def _changed(kind: str, old: dict, new: dict) -> list[str]:
@@ -162,6 +188,7 @@ def reasons(fp: Fingerprint, previous: dict | None, output_exists: bool) -> list
         out.append("spec changed")
     out += _changed("input", built.get("inputs") or {}, fp.inputs)
     out += _changed("template", built.get("templates") or {}, fp.templates)
+    out += _changed("template value", built.get("values") or {}, fp.values)
     if built.get("tool") != fp.tool:
         out.append(f"tool version changed: {built.get('tool')} -> {fp.tool}")
     return out

@@ -95,7 +95,7 @@ def _raw_includes(spec_path: str, digest: str) -> dict[str, tuple[str, ...]]:
     if not p.is_file():
         p = Path(__file__).resolve().parent.parent / spec_path
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (OSError, yaml.YAMLError):
         return {}
     out = {}

@@ -2,9 +2,10 @@
 
 The ledger (pipeline/signoff/ledger.py) is the engagement folder's signoff.jsonl:
 `submit` events list the files handed over, `accept` events accept a submission.
-A deliverable whose latest submission was accepted is signed off, and so is every
-file that submission lists (or, when it lists none, every file of that deliverable
-in the pack's manifest).
+A deliverable whose latest submission was accepted, or is deemed accepted under
+its SOW's rule (review period passed, as of $SOWPACK_TODAY or today), is signed
+off, and so is every file that submission lists (or, when it lists none, every
+file of that deliverable in the pack's manifest).
 """
 from __future__ import annotations
 
@@ -30,15 +31,18 @@ def _pack_relative(path: str, pack: Path) -> str | None:
     return PurePosixPath(*parts).as_posix()
 
 
-def signed_files(engagement_root: Path, pack: Path) -> dict[str, str]:
+def signed_files(engagement_root: Path, pack: Path, acceptance: dict | None = None) -> dict[str, str]:
     """Path (relative to the pack) -> sha256 recorded at sign-off, for every signed-off file.
+
+    Args:
+        acceptance: service -> its spec's Acceptance, for deemed acceptance.
 
     Raises:
         InputError: the ledger exists but cannot be read (better to stop than to overwrite).
     """
     try:
         from pipeline.signoff.ledger import LEDGER, LedgerError, read_ledger
-        from pipeline.signoff.status import last_closed
+        from pipeline.signoff.status import CLOSED, Rule, compute, today
     except ImportError:  # sign-off not installed in this build of sowpack
         return {}
     path = Path(engagement_root) / LEDGER
@@ -48,18 +52,21 @@ def signed_files(engagement_root: Path, pack: Path) -> dict[str, str]:
         raise InputError(f"{exc}; the build cannot tell which files are signed off, so it writes nothing") from None
     if not events:
         return {}
-    by_seq = {ev.seq: ev for ev in events}
+    rules = {s: Rule(a.review_days, a.day_type, a.deemed_accepted, a.rule) for s, a in (acceptance or {}).items()}
+    try:
+        # An acceptance in the ledger counts whatever today is; deemed acceptance as of today.
+        on = max([today()] + [ev.on for ev in events])
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     manifest = read_manifest(pack) or {}
     out: dict[str, str] = {}
-    for service, deliverable in sorted({(ev.service, ev.deliverable) for ev in events}):
-        accepted = last_closed(events, service, deliverable)
-        if accepted is None:
+    for st in sorted(compute(events, [], rules, on), key=lambda st: st.key):
+        if st.state not in CLOSED or st.submission is None:
             continue
-        submission = by_seq.get(accepted.submission)
-        files = submission.files if submission is not None else []
+        files = st.submission.files
         if not files:
-            files = [d for d in manifest.get("deliverables") or []
-                     if isinstance(d, dict) and d.get("service") == service and d.get("deliverable") == deliverable]
+            files = [d for d in manifest.get("deliverables") or [] if isinstance(d, dict)
+                     and d.get("service") == st.service and d.get("deliverable") == st.deliverable]
         for f in files:
             if not isinstance(f, dict) or not isinstance(f.get("path"), str):
                 continue

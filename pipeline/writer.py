@@ -6,6 +6,7 @@ signed-off file is never replaced or removed.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ from pipeline.errors import InputError, PipelineError, SpecError
 from pipeline.manifest import sha256_bytes, sha256_file
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+#: Written before a pack's files, removed after its manifest: what an interrupted build was writing.
+JOURNAL = ".sowpack-journal.json"
 #: Temporary files this writer creates: .<name>.<random>.tmp (mkstemp).
 _TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp$")
 
@@ -201,6 +204,34 @@ class OutputWriter:
             except OSError:
                 return
             folder = folder.parent
+
+    # --- surviving an interrupted build -------------------------------------------
+    def begin(self, planned: dict[str, str]) -> None:
+        """Record what is about to be written (path -> sha256), so a kill in between is not taken for a hand edit."""
+        self.write(self.root / JOURNAL, json.dumps(planned, ensure_ascii=False, sort_keys=True).encode())
+
+    def commit(self) -> None:
+        """The manifest now records everything: the journal is no longer needed."""
+        (self.root / JOURNAL).unlink(missing_ok=True)
+
+    def recover(self) -> list[str]:
+        """After an interrupted build, adopt the files it finished writing as sowpack's own."""
+        try:
+            planned = json.loads((self.root / JOURNAL).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        done = []
+        for rel, sha in sorted(planned.items() if isinstance(planned, dict) else []):
+            try:
+                ours = isinstance(sha, str) and self.disk_sha(rel) == sha
+            except PipelineError:
+                continue
+            if ours:
+                entry = dict(self.previous.get(rel) or {}, sha256=sha)
+                entry.pop("edited", None)
+                self.previous[rel] = entry
+                done.append(rel)
+        return done
 
     def sweep(self) -> list[Path]:
         """Remove temporary files a killed build left behind (a normal failure leaves none)."""

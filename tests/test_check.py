@@ -3,6 +3,7 @@ the JSON and JUnit reports, exit codes."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -205,9 +206,20 @@ def test_wrong_extension_hint(pack):
     assert "found 恒信集团项目启动会议报告.ppt" in msg
 
 
+def _flip_middle(data: bytes) -> bytes:
+    """Damage the compressed body of document.xml, keeping the zip directory intact."""
+    import zipfile
+    import io
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("word/document.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 40
+    return data[:start] + bytes(b ^ 0xFF for b in data[start:start + 64]) + data[start + 64:]
+
+
 @pytest.mark.parametrize("damage, code, words", [
     (lambda p, pk: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "completeness.unreadable", "truncated"),
     (lambda p, pk: p.write_bytes(b""), "completeness.unreadable", "empty"),
+    (lambda p, pk: p.write_bytes(_flip_middle(p.read_bytes())), "completeness.unreadable", "corrupt"),
     (lambda p, pk: p.write_bytes(b"just some text, not a document"), "completeness.unreadable", "not a Word document"),
     (lambda p, pk: p.write_bytes((pk / SURVEY_XLSX).read_bytes()), "completeness.wrong-type",
      "an Excel workbook, not a Word document"),
@@ -364,3 +376,45 @@ def test_every_check_code_is_documented():
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     missing = [c for c in CHECK_CODES if c not in text]
     assert not missing, f"README.md does not document {missing}"
+
+
+def test_word_refreshed_toc_and_tracked_changes_pass(pack):
+    """What Word writes after 'Update field' (sdt, hyperlinks, PAGEREF fields) and with track changes on."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    def fn(doc):
+        body = doc.element.body
+        toc = [p for p in body.iterchildren(qn("w:p"))
+               if p.pPr is not None and p.pPr.pStyle is not None and re.fullmatch(r"(?i)toc ?\d", p.pPr.pStyle.val)]
+        titles = ["".join(t.text or "" for t in p.iter(qn("w:t"))) for p in toc]
+        entries = [t for t in titles if t]
+        runs = lambda n, t: (  # noqa: E731
+            f'<w:hyperlink w:anchor="_Toc{n}"><w:r><w:t>{t}</w:t></w:r><w:r><w:tab/></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGEREF _Toc{n} \\h </w:instrText></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>{n + 3}</w:t></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="end"/></w:r></w:hyperlink>')
+        paras = []
+        for n, t in enumerate(entries):
+            begin = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> TOC \\o "1-3" \\h \\z \\u '
+                     '</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>') if n == 0 else ""
+            end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>' if n == len(entries) - 1 else ""
+            paras.append(f'<w:p><w:pPr><w:pStyle w:val="{toc[0].pPr.pStyle.val}"/></w:pPr>{begin}{runs(n, t)}{end}</w:p>')
+        sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/>'
+                        f'<w:docPartUnique/></w:docPartObj></w:sdtPr><w:sdtContent>{"".join(paras)}</w:sdtContent></w:sdt>')
+        toc[0].addprevious(sdt)
+        for p in toc:
+            body.remove(p)
+        # Track changes: a deleted placeholder and an inserted sentence.
+        target = doc.paragraphs[-1]._p
+        target.append(parse_xml(f'<w:del {nsdecls("w")} w:id="901" w:author="顾问" w:date="2026-04-01T00:00:00Z">'
+                                '<w:r><w:delText>【XXX】待补充</w:delText></w:r></w:del>'))
+        target.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="902" w:author="顾问" w:date="2026-04-01T00:00:00Z">'
+                                '<w:r><w:t>已与客户复核。</w:t></w:r></w:ins>'))
+    edit_docx(pack / HEALTH, fn)
+    r = run(pack)
+    assert not r.errors and not codes(r, "WARNING"), [str(f) for f in r.findings]
+    from pipeline.checks.read import read
+    seen = read(pack / HEALTH)
+    assert seen.toc and len(seen.toc["entries"]) == 8 and not seen.toc["unrefreshed"]
+    assert any("已与客户复核" in t.text for t in seen.texts) and not any("【XXX】" in t.text for t in seen.texts)

@@ -248,22 +248,25 @@ def test_outputs_no_longer_produced_are_removed_only_if_unedited(mini):
     assert (mini.pack / "90-mini-check/迷你体检报告.pdf").is_file()
 
 
-def test_a_signed_off_file_is_never_overwritten_not_even_with_force(mini):
-    from pipeline.signoff.ledger import LEDGER
-    signed = (mini.pack / REPORT).read_bytes()
-    sha = mini.entry(REPORT)["sha256"]
-    ledger = mini.eng / LEDGER
+def write_ledger(m, accepted: bool = True) -> None:
+    """A sign-off ledger in the format of pipeline/signoff/ledger.py: the report submitted, then accepted."""
+    from pipeline.signoff.ledger import GENESIS, LEDGER, line_hash
+    sha = m.entry(REPORT)["sha256"]
     lines = [{"v": 1, "seq": 1, "event": "submit", "engagement": "eng", "service": 90, "deliverable": "report",
-              "on": "2026-04-01", "by": "张伟", "files": [{"path": REPORT, "sha256": sha}]},
+              "on": "2026-04-01", "by": "张伟", "files": [{"format": "docx", "path": REPORT, "sha256": sha}]},
              {"v": 1, "seq": 2, "event": "accept", "engagement": "eng", "service": 90, "deliverable": "report",
-              "on": "2026-04-03", "by": "王芳", "submission": 1}]
-    from pipeline.signoff.ledger import GENESIS, line_hash
+              "on": "2026-04-03", "by": "王芳", "submission": 1}][:2 if accepted else 1]
     prev, raw = GENESIS, b""
     for ev in lines:
         line = json.dumps(dict(ev, prev=prev), ensure_ascii=False, separators=(",", ":")).encode()
         raw += line + b"\n"
         prev = line_hash(line)
-    ledger.write_bytes(raw)
+    (m.eng / LEDGER).write_bytes(raw)
+
+
+def test_a_signed_off_file_is_never_overwritten_not_even_with_force(mini):
+    signed = (mini.pack / REPORT).read_bytes()
+    write_ledger(mini)
     change_answer(mini)
     for args in ((), ("--force",)):
         result = mini.build(*args)
@@ -314,24 +317,29 @@ main()
 def test_a_killed_build_leaves_each_file_old_or_new(mini, sig):
     old = mini.files()
     change_answer(mini)
-    script = KILLER.format(root=str(ROOT), at=2, sig=sig, eng=str(mini.eng), specs=str(mini.specs), out=str(mini.out))
+    ref = CliRunner().invoke(main, ["build", str(mini.eng), "--specs", str(mini.specs), "--out", str(mini.out / "ref")])
+    assert ref.exit_code == 0
+    new = {p.relative_to(mini.out / "ref" / "eng").as_posix(): p.read_bytes()
+           for p in (mini.out / "ref" / "eng").rglob("*") if p.is_file()}
+    shutil.rmtree(mini.out / "ref")
+    # Killed while writing the second file (its temp file is open), i.e. after the first was replaced.
+    script = KILLER.format(root=str(ROOT), at=3, sig=sig, eng=str(mini.eng), specs=str(mini.specs), out=str(mini.out))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode in (-signal.SIGKILL, 128 + signal.SIGTERM), proc.stderr
     after = mini.files()
-    temps = [p for p in after if Path(p).name.endswith(".tmp")]
-    if sig == "SIGTERM":
-        assert temps == []  # turned into an exception: the temp file is removed like on Ctrl-C
-    # Every real output is the old or the new version, never a truncated mix.
-    assert after.get("manifest.json") == old["manifest.json"]
-    first = mini.build()
-    assert first.exit_code == 0, first.output  # no false "edited by hand" after the interrupted run
-    if sig == "SIGKILL":
-        assert temps and "(left by an interrupted build)" in first.output
+    temps = [p for p in after if p.endswith(".tmp")]
+    assert bool(temps) is (sig == "SIGKILL")  # SIGTERM is turned into an exception: cleaned like Ctrl-C
+    outputs = [p for p in old if p != "manifest.json"]
+    assert all(after[p] in (old[p], new[p]) for p in outputs)  # never truncated, never a mix
+    assert any(after[p] == new[p] != old[p] for p in outputs)  # the kill really came mid-write
+    assert after["manifest.json"] == old["manifest.json"]
+    # The inputs move on before the next build: files the killed build wrote are not taken for hand edits.
+    mini.edit(ANSWERS, "未发现高风险问题", "未发现任何高风险问题")
+    result = mini.build()
+    assert result.exit_code == 0, result.output
+    assert ("(left by an interrupted build)" in result.output) is (sig == "SIGKILL")
     final = mini.files()
-    assert not [p for p in final if p.endswith(".tmp")]
-    for rel, data in after.items():
-        if rel in final and not rel.endswith(".tmp") and rel != "manifest.json":
-            assert data in (old[rel], final[rel]), rel
+    assert not [p for p in final if p.endswith(".tmp") or p == ".sowpack-journal.json"]
 
 
 def test_two_deliverables_can_never_target_one_path(mini):
@@ -344,3 +352,55 @@ def test_two_deliverables_can_never_target_one_path(mini):
         "Error: spec: two deliverables target 90-mini-check/测试客户迷你检查报告.xlsx: 90/report and 90/catalog; "
         "give one of them its own 'title' in the spec")
     assert not mini.out.exists()
+
+
+def test_values_a_template_reads_beyond_the_input_files_are_tracked(mini, tmp_path):
+    """The sign-off ledger feeds the closing documents: only deliverables whose template reads it are rebuilt."""
+    overlay = tmp_path / "tpl"
+    (overlay / "text").mkdir(parents=True)
+    (overlay / "text" / "report.md.j2").write_text(
+        "# 附注\n\n{{ '已有签收记录' if ledger.present else '尚无签收记录' }}\n", encoding="utf-8")
+    assert mini.build("--templates", str(overlay)).exit_code == 0
+    from pipeline.signoff.ledger import GENESIS, LEDGER
+    line = json.dumps({"v": 1, "seq": 1, "event": "submit", "engagement": "eng", "service": 90,
+                       "deliverable": "catalog", "on": "2026-04-01", "by": "张伟", "prev": GENESIS},
+                      ensure_ascii=False, separators=(",", ":"))
+    (mini.eng / LEDGER).write_text(line + "\n", encoding="utf-8")
+    result = mini.build("--templates", str(overlay), "--explain")
+    assert result.exit_code == 0, result.output
+    assert explained(result) == {"90/report [docx, pptx, pdf]": "rebuilt: template value changed: ledger",
+                                 "90/catalog [xlsx]": "not rebuilt: spec, inputs, templates and tool unchanged"}
+
+
+@pytest.mark.parametrize("today, protected", [("2026-04-02", False), ("2026-05-06", True)])
+def test_a_deliverable_deemed_accepted_is_protected_too(mini, monkeypatch, today, protected):
+    mini.edit("specs/90-mini.yaml", "deemed_accepted: false", "deemed_accepted: true")
+    write_ledger(mini, accepted=False)  # submitted on 2026-04-01, 5 working days to object
+    change_answer(mini)
+    monkeypatch.setenv("SOWPACK_TODAY", today)
+    before = (mini.pack / REPORT).read_bytes()
+    result = mini.build()
+    assert result.exit_code == (1 if protected else 0), result.output
+    assert ((mini.pack / REPORT).read_bytes() == before) is protected
+
+
+def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retries(mini, monkeypatch):
+    from pipeline.writer import OutputWriter
+    change_answer(mini)
+    real = OutputWriter.write
+
+    def locked(path, data):
+        if path.suffix == ".docx":  # like a file open in Word on a Windows share
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, data)
+    monkeypatch.setattr(OutputWriter, "write", staticmethod(locked))
+    result = mini.build()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines()[-1] == (
+        f"Error: write: 1 file(s) could not be written (out/eng/{REPORT}: Permission denied); close them if they are "
+        "open in another program, then build again")
+    assert mini.entry(PDF)["built_from"]["inputs"] != mini.entry(REPORT)["built_from"]["inputs"]
+    monkeypatch.setattr(OutputWriter, "write", staticmethod(real))
+    again = mini.build("--explain")
+    assert again.exit_code == 0, again.output
+    assert explained(again)["90/report [docx]"] == f"rebuilt: input changed: {ANSWERS}"

@@ -129,8 +129,8 @@ def check_sections(ctx: _Ctx, seen: Seen) -> None:
 
 # --- columns ------------------------------------------------------------------
 def _letter(i: int) -> str:
-    from pipeline.checks.read import _col_letter
-    return _col_letter(i)
+    from pipeline.checks.read_pptx_xlsx import col_letter
+    return col_letter(i)
 
 
 def _blank_report(ctx: _Ctx, col: str, cells: list[str], **loc) -> None:

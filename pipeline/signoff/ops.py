@@ -8,7 +8,7 @@ SHA-256 of each file submitted, as it is on disk at that moment.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -42,7 +42,6 @@ class Workspace:
     engagement_dir: Path
     pack: Path
     spec_dir: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def ledger(self) -> Path:
@@ -220,6 +219,8 @@ def verify(ws: Workspace, on: dt.date) -> list[Finding]:
         events, problems = read_ledger(ws.ledger)
     except LedgerError as exc:
         raise SignoffError(str(exc)) from None
+    # Every recorded acceptance counts, even one dated after `on`; `on` only decides deemed acceptance.
+    on = max([on] + [e.on for e in events])
     where = Location(relpath(ws.ledger))
     out = [Finding("signoff.ledger-damaged", str(p), Location(relpath(ws.ledger), line=p.line)) for p in problems]
     known = {(e.service, e.deliverable) for e in ws.expected}

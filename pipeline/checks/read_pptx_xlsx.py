@@ -1,0 +1,148 @@
+"""PowerPoint and Excel readers for `sowpack check`: slide titles, bodies, tables, notes; sheets as text grids."""
+from __future__ import annotations
+
+import re
+
+from pipeline.checks.read import A, P, R, S, Heading, Seen, Sheet, Text, UnreadableFile, _Package, norm_title
+
+
+def _a_paragraphs(el) -> list[str]:
+    return ["".join(t.text or "" for t in p.iter(A + "t")) for p in el.iter(A + "p")]
+
+
+def read_pptx(pkg: _Package) -> Seen:
+    main = pkg.main()
+    rels = pkg.rels(main)
+    seen = Seen("pptx")
+    lst = pkg.xml(main).find(P + "sldIdLst")
+    ids = [s.get(R + "id") for s in lst] if lst is not None else []
+    layout_names: dict[str, str] = {}
+    for n, rid in enumerate(ids, 1):
+        if rid not in rels:
+            raise UnreadableFile(f"corrupt: slide {n} is listed but its part is missing")
+        part = rels[rid][1]
+        srels = pkg.rels(part)
+        layout = ""
+        notes = None
+        for rtype, target in srels.values():
+            if rtype == "slideLayout" and target in pkg.names:
+                if target not in layout_names:
+                    csld = pkg.xml(target).find(P + "cSld")
+                    layout_names[target] = (csld.get("name") if csld is not None else "") or ""
+                layout = layout_names[target]
+            elif rtype == "notesSlide" and target in pkg.names:
+                notes = target
+        tree = pkg.xml(part).find(f"{P}cSld/{P}spTree")
+        title, body = "", 0
+        where = f"slide {n}"
+        texts: list[tuple[str, str]] = []
+        for sp in (tree.iter(P + "sp") if tree is not None else ()):
+            ph = sp.find(f"{P}nvSpPr/{P}nvPr/{P}ph")
+            ptype = ph.get("type") if ph is not None else None
+            paras = [t for t in _a_paragraphs(sp) if t.strip()]
+            if ptype in ("title", "ctrTitle") and not title:
+                title = "".join(_a_paragraphs(sp)).strip()
+                continue
+            for t in paras:
+                texts.append((t, where))
+                if ptype not in ("dt", "ftr", "sldNum"):
+                    body += len(re.sub(r"\s+", "", t))
+        for gf in (tree.iter(P + "graphicFrame") if tree is not None else ()):
+            tbl = gf.find(f".//{A}tbl")
+            if tbl is not None:
+                rows = [["\n".join(_a_paragraphs(tc)) for tc in tr.iter(A + "tc")] for tr in tbl.iter(A + "tr")]
+                seen.tables.append(rows)
+                for r in rows:
+                    texts.extend((c, where) for c in r if c.strip())
+                body += sum(len(c.strip()) for r in rows[1:] for c in r)
+            elif gf.find(f".//{A}graphicData") is not None and "chart" in (gf.find(f".//{A}graphicData").get("uri") or ""):
+                body += 10
+        if tree is not None and any(True for _ in tree.iter(P + "pic")):
+            body += 10
+        if title:
+            seen.texts.append(Text(title, where, norm_title(title)))
+            level = 1 if layout.lower() in ("section header", "节标题") else 2
+            seen.headings.append(Heading(norm_title(title), level, body, title))
+        sect = norm_title(title) if title else None
+        seen.texts.extend(Text(t, w, sect) for t, w in texts)
+        if notes is not None:
+            nt = pkg.xml(notes).find(f"{P}cSld/{P}spTree")
+            for sp in (nt.iter(P + "sp") if nt is not None else ()):
+                ph = sp.find(f"{P}nvSpPr/{P}nvPr/{P}ph")
+                if ph is not None and ph.get("type") in ("sldImg", "sldNum", "hdr", "dt", "ftr"):
+                    continue
+                seen.texts.extend(Text(t, f"notes of slide {n}", sect) for t in _a_paragraphs(sp) if t.strip())
+    return seen
+
+
+# --- xlsx ---------------------------------------------------------------------
+_CELL = re.compile(r"([A-Z]+)(\d+)")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def read_xlsx(pkg: _Package) -> Seen:
+    main = pkg.main()
+    rels = pkg.rels(main)
+    shared: list[str] = []
+    sst = next((n for t, n in rels.values() if t == "sharedStrings"), None)
+    if sst and sst in pkg.names:
+        for si in pkg.xml(sst).iter(S + "si"):
+            shared.append("".join(t.text or "" for t in si.iter(S + "t") if t.getparent().tag != S + "rPh"))
+    seen = Seen("xlsx")
+    sheets_el = pkg.xml(main).find(S + "sheets")
+    for sh in (sheets_el if sheets_el is not None else ()):
+        name = sh.get("name", "")
+        rid = sh.get(R + "id")
+        if rid not in rels or rels[rid][0] != "worksheet":
+            continue  # chartsheets and dialog sheets hold no register
+        ws = pkg.xml(rels[rid][1])
+        grid: list[tuple[int, list[str]]] = []
+        for row in ws.iter(S + "row"):
+            rnum = int(row.get("r")) if row.get("r", "").isdigit() else (grid[-1][0] + 1 if grid else 1)
+            cells: list[str] = []
+            for j, c in enumerate(row.iter(S + "c")):
+                ref = c.get("r")
+                m = _CELL.match(ref or "")
+                col = _col_index(m.group(1)) if m else j
+                t = c.get("t")
+                if t == "inlineStr":
+                    val = "".join(x.text or "" for x in c.iter(S + "t"))
+                else:
+                    v = c.find(S + "v")
+                    val = v.text if v is not None and v.text is not None else ""
+                    if t == "s" and val.strip().isdigit():
+                        k = int(val)
+                        val = shared[k] if k < len(shared) else ""
+                    elif t == "b":
+                        val = "TRUE" if val == "1" else "FALSE"
+                while len(cells) <= col:
+                    cells.append("")
+                cells[col] = val
+                if val.strip():
+                    seen.texts.append(Text(val, "cell", None, f"{col_letter(col)}{rnum}", name))
+            if any(x.strip() for x in cells):
+                grid.append((rnum, cells))
+        hf = ws.find(S + "headerFooter")
+        if hf is not None:
+            for part in hf:
+                if part.text and part.text.strip():
+                    where = "header" if "Header" in part.tag else "footer"
+                    seen.texts.append(Text(re.sub(r"&[A-Z\d\"]+(?:\"[^\"]*\")?", " ", part.text), where, None,
+                                           None, name))
+        seen.sheets.append(Sheet(name, grid))
+    return seen
