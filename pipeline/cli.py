@@ -9,6 +9,7 @@ import click
 
 from pipeline import __version__
 from pipeline.build import DEFAULT_SPECS
+from pipeline.errors import PipelineError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +73,12 @@ def specs(as_json, spec_dir):
     from pipeline.catalogue import catalogue, catalogue_table
     from pipeline.specs.load import require_specs
 
-    loaded, findings = require_specs(spec_dir)
+    try:
+        loaded, findings = require_specs(spec_dir)
+    except PipelineError as exc:
+        for f in exc.findings:
+            click.echo(str(f), err=True)
+        raise
     for f in findings:
         click.echo(str(f), err=True)
     if as_json:

@@ -1,9 +1,11 @@
 """The Renderer interface: Document -> bytes."""
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 
-from pipeline.document.nodes import Document
+from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Section, Table
+from pipeline.text import clean
 
 
 class Renderer(ABC):
@@ -26,11 +28,6 @@ def cleaned(document: Document) -> Document:
     assembly; this is the renderers' last line of defence for text that arrives by
     other roads (specs, templates, facts), so no renderer ever crashes on it.
     """
-    import dataclasses
-
-    from pipeline.document.nodes import Chart, ListBlock, Paragraph, Register, Run, Section, Table
-    from pipeline.text import clean
-
     def c(v):
         return clean(v) if isinstance(v, str) else v
 

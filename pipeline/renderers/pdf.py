@@ -113,5 +113,5 @@ class PdfRenderer(Renderer):
         document = cleaned(document)
         html = HTML(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
         m = document.meta
-        return html.write_pdf(metadata=None, pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),
+        return html.write_pdf(pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),
                               uncompressed_pdf=False) or b""

@@ -40,11 +40,15 @@ def text_width(value) -> float:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
+_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
 def put(ws, row: int, col: int, value, font=BODY_FONT):
     """Write a cell; strings are stored as strings, even when they start with '='."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = clean(value)
+        # Excel reads "_x0041_" in a string as an escaped character: escape the underscore.
+        cell.value = _OOXML_ESCAPE.sub(r"_x005F_\1", clean(value))
         cell.data_type = "s"  # never a formula, whatever the survey text starts with
     else:
         cell.value = value

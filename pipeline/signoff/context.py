@@ -47,13 +47,15 @@ def ledger_context(job, eng) -> dict:
     rows = {}
     for d in ds:
         st = states[d.id]
+        closed = st.closed_on if st.state in CLOSED else None
         rows[d.id] = {"state": st.state, "status": st.label, "submitted": cn_date(st.submitted_on) or "—",
-                      "due": _due_text(st), "closed": cn_date(st.closed_on) or "—", "closed_by": st.closed_by or "",
+                      "due": _due_text(st), "closed": cn_date(closed) or "—", "closed_by": st.closed_by or "",
+                      "rejected": cn_date(st.closed_on) if st.state == "rejected" else "",
                       "issues": list(st.issues)}
     others = [d.id for d in ds if d.id != job.deliverable.id]
     counts = Counter(rows[i]["state"] for i in others)
     closed = sum(counts[s] for s in CLOSED)
-    summary = "、".join(f"{LABELS[s]}{counts[s]}项" for s in LABELS if counts.get(s))
+    summary = "、".join(f"{LABELS[s]}{counts[s]}项" for s in LABELS if counts.get(s) and s not in CLOSED)
     return {"present": bool(events), "damaged": bool(problems), "as_of": cn_date(as_of), "rows": rows,
             "total": len(others), "closed": closed, "deemed": counts.get("deemed-accepted", 0),
             "all_closed": bool(others) and closed == len(others), "summary": summary}
