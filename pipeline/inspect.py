@@ -75,7 +75,9 @@ def read_docx(path: Path) -> View:
     doc = Document(str(path))
     v = View("docx")
     body = doc.element.body
-    in_toc = False
+    # Field nesting: a refreshed TOC holds one nested PAGEREF field per entry.
+    depth = 0
+    toc_depth = None
     toc_entries = 0
     for el in body.iterchildren():
         if el.tag == qn("w:p"):
@@ -84,12 +86,19 @@ def read_docx(path: Path) -> View:
             text = "".join(t.text or "" for t in el.iter(qn("w:t")))
             instr = "".join(t.text or "" for t in el.iter(qn("w:instrText")))
             has_pic = any(True for _ in el.iter(qn("w:drawing")))
-            if "TOC" in instr:
-                in_toc = True
-            if in_toc and style.lower().startswith("toc ") and text.strip():
+            in_toc_before = toc_depth is not None
+            for node in el.iter(qn("w:fldChar"), qn("w:instrText")):
+                if node.tag == qn("w:instrText"):
+                    if (node.text or "").strip().startswith("TOC") and toc_depth is None:
+                        toc_depth = depth
+                elif node.get(qn("w:fldCharType")) == "begin":
+                    depth += 1
+                elif node.get(qn("w:fldCharType")) == "end":
+                    depth -= 1
+                    if toc_depth is not None and depth < toc_depth:
+                        toc_depth = None
+            if (in_toc_before or toc_depth is not None) and style.lower().startswith("toc ") and text.strip():
                 toc_entries += 1
-            if any(fc.get(qn("w:fldCharType")) == "end" for fc in el.iter(qn("w:fldChar"))) and in_toc:
-                in_toc = False
             m = re.match(r"Heading (\d)", style)
             if m:
                 v.headings.append(Heading(strip_number(text), int(m.group(1))))
@@ -150,15 +159,18 @@ def read_pptx(path: Path) -> View:
         title = title_shape.text_frame.text if title_shape is not None and title_shape.has_text_frame else ""
         v.dump.append(f"SLIDE {n} [{slide.slide_layout.name}] {title}")
         body_chars = 0
+        section_slide = slide.slide_layout.name == "Section Header"
         for shape in slide.shapes:
             if shape is title_shape:
                 continue
+            # A section slide's subtitle repeats the document title: it is not section content.
+            furniture = section_slide and shape.is_placeholder
             if shape.has_text_frame and shape.text_frame.text.strip():
                 for p in shape.text_frame.paragraphs:
                     if p.text.strip():
                         v.dump.append(f"  {'  ' * p.level}- {p.text}")
                         v.texts.append(p.text)
-                        body_chars += len(p.text)
+                        body_chars += 0 if furniture else len(p.text)
             if getattr(shape, "has_table", False) and shape.has_table:
                 rows = [[c.text for c in r.cells] for r in shape.table.rows]
                 v.tables.append(rows)
@@ -175,8 +187,13 @@ def read_pptx(path: Path) -> View:
             ea.add(el.get("typeface"))
         if title:
             v.texts.append(title)
-            level = 1 if slide.slide_layout.name == "Section Header" else 2
-            v.headings.append(Heading(strip_number(title), level, body_chars))
+            level = 1 if section_slide else 2
+            # A section's slides (section header, then content or table slides) share
+            # its title: they are one heading whose content is the sum.
+            if v.headings and v.headings[-1].title == strip_number(title):
+                v.headings[-1].content += body_chars
+            else:
+                v.headings.append(Heading(strip_number(title), level, body_chars))
     v.fonts = [(f, True) for f in sorted(ea)]
     return v
 
