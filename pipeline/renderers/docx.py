@@ -18,10 +18,15 @@ from pipeline.normalize import normalize_bytes
 from pipeline.renderers import register
 from pipeline.renderers.base import Renderer, cleaned, iter_numbered
 from pipeline.renderers.charts import chart_png
+from pipeline.renderers.xlsx import text_width
 from pipeline.templating import TEMPLATES
 from pipeline.text import clean
 
 REFERENCE = TEMPLATES / "docx" / "reference.docx"
+#: Width of the type area on the reference document's A4 page (210 - 28 - 26 mm).
+TYPE_AREA_MM = 156
+#: About how many half-width characters of 五号 table text fit across it.
+TABLE_UNITS = 80
 
 #: Every style name this renderer uses; a test checks they exist in reference.docx.
 STYLES = ("Title", "Subtitle", "Cover Text", "TOC Heading", "toc 1", "toc 2", "toc 3", "Heading 1",
@@ -118,6 +123,26 @@ class _Writer:
             for i, v in enumerate(row):
                 cells[i].paragraphs[0].style = self.doc.styles["Table Text"]
                 cells[i].paragraphs[0].add_run(clean("" if v is None else str(v)))
+        # Column widths follow the content (a 序号 column stays narrow) within the type
+        # area: every column gets at least its header, the rest goes to the long ones.
+        natural, minimum = [], []
+        for i in range(ncols):
+            head = str(header[i]) if i < len(header) else ""
+            cells = ["" if i >= len(r) or r[i] is None else str(r[i]) for r in rows]
+            shortest = max(text_width(head), min(max([text_width(c) for c in cells] or [0]), 10), 4) + 3
+            minimum.append(shortest)
+            natural.append(max(shortest, min(max([text_width(c) for c in cells] or [0]), 60) + 2))
+        spare = max(sum(natural) - sum(minimum), 1)
+        room = max(TABLE_UNITS - sum(minimum), 0)
+        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural)]
+        t.autofit = False
+        widths = [Mm(TYPE_AREA_MM * w / sum(weights)) for w in weights]
+        # LibreOffice lays out by the grid, Word by the cells: set both.
+        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths):
+            gc.w = width
+        for row in t.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = width
         self.doc.add_paragraph(style="Body Text")
 
     def chart(self, c: Chart) -> None:
