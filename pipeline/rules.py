@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
@@ -85,30 +83,9 @@ class ServiceFacts:
 
 
 # --- building ServiceFacts ------------------------------------------------------
-@lru_cache(maxsize=64)
-def _raw_includes(spec_path: str, digest: str) -> dict[str, tuple[str, ...]]:
-    # SowSpec keeps package names and descriptions but not `includes`; read them from
-    # the spec file (cached per file content).
-    import yaml
-
-    p = Path(spec_path)
-    if not p.is_file():
-        p = Path(__file__).resolve().parent.parent / spec_path
-    try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    out = {}
-    for pk in data.get("packages") or []:
-        if isinstance(pk, dict) and isinstance(pk.get("name"), str):
-            inc = pk.get("includes") or []
-            out[pk["name"]] = tuple(str(x) for x in inc) if isinstance(inc, list) else ()
-    return out
-
-
 def package_includes(spec, package: str) -> tuple[str, ...]:
-    """Packages that `package` includes per the spec (`packages[].includes`)."""
-    return _raw_includes(spec.path, spec.digest).get(package, ())
+    """Packages that `package` includes per the spec (`packages[].includes`, transitively)."""
+    return tuple(sorted(spec.covered(package) - {package}))
 
 
 def _number(value: Any) -> float | None:
