@@ -101,7 +101,6 @@ def templates_digest() -> str:
 
 
 def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> dict:
-    pack = res.pack
     services = []
     for p in eng.purchases:
         spec = specs[p.service]

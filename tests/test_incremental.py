@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from conftest import ROOT
 from pipeline.cli import main
 
-BASE = Path(__file__).resolve().parent / "bad_inputs" / "_base"
 REPORT = "90-mini-check/测试客户迷你检查报告.docx"
 PDF = "90-mini-check/测试客户迷你检查报告.pdf"
 CATALOG = "90-mini-check/测试客户资源清单.xlsx"
@@ -23,39 +22,9 @@ ANSWERS = "answers/90-mini.yaml"
 
 
 @pytest.fixture
-def mini(tmp_path, monkeypatch):
-    """A copy of the tiny engagement and its specs; returns a runner of `sowpack build` on it."""
-    monkeypatch.chdir(tmp_path)
-    shutil.copytree(BASE / "engagement", tmp_path / "eng")
-    shutil.copytree(BASE / "specs", tmp_path / "specs")
-
-    class Mini:
-        eng = tmp_path / "eng"
-        specs = tmp_path / "specs"
-        out = tmp_path / "out"
-        pack = tmp_path / "out" / "eng"
-
-        def build(self, *args: str):
-            return CliRunner().invoke(main, ["build", str(self.eng), "--specs", str(self.specs),
-                                             "--out", str(self.out), *args])
-
-        def edit(self, rel: str, old: str, new: str) -> None:
-            p = self.eng / rel if not rel.startswith("specs/") else tmp_path / rel
-            text = p.read_text(encoding="utf-8")
-            assert old in text
-            p.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-        def manifest(self) -> dict:
-            return json.loads((self.pack / "manifest.json").read_text(encoding="utf-8"))
-
-        def entry(self, rel: str) -> dict:
-            return next(d for d in self.manifest()["deliverables"] if d["path"] == rel)
-
-        def files(self) -> dict[str, bytes]:
-            return {p.relative_to(self.pack).as_posix(): p.read_bytes()
-                    for p in sorted(self.pack.rglob("*")) if p.is_file()}
-
-    m = Mini()
+def mini(mini_engagement):
+    """The tiny engagement, built once; returns it for rebuilding."""
+    m = mini_engagement
     first = m.build()
     assert first.exit_code == 0, first.output
     return m

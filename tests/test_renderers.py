@@ -1,7 +1,7 @@
 """Each renderer, reopened as a reader would: headings, fonts, page size, columns, slides, PDF fonts."""
 from __future__ import annotations
 
-import io
+
 import zipfile
 
 import pytest

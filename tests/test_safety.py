@@ -9,46 +9,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
-from click.testing import CliRunner
 
-from conftest import ROOT
-from pipeline.cli import main
+from conftest import MINI, ROOT
 
-BASE = Path(__file__).resolve().parent / "bad_inputs" / "_base"
+
 FOLDER = "90-mini-check"
 
 
 @pytest.fixture
-def mini(tmp_path, monkeypatch):
+def mini(mini_engagement):
     """A fresh copy of the tiny engagement whose YAML the test rewrites before building."""
-    monkeypatch.chdir(tmp_path)
-    shutil.copytree(BASE / "engagement", tmp_path / "eng")
-    shutil.copytree(BASE / "specs", tmp_path / "specs")
-
-    class Mini:
-        root = tmp_path
-        eng = tmp_path / "eng"
-        specs = tmp_path / "specs"
-        out = tmp_path / "out"
-        pack = tmp_path / "out" / "eng"
-
-        def load(self, rel: str) -> dict:
-            return yaml.safe_load((self.eng / rel).read_text(encoding="utf-8"))
-
-        def save(self, rel: str, data: dict) -> None:
-            # allow_unicode=False: control characters and surrogates are written as YAML escapes.
-            (self.eng / rel).write_text(yaml.safe_dump(data, allow_unicode=False, sort_keys=False), encoding="utf-8")
-
-        def answers(self, **sections) -> dict:
-            data = self.load("answers/90-mini.yaml")
-            data["deliverables"]["report"]["sections"].update(sections)
-            return data
-
-        def build(self, *args: str):
-            return CliRunner().invoke(main, ["build", str(self.eng), "--specs", str(self.specs),
-                                             "--out", str(self.out), *args])
-    return Mini()
+    return mini_engagement
 
 
 def error_lines(result) -> list[str]:
@@ -234,7 +205,7 @@ def test_bad_characters_in_register_rows_and_engagement_fields_are_located(mini)
     mini.save("answers/90-mini.yaml", answers)
     result = mini.build()
     assert "column '资源名称' contains the control character U+001B" in error_lines(result)[0]
-    shutil.copy(BASE / "engagement" / "answers" / "90-mini.yaml", mini.eng / "answers" / "90-mini.yaml")
+    shutil.copy(MINI / "engagement" / "answers" / "90-mini.yaml", mini.eng / "answers" / "90-mini.yaml")
     eng = mini.load("engagement.yaml")
     eng["customer"]["name"] = "测试\ud83d客户"
     mini.save("engagement.yaml", eng)

@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from docx import Document as load_docx
-from docx.enum.section import WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
-from pipeline.fonts import BODY_EA, BODY_LATIN
 from pipeline.normalize import normalize_bytes
 from pipeline.renderers import register
 from pipeline.renderers.base import Renderer, cleaned, iter_numbered
