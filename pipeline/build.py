@@ -85,6 +85,15 @@ def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]
                                service=p.service))
         elif p.answers_path is not None and p.service not in eng.answers:
             out.append(Finding("input.missing-file", f"answers file for service {p.service} not loaded", p.location))
+        if spec is not None and p.select:
+            optional = [d for d in spec.deliverables if d.optional and d.included_in(p.package)]
+            names = sorted({d.choice or d.id for d in optional})
+            for chosen in p.select:
+                if not any(d.selected_by({chosen}) for d in optional):
+                    out.append(Finding("input.bad-value", f"'select' names '{chosen}', which is not an optional "
+                                       f"deliverable of service {p.service} ({p.package}); choose among "
+                                       f"{'、'.join(names) or 'none (the package has no optional deliverable)'}",
+                                       p.location, service=p.service))
     return out
 
 
@@ -106,6 +115,7 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         spec = specs[p.service]
         services.append({"service": spec.service, "title": spec.title, "package": p.package,
                          "folder": spec.folder, "spec": spec.path, "spec_sha256": spec.digest,
+                         "select": list(p.select),
                          "applied_on": p.applied_on.isoformat() if p.applied_on else None,
                          "start": p.start.isoformat() if p.start else None,
                          "end": p.end.isoformat() if p.end else None,

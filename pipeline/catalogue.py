@@ -13,7 +13,7 @@ def catalogue(specs: list[SowSpec]) -> dict:
         "rules": [{k: v for k, v in r.items() if k != "line"} for r in s.rules],
         "deliverables": [{
             "id": d.id, "seed_name": d.seed_name, "aliases": list(d.aliases), "kind": d.kind,
-            "formats": list(d.formats), "packages": list(d.packages) or s.package_names,
+            "formats": list(d.formats), "packages": list(d.packages) or s.package_names, "optional": d.optional, "choice": d.choice,
             "sections": [x.title for x in d.all_sections()], "columns": [c.name for c in d.columns],
         } for d in s.deliverables]} for s in specs]}
 
@@ -24,5 +24,6 @@ def catalogue_table(specs: list[SowSpec]) -> str:
         lines.append(f"{s.service:>2}  {s.title}  [{' / '.join(s.package_names)}]  ({len(s.deliverables)} deliverables)")
         for d in s.deliverables:
             pk = f"  <{'、'.join(d.packages)}>" if d.packages else ""
+            pk += "  (optional: chosen per engagement)" if d.optional else ""
             lines.append(f"      {d.id:<28} {','.join(d.formats):<15} {d.seed_name}{pk}")
     return "\n".join(lines)

@@ -47,7 +47,7 @@ def _stable(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def spec_digest(spec, deliverable, package: str) -> str:
+def spec_digest(spec, deliverable, package: str, selected=()) -> str:
     """Hash of the spec entry of one deliverable and the service-level fields its documents quote."""
     d = dataclasses.asdict(deliverable)
     d.pop("line", None)  # moving an entry within the file changes nothing in the output
@@ -56,7 +56,7 @@ def spec_digest(spec, deliverable, package: str) -> str:
                "acceptance": dataclasses.asdict(spec.acceptance), "package": package,
                # Acceptance reports and work plans list the package's other deliverables.
                "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections]]
-                            for x in spec.for_package(package)]}
+                            for x in spec.for_package(package, selected)]}
     return sha256_bytes(_stable({"deliverable": d, "service": service}).encode())
 
 
@@ -160,7 +160,7 @@ def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | Non
     if ctx is None:
         from pipeline.document.assemble import context
         ctx = context(job, eng)
-    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package), input_digests(eng, job.purchase),
+    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select), input_digests(eng, job.purchase),
                        template_digests(job.deliverable.template, fmt, overlay), tool_version(),
                        value_digests(job.deliverable.template, ctx, overlay))
 

@@ -53,3 +53,28 @@ def test_check_passes_on_a_fresh_pack(tmp_path):
     result = runner.invoke(main, ["check", str(tmp_path / "hengxin-retail")])
     assert result.exit_code == 0, result.output
     assert "complete" in result.output.splitlines()[-1]
+
+
+def test_optional_deliverables_follow_the_selection(tmp_path, root_copy):
+    """24's courses are chosen per engagement: only the selected ones are built and required."""
+    eng = root_copy("mingde-insurance")
+    path = eng / "engagement.yaml"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split("    select:\n", 1)
+    lines = rest.splitlines(keepends=True)
+    courses = [line for line in lines if line.startswith("      - ")]
+    keep = [courses[0], courses[5]]
+    path.write_text(head + "    select:\n" + "".join(keep) + "".join(lines[len(courses):]), encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", str(eng), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out" / "mingde-insurance" / "manifest.json").read_text(encoding="utf-8"))
+    courses_built = [d for d in manifest["deliverables"] if d["service"] == 24 and d["kind"] in ("training", "sign-in")
+                     and d["deliverable"].startswith(("course-", "signin-"))]
+    assert len(courses_built) == 4  # two courses, each with slides and a sign-in sheet
+    assert runner.invoke(main, ["check", str(tmp_path / "out" / "mingde-insurance")]).exit_code == 0
+    path.write_text(head + "    select:\n      - 不存在的课程\n" + "".join(lines[len(courses):]), encoding="utf-8")
+    bad = runner.invoke(main, ["build", str(eng), "--out", str(tmp_path / "out2")])
+    assert bad.exit_code == 1
+    assert any("engagement.yaml:" in line and "'select' names '不存在的课程'" in line and "[input.bad-value]" in line
+               for line in bad.output.splitlines()), bad.output

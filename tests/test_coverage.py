@@ -11,28 +11,36 @@ from pipeline.inputs.load import load_engagement
 from pipeline.specs.load import load_specs
 
 
-def _bought() -> dict[int, set[str]]:
-    bought: dict[int, set[str]] = {}
+def _purchases():
+    out = []
     for d in sample_engagements():
         eng, findings = load_engagement(d)
         assert eng is not None, [str(f) for f in findings]
-        for p in eng.purchases:
-            bought.setdefault(p.service, set()).add(p.package)
+        out.extend(eng.purchases)
+    return out
+
+
+def _bought() -> dict[int, set[str]]:
+    bought: dict[int, set[str]] = {}
+    for p in _purchases():
+        bought.setdefault(p.service, set()).add(p.package)
     return bought
 
 
 def test_every_service_and_deliverable_is_bought_somewhere():
     specs, _ = load_specs(SPECS)
-    bought = _bought()
+    purchases = _purchases()
     missing = []
     for s in specs:
-        packages = bought.get(s.service, set())
-        if not packages:
+        mine = [p for p in purchases if p.service == s.service]
+        if not mine:
             missing.append(f"service {s.service}: no sample engagement buys it")
             continue
+        built = {d.id for p in mine for d in s.for_package(p.package, p.select)}
         for d in s.deliverables:
-            if not any(d.included_in(p) for p in packages):
-                missing.append(f"service {s.service} {d.id}: only in packages {d.packages}, samples buy {sorted(packages)}")
+            if d.id not in built:
+                missing.append(f"service {s.service} {d.id}: no sample builds it (packages {list(d.packages) or 'all'}"
+                               f"{', optional: select ' + (d.choice or d.id) if d.optional else ''})")
     assert not missing, "\n".join(missing)
 
 
@@ -63,6 +71,7 @@ def test_every_sample_pack_passes_check(built_samples, engagement):
     specs = {s.service: s for s in load_specs(SPECS)[0]}
     for svc in manifest["services"]:
         spec = specs[svc["service"]]
-        expected = {(d.id, fmt) for d in spec.for_package(svc["package"]) for fmt in d.formats}
+        expected = {(d.id, fmt) for d in spec.for_package(svc["package"], svc.get("select") or ())
+                    for fmt in d.formats}
         got = {(d["deliverable"], d["format"]) for d in manifest["deliverables"] if d["service"] == svc["service"]}
         assert expected == got, (svc["service"], expected ^ got)

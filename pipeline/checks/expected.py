@@ -128,7 +128,7 @@ def from_specs(manifest: dict, specs: dict, pack: Path) -> tuple[list[Expected],
         if s.get("spec_sha256") and s["spec_sha256"] != spec.digest:
             findings.append(Finding("check.spec-changed", f"{spec.path} changed since this pack was built; judged "
                                     "against the current spec", where, service=n))
-        for d in spec.for_package(package):
+        for d in spec.for_package(package, s.get("select") or ()):
             rec = recorded.get((n, d.id))
             used.add((n, d.id))
             paths = {}

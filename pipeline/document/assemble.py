@@ -42,7 +42,7 @@ def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
         spec = specs.get(p.service)
         if spec is None:
             continue
-        for d in spec.for_package(p.package):
+        for d in spec.for_package(p.package, p.select):
             jobs.append(Job(spec, d, p, engagement.answers.get(p.service)))
     return jobs
 
@@ -77,7 +77,7 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
             "deemed_accepted": spec.acceptance.deemed_accepted,
         },
         "deliverable": _deliverable_view(spec, job.deliverable, short),
-        "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package)],
+        "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package, p.select)],
         "facts": job.answers.facts if job.answers else {},
         # Sign-off ledger (engagement folder): each deliverable's dates and status, for closing documents.
         "ledger": ledger_context(job, eng),

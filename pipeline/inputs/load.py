@@ -91,7 +91,7 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     if c.typed(top.get("services"), ("services",), list):
         for i, s in enumerate(top["services"]):
             kp = ("services", i)
-            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days"])
+            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
             if not m or not c.typed(m.get("service"), kp + ("service",), int):
                 continue
             ans = None
@@ -104,9 +104,12 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
                                           "create it or fix 'answers'", kp + ("answers",))
                     ans = None
             extra = {k: m[k] for k in ("onsite_days", "holiday_onsite_days") if k in m}
+            select = m.get("select") or []
+            if not c.typed(select, kp + ("select",), list, what="a list of deliverable ids"):
+                select = []
             purchases.append(Purchase(m["service"], str(m.get("package")), _date(c, m.get("applied_on"), kp + ("applied_on",), False),
                                       _date(c, m.get("start"), kp + ("start",), False), _date(c, m.get("end"), kp + ("end",), False),
-                                      ans, loc(path, pos, kp), extra))
+                                      ans, loc(path, pos, kp), extra, tuple(str(x) for x in select)))
         seen = [p.service for p in purchases]
         for dup in sorted({s for s in seen if seen.count(s) > 1}):
             c.add("bad-value", f"service {dup} is bought twice; an engagement buys each service once", ("services",))

@@ -21,6 +21,8 @@ class Purchase:
     answers_path: Path | None
     location: Location
     extra: dict = field(default_factory=dict)
+    #: Optional deliverables the customer chose (ids), e.g. courses from a reference list.
+    select: tuple[str, ...] = ()
 
 
 @dataclass

@@ -41,7 +41,7 @@ def ledger_context(job, eng) -> dict:
         as_of = max([document_date(job, eng)] + [e.on for e in events])
     acc = spec.acceptance
     rule = Rule(acc.review_days, acc.day_type, acc.deemed_accepted, acc.rule)
-    ds = spec.for_package(package)
+    ds = spec.for_package(package, job.purchase.select)
     states = {s.deliverable: s for s in compute(events, [(spec.service, d.id, d.seed_name) for d in ds],
                                                 {spec.service: rule}, as_of)}
     rows = {}

@@ -104,7 +104,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
                  packages: list[str]) -> DeliverableSpec | None:
     m = c.mapping(raw, kp, ["id", "seed_name", "kind"],
                   ["aliases", "formats", "packages", "sections", "columns", "template",
-                   "evidence_for", "title"])
+                   "evidence_for", "title", "optional", "choice"])
     if not m:
         return None
     did = m.get("id")
@@ -140,6 +140,12 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     for key in ("seed_name", "evidence_for", "title", "template"):
         if m.get(key) is not None:
             c.typed(m[key], kp + (key,), str)
+    optional = m.get("optional", False)
+    c.typed(optional, kp + ("optional",), bool)
+    if m.get("choice") is not None:
+        c.typed(m["choice"], kp + ("choice",), str)
+        if optional is not True:
+            c.add("bad-value", f"'choice' only applies to an optional deliverable; add 'optional: true' to '{did}'", kp + ("choice",))
     if not all(isinstance(m.get(k), str) for k in ("id", "seed_name")):
         return None
     return DeliverableSpec(
@@ -147,7 +153,8 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         template=str(m.get("template") or (kind.template if kind else "report")),
         aliases=tuple(str(a) for a in aliases), packages=tuple(str(p) for p in pk),
         sections=sections, columns=columns, evidence_for=m.get("evidence_for"),
-        title=m.get("title"), line=c.positions.get(kp, (None,))[0])
+        title=m.get("title"), line=c.positions.get(kp, (None,))[0], optional=optional is True,
+        choice=m.get("choice") if isinstance(m.get("choice"), str) else None)
 
 
 def _acceptance(c: Collector, raw: Any) -> Acceptance:

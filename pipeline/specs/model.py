@@ -69,6 +69,14 @@ class DeliverableSpec:
     evidence_for: str | None = None
     title: str | None = None
     line: int | None = None
+    #: Built only when the engagement selects it (services[].select): a course the
+    #: customer picks from the SOW's reference list.
+    optional: bool = False
+    #: The name a selection uses for it (shared by a course and its sign-in sheet).
+    choice: str | None = None
+
+    def selected_by(self, chosen) -> bool:
+        return self.id in chosen or (self.choice is not None and self.choice in chosen)
 
     def all_sections(self) -> list[SectionSpec]:
         return [s for top in self.sections for s in top.walk()]
@@ -154,9 +162,12 @@ class SowSpec:
             todo.extend(by_name[name].includes if name in by_name else ())
         return seen
 
-    def for_package(self, package: str) -> list[DeliverableSpec]:
+    def for_package(self, package: str, selected=()) -> list[DeliverableSpec]:
+        """Deliverables of a package: its own, those of packages it includes, and the optional ones selected."""
         covered = self.covered(package)
-        return [d for d in self.deliverables if not d.packages or covered & set(d.packages)]
+        chosen = set(selected)
+        return [d for d in self.deliverables if (not d.packages or covered & set(d.packages))
+                and (not d.optional or d.selected_by(chosen))]
 
     @property
     def name(self) -> str:
