@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
 from pipeline.document.nodes import Document
-from pipeline.errors import (Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
+from pipeline.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
                              relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
@@ -152,9 +152,36 @@ def _walk_levels(sections, level=1):
         yield from _walk_levels(s.children, level + 1)
 
 
-def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
-          strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
-          explain: bool = False, templates: Path | None = None) -> list[PackResult]:
+@contextlib.contextmanager
+def output_lock(out_dir: Path):
+    """One build at a time per output folder: a second one stops with a clear line instead of
+    interleaving its writes and manifests with the first."""
+    import fcntl
+    import tempfile
+
+    # The lock lives in the temp folder, keyed by the output path, so a build that
+    # stops on bad input still leaves no output folder behind.
+    key = sha256_bytes(str(Path(out_dir).resolve()).encode())[:16]
+    with open(Path(tempfile.gettempdir()) / f"sowpack-{key}.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BusyError(f"another sowpack build is writing to {relpath(out_dir)}; wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, **options) -> list[PackResult]:
+    """Build the pack of every engagement (see _build), holding the output folder's lock."""
+    with output_lock(out_dir):
+        return _build(engagement_dirs, out_dir, reporter, **options)
+
+
+def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
+           strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
+           explain: bool = False, templates: Path | None = None) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:

@@ -147,6 +147,12 @@ class IncompleteError(PipelineError):
     category = "incomplete"
 
 
+class BusyError(PipelineError):
+    """Another build holds the output folder."""
+
+    category = "busy"
+
+
 def relpath(path: Path | str) -> str:
     """Path as shown to users: relative to the working directory when inside it."""
     p = Path(path)

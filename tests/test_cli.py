@@ -78,3 +78,14 @@ def test_optional_deliverables_follow_the_selection(tmp_path, root_copy):
     assert bad.exit_code == 1
     assert any("engagement.yaml:" in line and "'select' names '不存在的课程'" in line and "[input.bad-value]" in line
                for line in bad.output.splitlines()), bad.output
+
+
+def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path):
+    from pipeline.build import output_lock
+
+    out = tmp_path / "out"
+    with output_lock(out):
+        result = CliRunner().invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == f"Error: busy: another sowpack build is writing to {out}; wait for it to finish"
+    assert not out.exists()
