@@ -10,7 +10,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml.ns import qn
 from docx.oxml import OxmlElement
 from pptx.oxml import parse_xml
@@ -113,6 +113,8 @@ def make_docx(path: Path) -> None:
         t = style(doc, f"toc {level}", base="Normal")
         t.paragraph_format.left_indent = Pt(12 * (level - 1))
         t.paragraph_format.space_after = Pt(0)
+        # Page numbers flush right after a dotted leader, at the type area's edge.
+        t.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
     for name in ("Table Text", "Table Header"):
         t = style(doc, name, base="Normal")

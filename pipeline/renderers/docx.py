@@ -82,6 +82,10 @@ def _bookmark(paragraph, name: str, bid: int) -> None:
     paragraph._p.append(end)
 
 
+def _toc_bookmark(n: int) -> str:
+    return f"_Toc{n:06d}"
+
+
 class _Writer:
     def __init__(self, document: Document) -> None:
         self.src = document
@@ -190,6 +194,8 @@ class _Writer:
         _field(p, 'TOC \\o "1-3" \\h \\z \\u')
         fld_end = p._p[-1]
         p._p.remove(fld_end)
+        # No page numbers in the cached entries: a guessed number would be wrong, and
+        # LibreOffice does not compute PAGEREF fields on load. Word fills them in.
         for text, level, _ in entries:
             e = self.doc.add_paragraph(style=f"toc {min(level, 3)}")
             e.add_run(clean(text))
@@ -211,8 +217,9 @@ class _Writer:
         _field(f, "NUMPAGES", "1")
         f.add_run(" 页")
 
-    def register(self, reg: Register, number: str) -> None:
-        self.doc.add_heading(f"{number}附表：{reg.title}" if number else f"附表：{reg.title}", level=1)
+    def register(self, reg: Register, number: str, bid: int) -> None:
+        h = self.doc.add_heading(f"{number}附表：{reg.title}" if number else f"附表：{reg.title}", level=1)
+        _bookmark(h, _toc_bookmark(bid), bid)
         self.table([c.name for c in reg.columns], reg.rows)
 
     def build(self) -> bytes:
@@ -235,10 +242,10 @@ class _Writer:
                 continue
             h = self.doc.add_heading(clean(text), level=min(level, 4))
             bid += 1
-            _bookmark(h, f"_Toc{bid:06d}", bid)
+            _bookmark(h, _toc_bookmark(bid), bid)
             self.blocks(s.blocks)
         if reg is not None:
-            self.register(reg, reg_number)
+            self.register(reg, reg_number, bid + 1)
         settings = self.doc.settings.element
         upd = OxmlElement("w:updateFields")
         upd.set(qn("w:val"), "true")
