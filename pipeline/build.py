@@ -97,6 +97,24 @@ def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]
     return out
 
 
+def pdf_environment_problems() -> list[str]:
+    """What on this machine would make PDFs slow or unreadable (FACTS.md), said before rendering."""
+    import shutil
+    import subprocess
+
+    problems = []
+    from weasyprint.pdf import fonts as wp_fonts
+    if getattr(wp_fonts, "harfbuzz_subset", None) is None:
+        problems.append("warning: libharfbuzz-subset0 is missing, so PDFs render many times slower; "
+                        "install it: apt-get install -y libharfbuzz-subset0")
+    if shutil.which("fc-list"):
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+        if "Noto Sans CJK SC" not in out:
+            problems.append("warning: the Noto CJK SC fonts are not installed, so Chinese PDF text cannot be "
+                            "embedded; install them: apt-get install -y fonts-noto-cjk")
+    return problems
+
+
 def output_rel(spec: SowSpec, doc: Document, fmt: str) -> str:
     return f"{spec.folder}/{safe_name(doc.meta.title)}.{fmt}"
 
@@ -232,6 +250,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                 reporter.info(line)
     # RENDER: everything in memory first, so a failure leaves no half-written pack.
     todo = [(res, o) for _, res, _ in results for o in res.outputs if o.reasons]
+    if any(o.format == "pdf" for _, o in todo):
+        for problem in pdf_environment_problems():
+            reporter.info(problem)
     for done, (res, o) in enumerate(todo, 1):
         with phase("render", f"{o.job.key} ({o.format})"):
             o.data = get_renderer(o.format).render(o.doc)

@@ -89,3 +89,20 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == f"Error: busy: another sowpack build is writing to {out}; wait for it to finish"
     assert not out.exists()
+
+
+def test_pdf_environment_problems_are_said_plainly(monkeypatch):
+    import subprocess
+
+    from weasyprint.pdf import fonts as wp_fonts
+
+    from pipeline.build import pdf_environment_problems
+
+    assert pdf_environment_problems() == []  # the Makefile installed both
+    monkeypatch.setattr(wp_fonts, "harfbuzz_subset", None)
+    real_run = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: real_run(["true"], **kw)
+                        if args[0] == "fc-list" else real_run(args, **kw))
+    problems = pdf_environment_problems()
+    assert any("apt-get install -y libharfbuzz-subset0" in p for p in problems)
+    assert any("apt-get install -y fonts-noto-cjk" in p for p in problems)
