@@ -143,3 +143,16 @@ def test_pdf_escapes_markup():
     doc.sections[0].blocks.append(Paragraph((Run('<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'),)))
     data = get_renderer("pdf").render(doc)
     assert b"/EmbeddedFile" not in data
+
+
+def test_xlsx_date_columns_hold_real_dates(tmp_path):
+    import datetime as dt
+
+    doc = sample_document()
+    doc.register = Register("问题清单", [ColumnDef("编号"), ColumnDef("发现日期", type="date")],
+                            [["W-1", "2026-03-02"], ["W-2", "三月初"]])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(get_renderer("xlsx").render(doc))
+    ws = load_workbook(path)["问题清单"]
+    assert ws["B2"].value == dt.datetime(2026, 3, 2) and ws["B2"].number_format == "yyyy-mm-dd"
+    assert ws["B3"].value == "三月初" and ws["B3"].data_type == "s"  # not a date: kept as the text given

@@ -1,6 +1,7 @@
 """Renderer for Excel workbooks: a cover sheet, one register sheet, native charts, text never a formula."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import unicodedata
@@ -40,6 +41,7 @@ def text_width(value) -> float:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
@@ -76,10 +78,13 @@ def _table_sheet(ws, header, rows, columns=None) -> None:
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for i, row in enumerate(rows, 2):
         for j, v in enumerate(row, 1):
+            if columns and columns[j - 1].type == "date" and isinstance(v, str) and _ISO_DATE.match(v):
+                # A real date, so Excel sorts and filters it as one.
+                v = dt.date.fromisoformat(v)
             c = put(ws, i, j, v)
             c.border = BORDER
             c.alignment = Alignment(vertical="top", wrap_text=True)
-            if columns and columns[j - 1].type == "date" and isinstance(v, str):
+            if isinstance(v, dt.date):
                 c.number_format = "yyyy-mm-dd"
     for j, h in enumerate(header, 1):
         spec_w = columns[j - 1].width if columns and columns[j - 1].width else None
