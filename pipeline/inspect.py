@@ -164,7 +164,8 @@ def read_pptx(path: Path) -> View:
             if shape is title_shape:
                 continue
             # A section slide's subtitle repeats the document title: it is not section content.
-            furniture = section_slide and shape.is_placeholder
+            furniture = shape.is_placeholder and (
+                section_slide or str(shape.placeholder_format.type).split(" ")[0] in ("FOOTER", "SLIDE_NUMBER", "DATE"))
             if shape.has_text_frame and shape.text_frame.text.strip():
                 for p in shape.text_frame.paragraphs:
                     if p.text.strip():

@@ -156,3 +156,18 @@ def test_xlsx_date_columns_hold_real_dates(tmp_path):
     ws = load_workbook(path)["问题清单"]
     assert ws["B2"].value == dt.datetime(2026, 3, 2) and ws["B2"].number_format == "yyyy-mm-dd"
     assert ws["B3"].value == "三月初" and ws["B3"].data_type == "s"  # not a date: kept as the text given
+
+
+def test_pptx_slides_carry_footer_and_number(rendered):
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    prs = Presentation(str(rendered["pptx"]))
+    for n, slide in enumerate(prs.slides, 1):
+        kinds = {sh.placeholder_format.type: sh for sh in slide.placeholders}
+        ids = [sh.shape_id for sh in slide.shapes]
+        assert len(ids) == len(set(ids)), f"slide {n}: duplicate shape ids"
+        if n == 1:
+            assert PP_PLACEHOLDER.SLIDE_NUMBER not in kinds
+            continue
+        assert kinds[PP_PLACEHOLDER.SLIDE_NUMBER].text_frame.text == str(n)
+        assert kinds[PP_PLACEHOLDER.FOOTER].text_frame.text == "华东测试集团 · 华东测试集团架构健康报告"

@@ -5,12 +5,14 @@ descriptions without python-pptx; write() draws them.
 """
 from __future__ import annotations
 
+import copy
 import io
 from dataclasses import dataclass, field
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
@@ -107,6 +109,30 @@ def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bo
         _fonts(r, size, bold)
 
 
+def _furniture(prs, doc: Document) -> None:
+    """Footer (customer · title) and slide number on every slide but the title slide,
+    copied from the layout's own placeholders so they sit where the deck design puts them."""
+    footer = clean(f"{doc.meta.customer_short} · {doc.meta.title}")
+    for n, slide in enumerate(prs.slides, 1):
+        if n == 1:
+            continue
+        for ph in slide.slide_layout.placeholders:
+            kind = ph.placeholder_format.type
+            if kind not in (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER):
+                continue
+            el = copy.deepcopy(ph._element)
+            # A shape id must be unique within its slide, or PowerPoint offers to repair the file.
+            el.nvSpPr.cNvPr.id = slide.shapes._next_shape_id
+            slide.shapes._spTree.append(el)
+            for t in el.iter(qn("a:t")):
+                # The slide-number field's cached text is the number itself, for
+                # readers that do not compute fields; the footer gets its text.
+                t.text = str(n) if kind == PP_PLACEHOLDER.SLIDE_NUMBER else ""
+            if kind == PP_PLACEHOLDER.FOOTER:
+                shape = slide.shapes[-1]
+                _set_text(shape.text_frame, [(0, footer)], 10)
+
+
 def write(slides: list[SlidePlan], doc: Document) -> bytes:
     prs = Presentation(str(REFERENCE))
     layouts = {l.name: l for l in prs.slide_layouts}
@@ -148,6 +174,7 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             gf.chart.legend.include_in_layout = False
             gf.chart.has_title = True
             gf.chart.chart_title.text_frame.text = clean(c.title + (f"（{c.unit}）" if c.unit else ""))
+    _furniture(prs, doc)
     m = doc.meta
     cp = prs.core_properties
     cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
