@@ -16,9 +16,17 @@ class Renderer(ABC):
     suffix: str = ""
     media_type: str = ""
 
-    @abstractmethod
     def render(self, document: Document) -> bytes:
-        """Render the document; must be deterministic for equal input."""
+        """Render the document; deterministic for equal input.
+
+        Every renderer gets the document already cleaned of characters its
+        format cannot hold, so none can forget to.
+        """
+        return self.write(cleaned(document))
+
+    @abstractmethod
+    def write(self, document: Document) -> bytes:
+        """The format's own rendering of a cleaned document."""
 
 
 def cleaned(document: Document) -> Document:

@@ -13,7 +13,7 @@ from docx.shared import Mm
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
 from pipeline.normalize import normalize_bytes
 from pipeline.renderers import register
-from pipeline.renderers.base import Renderer, cleaned, iter_numbered
+from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.xlsx import text_width
 from pipeline.templating import TEMPLATES
@@ -265,5 +265,5 @@ class DocxRenderer(Renderer):
     suffix = ".docx"
     media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-    def render(self, document: Document) -> bytes:
-        return _Writer(cleaned(document)).build()
+    def write(self, document: Document) -> bytes:
+        return _Writer(document).build()

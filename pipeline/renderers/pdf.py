@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.renderers import register
-from pipeline.renderers.base import Renderer, cleaned, iter_numbered
+from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.templating import TEMPLATES
 from pipeline.text import clean
@@ -107,10 +107,9 @@ class PdfRenderer(Renderer):
     suffix = ".pdf"
     media_type = "application/pdf"
 
-    def render(self, document: Document) -> bytes:
+    def write(self, document: Document) -> bytes:
         from weasyprint import HTML
 
-        document = cleaned(document)
         html = HTML(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
         m = document.meta
         return html.write_pdf(pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),

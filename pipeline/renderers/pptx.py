@@ -20,7 +20,7 @@ from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.fonts import SLIDE_EA, SLIDE_LATIN
 from pipeline.normalize import normalize_bytes
 from pipeline.renderers import register
-from pipeline.renderers.base import Renderer, cleaned, iter_numbered
+from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.templating import TEMPLATES
 from pipeline.text import clean
 
@@ -189,6 +189,5 @@ class PptxRenderer(Renderer):
     suffix = ".pptx"
     media_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
-    def render(self, document: Document) -> bytes:
-        document = cleaned(document)
+    def write(self, document: Document) -> bytes:
         return write(plan(document), document)

@@ -16,7 +16,7 @@ from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.fonts import SLIDE_EA
 from pipeline.normalize import normalize_bytes
 from pipeline.renderers import register
-from pipeline.renderers.base import Renderer, cleaned, iter_numbered
+from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.text import clean
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -139,8 +139,7 @@ class XlsxRenderer(Renderer):
     suffix = ".xlsx"
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-    def render(self, document: Document) -> bytes:
-        document = cleaned(document)
+    def write(self, document: Document) -> bytes:
         wb = Workbook()
         taken: set[str] = set()
         cover = wb.active
