@@ -27,8 +27,8 @@ def sample_engagements() -> list[Path]:
 @pytest.fixture(scope="session")
 def built_samples(tmp_path_factory) -> Path:
     """Every sample engagement built once per test session; returns the output folder."""
-    from pipeline.build import build
-    from pipeline.reporting import MemoryReporter
+    from pipeline.build.run import build
+    from pipeline.core.reporting import MemoryReporter
 
     out = tmp_path_factory.mktemp("packs")
     reporter = MemoryReporter()

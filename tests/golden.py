@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.inspect import read
+from pipeline.readers.dump import read
 
 _SUBSET = re.compile(r"\b[A-Z]{6}\+")
 

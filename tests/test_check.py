@@ -416,7 +416,7 @@ def test_word_refreshed_toc_and_tracked_changes_pass(pack):
     edit_docx(pack / HEALTH, fn)
     r = run(pack)
     assert not r.errors and not codes(r, "WARNING"), [str(f) for f in r.findings]
-    from pipeline.checks.read import read
+    from pipeline.readers.read import read
     seen = read(pack / HEALTH)
     assert seen.toc and len(seen.toc["entries"]) == 8 and not seen.toc["unrefreshed"]
     assert any("已与客户复核" in t.text for t in seen.texts) and not any("【XXX】" in t.text for t in seen.texts)

@@ -81,7 +81,7 @@ def test_optional_deliverables_follow_the_selection(tmp_path, root_copy):
 
 
 def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path):
-    from pipeline.build import output_lock
+    from pipeline.build.run import output_lock
 
     out = tmp_path / "out"
     with output_lock(out):
@@ -96,7 +96,7 @@ def test_pdf_environment_problems_are_said_plainly(monkeypatch):
 
     from weasyprint.pdf import fonts as wp_fonts
 
-    from pipeline.build import pdf_environment_problems
+    from pipeline.build.run import pdf_environment_problems
 
     assert pdf_environment_problems() == []  # the Makefile installed both
     monkeypatch.setattr(wp_fonts, "harfbuzz_subset", None)

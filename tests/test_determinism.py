@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from conftest import SAMPLES
-from pipeline.build import build
-from pipeline.reporting import MemoryReporter
+from pipeline.build.run import build
+from pipeline.core.reporting import MemoryReporter
 
 
 def test_two_builds_are_byte_identical(tmp_path):

@@ -98,7 +98,7 @@ def test_explain_names_a_missing_output_and_the_tool_version(mini, monkeypatch):
                                  "90/report [pdf]": "rebuilt: output missing",
                                  "90/catalog [xlsx]": "not rebuilt: spec, inputs, templates and tool unchanged"}
     assert (mini.pack / PDF).is_file()
-    import pipeline.incremental as inc
+    import pipeline.build.incremental as inc
     old = inc.tool_version()
     monkeypatch.setattr(inc, "tool_version", lambda: "9.9.9+feedface")
     result = mini.build("--explain")
@@ -219,7 +219,7 @@ def test_outputs_no_longer_produced_are_removed_only_if_unedited(mini):
 
 def write_ledger(m, accepted: bool = True) -> None:
     """A sign-off ledger in the format of pipeline/signoff/ledger.py: the report submitted, then accepted."""
-    from pipeline.signoff.ledger import GENESIS, LEDGER, line_hash
+    from pipeline.ledger.events import GENESIS, LEDGER, line_hash
     sha = m.entry(REPORT)["sha256"]
     lines = [{"v": 1, "seq": 1, "event": "submit", "engagement": "eng", "service": 90, "deliverable": "report",
               "on": "2026-04-01", "by": "张伟", "files": [{"format": "docx", "path": REPORT, "sha256": sha}]},
@@ -249,7 +249,7 @@ def test_a_signed_off_file_is_never_overwritten_not_even_with_force(mini):
 # --- atomic writes ------------------------------------------------------------------------------
 
 def test_a_failing_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
-    from pipeline.writer import OutputWriter
+    from pipeline.core.writer import OutputWriter
     target = tmp_path / "a.docx"
     target.write_bytes(b"old")
 
@@ -330,7 +330,7 @@ def test_values_a_template_reads_beyond_the_input_files_are_tracked(mini, tmp_pa
     (overlay / "text" / "report.md.j2").write_text(
         "# 附注\n\n{{ '已有签收记录' if ledger.present else '尚无签收记录' }}\n", encoding="utf-8")
     assert mini.build("--templates", str(overlay)).exit_code == 0
-    from pipeline.signoff.ledger import GENESIS, LEDGER
+    from pipeline.ledger.events import GENESIS, LEDGER
     line = json.dumps({"v": 1, "seq": 1, "event": "submit", "engagement": "eng", "service": 90,
                        "deliverable": "catalog", "on": "2026-04-01", "by": "张伟", "prev": GENESIS},
                       ensure_ascii=False, separators=(",", ":"))
@@ -354,7 +354,7 @@ def test_a_deliverable_deemed_accepted_is_protected_too(mini, monkeypatch, today
 
 
 def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retries(mini, monkeypatch):
-    from pipeline.writer import OutputWriter
+    from pipeline.core.writer import OutputWriter
     change_answer(mini)
     real = OutputWriter.write
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from pipeline.document.markdown import to_blocks
 from pipeline.document.nodes import ColumnDef, Document, Meta, Paragraph, Register, Run, Section, Table
-from pipeline.inspect import read
+from pipeline.readers.dump import read
 from pipeline.renderers import get_renderer
-from pipeline.text import clean
+from pipeline.core.text import clean
 
 #: Every code point, surrogates included (hypothesis leaves them out unless asked).
 ANY = st.text(st.characters(exclude_categories=()), min_size=1, max_size=40)

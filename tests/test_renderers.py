@@ -12,7 +12,7 @@ from pptx import Presentation
 
 from pipeline.document.nodes import (Chart, ColumnDef, Document, ListBlock, Meta, Paragraph, Register, Run,
                                      Section, Table)
-from pipeline.inspect import read
+from pipeline.readers.dump import read
 from pipeline.renderers import get_renderer
 
 

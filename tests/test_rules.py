@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.rules import INFO, ServiceFacts, check_manifest, evaluate, from_engagement, package_includes
+from pipeline.rules.engine import INFO, ServiceFacts, check_manifest, evaluate, from_engagement, package_includes
 
 from conftest import SAMPLES, SPECS
 
@@ -169,9 +169,9 @@ def test_requires_service(specs):
 
 # --- build and check ------------------------------------------------------------
 def test_hard_violation_stops_the_build(tmp_path):
-    from pipeline.build import build
-    from pipeline.errors import InputError
-    from pipeline.reporting import MemoryReporter
+    from pipeline.build.run import build
+    from pipeline.core.errors import InputError
+    from pipeline.core.reporting import MemoryReporter
 
     eng = tmp_path / "hengxin-retail"
     shutil.copytree(SAMPLES / "hengxin-retail", eng)

@@ -27,7 +27,7 @@ def error_lines(result) -> list[str]:
 
 
 def texts(path: Path) -> str:
-    from pipeline.inspect import read
+    from pipeline.readers.dump import read
     return "\n".join(read(path).texts)
 
 
@@ -243,8 +243,8 @@ def test_a_customer_called_dot_dot_slash_etc_stays_inside_the_output_folder(mini
 
 
 def test_the_writer_refuses_paths_outside_its_folder(tmp_path):
-    from pipeline.errors import InputError
-    from pipeline.writer import OutputWriter, safe_name
+    from pipeline.core.errors import InputError
+    from pipeline.core.writer import OutputWriter, safe_name
     w = OutputWriter(tmp_path / "pack")
     for rel in ("../x.docx", "a/../../x.docx", "/etc/passwd"):
         with pytest.raises(InputError, match="outside the output folder"):
@@ -344,7 +344,7 @@ def test_too_many_rows_are_refused(mini, monkeypatch):
 
 
 def test_an_oversized_yaml_file_is_refused(mini, monkeypatch):
-    import pipeline.yamlio as yamlio
+    import pipeline.core.yamlio as yamlio
     monkeypatch.setattr(yamlio, "MAX_YAML_BYTES", 100)
     result = mini.build()
     assert result.exit_code == 1 and "larger than the 100 allowed" in error_lines(result)[0]

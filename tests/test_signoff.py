@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.signoff import LEDGER, Rule, SignoffError, accept, compute, read_ledger, reject, status, submit, \
     verify, workspace
-from pipeline.signoff.ledger import LedgerError, append
+from pipeline.ledger.events import LedgerError, append
 
 from conftest import SAMPLES, SPECS
 
@@ -36,7 +36,7 @@ def state(ws, key: str, on: dt.date):
 
 def test_submit_binds_the_files_and_appends(ws):
     ev = submit(ws, ["09/health-report"], "张伟", D(2026, 4, 3))[0]
-    from pipeline.manifest import sha256_file
+    from pipeline.core.manifest import sha256_file
     assert ev["files"] == [{"format": "docx", "path": HEALTH, "sha256": sha256_file(ws.pack / HEALTH)}]
     first = ws.ledger.read_bytes()
     submit(ws, ["survey-report", "09/check-plan"], "张伟", D(2026, 4, 3), note="第一批")
@@ -121,7 +121,7 @@ def test_accept_and_reject_states(ws):
     (Rule(5, "working", True), D(2026, 12, 28), D(2026, 12, 31), "pending", None),  # due in 2027: unknown
 ])
 def test_each_sows_rule(rule, submitted, on, expect, due):
-    from pipeline.signoff.ledger import Event
+    from pipeline.ledger.events import Event
 
     ev = Event(1, "submit", 9, "x", submitted, "张伟", {"files": []}, 1)
     st = compute([ev], [(9, "x", "《X》")], {9: rule}, on)[0]

@@ -30,8 +30,8 @@ def packs_in(folder: Path) -> list[Path]:
 
 
 def build_samples(out: Path) -> None:
-    from pipeline.build import build
-    from pipeline.reporting import MemoryReporter
+    from pipeline.build.run import build
+    from pipeline.core.reporting import MemoryReporter
 
     engagements = sorted(p.parent for p in (ROOT / "sample_inputs").glob("*/engagement.yaml"))
     for e in engagements:  # one at a time, so a broken sample does not hide the others

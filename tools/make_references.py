@@ -21,7 +21,7 @@ from pptx.util import Emu
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from pipeline import fonts  # noqa: E402
-from pipeline.normalize import normalize_zip  # noqa: E402
+from pipeline.renderers.normalize import normalize_zip  # noqa: E402
 
 
 def set_fonts(rpr_owner, ea: str, latin: str) -> None:

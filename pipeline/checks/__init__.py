@@ -1,1 +1,5 @@
-"""Completeness checks over written packs."""
+"""`sowpack check`: judge a written pack against the specs and the manifest.
+
+May import: core, specs, rules, readers, renderers.
+"""
+

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import Finding, Location, SpecError, errors_in, relpath
-from pipeline.manifest import MANIFEST
-from pipeline.writer import safe_name
+from pipeline.core.errors import Finding, Location, SpecError, errors_in, relpath
+from pipeline.core.manifest import MANIFEST
+from pipeline.core.writer import safe_name
 
 
 @dataclass

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
-from pipeline.checks.read import Seen, UnreadableFile, WrongType, norm_title, read
-from pipeline.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
-from pipeline.text import find_placeholder
+from pipeline.readers.common import Seen, UnreadableFile, WrongType, norm_title
+from pipeline.readers.read import read
+from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
+from pipeline.core.text import find_placeholder
 
 INFO = "INFO"
 
@@ -129,7 +130,7 @@ def check_sections(ctx: _Ctx, seen: Seen) -> None:
 
 # --- columns ------------------------------------------------------------------
 def _letter(i: int) -> str:
-    from pipeline.checks.read_pptx_xlsx import col_letter
+    from pipeline.readers.office import col_letter
     return col_letter(i)
 
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-import click
 
 from pipeline import __version__
 from pipeline.checks.expected import Expected, from_manifest, from_specs, load_needed_specs
 from pipeline.checks.pack import check_deliverable, extra_files
-from pipeline.errors import ERROR, WARNING, Finding, relpath
-from pipeline.manifest import MANIFEST
+from pipeline.core.errors import ERROR, WARNING, Finding, relpath
+from pipeline.core.manifest import MANIFEST
+from pipeline.core.reporting import echo
 
 JSON_SCHEMA = 1
 
@@ -103,7 +103,7 @@ def check_pack(pack: Path, spec_dir: Path | None, *, rules: bool = True, only: s
     if only is None:
         report.general.extend(extra_files(pack, expected))
         if rules:
-            from pipeline.rules import check_manifest
+            from pipeline.rules.engine import check_manifest
             report.general.extend(check_manifest(manifest, specs if spec_dir is not None else None))
     return report
 
@@ -193,9 +193,9 @@ def to_junit(r: Report) -> str:
     return "\n".join(out)
 
 
-def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = False, echo=click.echo) -> int:
+def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = False, echo=echo) -> int:
     """The `sowpack check` command: print the report; 0 complete, 1 incomplete, 2 usage or input error."""
-    from pipeline.errors import SpecError
+    from pipeline.core.errors import SpecError
 
     try:
         report = check_pack(pack, spec_dir)

@@ -1,1 +1,6 @@
-"""The format-neutral document model between templates and renderers."""
+"""The format-neutral document model and its assembly: spec + inputs + text templates
+-> Document.
+
+May import: core, specs, inputs, rules, ledger.
+"""
+

@@ -12,12 +12,14 @@ from jinja2.exceptions import SecurityError
 
 from pipeline.document.markdown import to_blocks
 from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Register, Section, Table)
-from pipeline.errors import Finding, Location, relpath
+from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
-from pipeline.templating import TEMPLATES, cn_date, environment
-from pipeline.text import bad_char, find_placeholder, unfold
-from pipeline.signoff.context import ledger_context
+from pipeline.core.paths import TEMPLATES
+from pipeline.core.text import cn_date
+from pipeline.document.templating import environment
+from pipeline.core.text import bad_char, find_placeholder, unfold
+from pipeline.ledger.view import ledger_context
 
 _HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
 
@@ -80,7 +82,7 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
         "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package, p.select)],
         "facts": job.answers.facts if job.answers else {},
         # Sign-off ledger (engagement folder): each deliverable's dates and status, for closing documents.
-        "ledger": ledger_context(job, eng),
+        "ledger": ledger_context(job, eng, document_date(job, eng)),
     }
 
 

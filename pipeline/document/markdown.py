@@ -6,7 +6,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 
 from pipeline.document.nodes import Block, ListBlock, Paragraph, Run, Table
-from pipeline.text import clean
+from pipeline.core.text import clean
 
 
 @lru_cache(maxsize=1)

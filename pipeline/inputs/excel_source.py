@@ -4,7 +4,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from pipeline.errors import Finding, Location, relpath
+from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.model import Rows
 
 MAX_XLSX_BYTES = 20 * 1024 * 1024

@@ -5,12 +5,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import Finding, Location, relpath
+from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.excel_source import read_rows
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase, Rows
-from pipeline.text import bad_char
-from pipeline.validate import Collector, keyname
-from pipeline.yamlio import Positions, load_yaml, loc
+from pipeline.core.text import bad_char
+from pipeline.core.validate import Collector, keyname
+from pipeline.core.yamlio import Positions, load_yaml, loc
 
 INPUT_VERSION = 1
 

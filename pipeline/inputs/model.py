@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import Location
+from pipeline.core.errors import Location
 
 
 @dataclass(frozen=True)

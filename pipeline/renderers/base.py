@@ -5,16 +5,14 @@ import dataclasses
 from abc import ABC, abstractmethod
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Section, Table
-from pipeline.text import clean
+from pipeline.core.text import clean
 
 
 class Renderer(ABC):
     """Turns a format-neutral Document into the bytes of one file."""
 
-    #: Format name, also the file suffix without the dot.
+    #: Format name: the key of this renderer's row in core.formats.FORMATS.
     format: str = ""
-    suffix: str = ""
-    media_type: str = ""
 
     def render(self, document: Document) -> bytes:
         """Render the document; deterministic for equal input.

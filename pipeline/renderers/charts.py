@@ -5,7 +5,7 @@ import io
 from functools import lru_cache
 
 from pipeline.document.nodes import Chart
-from pipeline.fonts import PDF_SANS
+from pipeline.core.fonts import PDF_SANS
 
 
 @lru_cache(maxsize=1)

@@ -11,13 +11,12 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
-from pipeline.normalize import normalize_bytes
-from pipeline.renderers import register
+from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.xlsx import text_width
-from pipeline.templating import TEMPLATES
-from pipeline.text import clean
+from pipeline.core.paths import TEMPLATES
+from pipeline.core.text import clean
 
 REFERENCE = TEMPLATES / "docx" / "reference.docx"
 #: Width of the type area on the reference document's A4 page (210 - 28 - 26 mm).
@@ -259,11 +258,8 @@ class _Writer:
         return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
 
 
-@register
 class DocxRenderer(Renderer):
     format = "docx"
-    suffix = ".docx"
-    media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
     def write(self, document: Document) -> bytes:
         return _Writer(document).build()

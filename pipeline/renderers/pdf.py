@@ -9,11 +9,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
-from pipeline.renderers import register
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
-from pipeline.templating import TEMPLATES
-from pipeline.text import clean
+from pipeline.core.paths import TEMPLATES
+from pipeline.core.text import clean
 
 PDF_ASSETS = TEMPLATES / "pdf"
 
@@ -101,11 +100,8 @@ def to_html(doc: Document) -> str:
     return _env().get_template("base.html.j2").render(meta=doc.meta, toc=toc)
 
 
-@register
 class PdfRenderer(Renderer):
     format = "pdf"
-    suffix = ".pdf"
-    media_type = "application/pdf"
 
     def write(self, document: Document) -> bytes:
         from weasyprint import HTML

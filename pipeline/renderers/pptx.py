@@ -17,12 +17,11 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
-from pipeline.fonts import SLIDE_EA, SLIDE_LATIN
-from pipeline.normalize import normalize_bytes
-from pipeline.renderers import register
+from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
+from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
-from pipeline.templating import TEMPLATES
-from pipeline.text import clean
+from pipeline.core.paths import TEMPLATES
+from pipeline.core.text import clean
 
 REFERENCE = TEMPLATES / "pptx" / "reference.pptx"
 LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
@@ -183,11 +182,8 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
     return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
 
 
-@register
 class PptxRenderer(Renderer):
     format = "pptx"
-    suffix = ".pptx"
-    media_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
     def write(self, document: Document) -> bytes:
         return write(plan(document), document)

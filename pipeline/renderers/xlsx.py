@@ -13,11 +13,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
-from pipeline.fonts import SLIDE_EA
-from pipeline.normalize import normalize_bytes
-from pipeline.renderers import register
+from pipeline.core.fonts import SLIDE_EA
+from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
-from pipeline.text import clean
+from pipeline.core.text import clean
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(name=SLIDE_EA, bold=True, color="FFFFFF")
@@ -133,11 +132,8 @@ def _block_text(b) -> str:
     return ""
 
 
-@register
 class XlsxRenderer(Renderer):
     format = "xlsx"
-    suffix = ".xlsx"
-    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def write(self, document: Document) -> bytes:
         wb = Workbook()

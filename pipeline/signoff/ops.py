@@ -13,11 +13,11 @@ from functools import cached_property
 from pathlib import Path
 
 from pipeline.checks.expected import Expected
-from pipeline.errors import ERROR, SEVERITY, WARNING, Finding, Location, PipelineError, relpath
-from pipeline.manifest import sha256_file
-from pipeline.signoff.ledger import LEDGER, Event, LedgerError, append, read_ledger
-from pipeline.signoff.status import Rule, State, compute, pending_submission
-from pipeline.writer import safe_name
+from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, PipelineError, relpath
+from pipeline.core.manifest import sha256_file
+from pipeline.ledger.events import LEDGER, Event, LedgerError, append, read_ledger
+from pipeline.ledger.status import Rule, State, compute, pending_submission
+from pipeline.core.writer import safe_name
 
 SIGNOFF_CODES = {
     "signoff.changed-after-signoff": ERROR,
@@ -158,7 +158,7 @@ def _refuse_resubmit(events: list[Event], e: Expected, files: list[dict], on: dt
     pending = pending_submission(events, e.service, e.deliverable)
     if pending is not None and pending.files == files:
         raise SignoffError(f"{e.key} was already submitted on {pending.on} with these same files and awaits review")
-    from pipeline.signoff.status import last_closed
+    from pipeline.ledger.status import last_closed
     acc = last_closed(events, e.service, e.deliverable)
     if acc is not None and pending is None and not reopen:
         raise SignoffError(f"{e.key} was accepted on {acc.on} by {acc.by}; submitting it again reopens it: "

@@ -1,4 +1,9 @@
-"""Deliverable specs: the model and its YAML loader."""
+"""Deliverable specs: the frozen model, the YAML loader with located findings, the
+catalogue printed by `sowpack specs`.
+
+May import: core, rules.
+"""
+
 from pipeline.specs.load import load_kinds, load_spec, load_specs
 from pipeline.specs.model import ColumnSpec, DeliverableSpec, Kind, SectionSpec, SowSpec
 

@@ -5,12 +5,12 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import Finding, SpecError, errors_in, relpath
+from pipeline.core.errors import Finding, SpecError, errors_in, relpath
 from pipeline.specs.model import (COLUMN_TYPES, FORMATS, Acceptance, ColumnSpec, DeliverableSpec,
                                   Kind, PackageSpec, SectionSpec, SowSpec)
-from pipeline.text import unfold
-from pipeline.validate import SLUG, Collector
-from pipeline.yamlio import load_yaml
+from pipeline.core.text import unfold
+from pipeline.core.validate import SLUG, Collector
+from pipeline.core.yamlio import load_yaml
 
 SPEC_VERSION = 1
 KINDS_FILE = "_kinds.yaml"

@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-FORMATS = ("docx", "pptx", "xlsx", "pdf")
+from pipeline.core.formats import FORMATS as _FORMAT_TABLE
+
+FORMATS = tuple(_FORMAT_TABLE)  # the formats a spec may name: the rows of core.formats
 COLUMN_TYPES = ("text", "int", "number", "date")
 
 

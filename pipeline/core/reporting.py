@@ -4,9 +4,14 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-import click
+from pipeline.core.errors import Finding
 
-from pipeline.errors import Finding
+
+def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print one message to stdout or stderr, flushed (what click.echo does, without click)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + ("\n" if nl else ""))
+    stream.flush()
 
 
 class Reporter:
@@ -59,20 +64,20 @@ class ConsoleReporter(Reporter):
         self.tty = sys.stderr.isatty()
 
     def emit_finding(self, f: Finding) -> None:
-        click.echo(str(f), err=True)
+        echo(str(f), err=True)
 
     def emit_status(self, word: str, path: str) -> None:
         if self.verbose or word != "identical":
-            click.echo(f"{word:>9}  {path}", err=True)
+            echo(f"{word:>9}  {path}", err=True)
 
     def progress(self, done: int, total: int, label: str) -> None:
         if self.tty:
-            click.echo(f"\r[{done}/{total}] {label[:60]:<60}", err=True, nl=done == total)
+            echo(f"\r[{done}/{total}] {label[:60]:<60}", err=True, nl=done == total)
         elif done == total or done % 25 == 0:
-            click.echo(f"[{done}/{total}] {label}", err=True)
+            echo(f"[{done}/{total}] {label}", err=True)
 
     def info(self, text: str) -> None:
-        click.echo(text, err=True)
+        echo(text, err=True)
 
 
 class MemoryReporter(Reporter):

@@ -7,9 +7,8 @@ PowerPoint and Excel write after a hand edit: tracked insertions (deletions are 
 text), content controls (a refreshed Word TOC sits in one), nested fields, styles
 inherited through basedOn, headings by outline level, header rows below a title row.
 
-This module holds what a reader sees (Seen), the package reader, the PDF reader and
-read(); read_docx.py and read_pptx_xlsx.py hold the Office readers. read() raises
-UnreadableFile or WrongType, never anything else.
+This module holds what a reader sees (Seen), the format sniffer and the OPC package
+reader; read.py dispatches, docx.py and office.py hold the Office readers.
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.text import strip_number
+from pipeline.core.text import strip_number
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -114,65 +113,6 @@ def sniff(path: Path) -> str:
     return "unknown"
 
 
-def read(path: Path, fmt: str | None = None) -> Seen:
-    """Read a file as format fmt (default: its extension).
-
-    Raises:
-        WrongType: the bytes are another format than the extension says.
-        UnreadableFile: empty, corrupt or truncated.
-    """
-    fmt = fmt or path.suffix.lstrip(".").lower()
-    try:
-        kind = sniff(path)
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open: {exc.strerror}") from None
-    if kind == "empty":
-        raise UnreadableFile("the file is empty (0 bytes)")
-    try:
-        if fmt == "pdf":
-            if kind != "pdf":
-                raise _wrong(fmt, kind, path)
-            return _read_pdf(path)
-        if fmt not in ("docx", "xlsx", "pptx"):
-            raise UnreadableFile(f"no reader for '.{fmt}' files")
-        if kind != "zip":
-            raise _wrong(fmt, kind, path)
-        try:
-            zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            raise UnreadableFile("corrupt or truncated: the zip directory at the end of the file is missing") from None
-        with zf:
-            pkg = _Package(zf)
-            actual = pkg.format()
-            if actual != fmt:
-                raise WrongType(f"this is {FORMAT_NAMES.get(actual, 'not an Office file')}, not "
-                                f"{FORMAT_NAMES[fmt]} (wrong extension?)")
-            from pipeline.checks.read_docx import read_docx
-            from pipeline.checks.read_pptx_xlsx import read_pptx, read_xlsx
-
-            return {"docx": read_docx, "xlsx": read_xlsx, "pptx": read_pptx}[fmt](pkg)
-    except UnreadableFile:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, etree.XMLSyntaxError, KeyError,
-            ValueError, IndexError, OSError, UnicodeDecodeError) as exc:
-        raise UnreadableFile(f"corrupt or truncated ({type(exc).__name__}: {str(exc)[:160]})") from None
-    except Exception as exc:  # noqa: BLE001 - a damaged file must be a finding, never a crash
-        raise UnreadableFile(f"does not parse ({type(exc).__name__}: {str(exc)[:160]})") from None
-
-
-def _wrong(fmt: str, kind: str, path: Path) -> UnreadableFile:
-    if kind == "unknown":
-        return UnreadableFile(f"not {FORMAT_NAMES[fmt]}: the file starts with {_head(path)!r}")
-    if kind == "zip" and fmt == "pdf":
-        return WrongType("this is a zip (an Office file?), not a PDF (wrong extension?)")
-    return WrongType(f"this is {FORMAT_NAMES.get(kind, kind)}, not {FORMAT_NAMES[fmt]} (wrong extension?)")
-
-
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(12)
-
-
 # --- OPC package ---------------------------------------------------------------
 class _Package:
     """Parts and relationships of an Office Open XML zip."""
@@ -223,32 +163,3 @@ class _Package:
                 ctype = o.get("ContentType", "")
                 return next((f for key, f in MAIN_TYPES if key in ctype), None)
         return None
-
-
-# --- pdf ----------------------------------------------------------------------
-def _read_pdf(path: Path) -> Seen:
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        size = fh.tell()
-        fh.seek(max(0, size - 2048))
-        tail = fh.read()
-    if b"%%EOF" not in tail:
-        raise UnreadableFile("truncated: the PDF has no %%EOF marker at its end")
-    from pipeline import inspect
-
-    try:
-        view = inspect.read_pdf(path)
-    except inspect.UnreadableFile as exc:
-        raise UnreadableFile(str(exc)) from None
-    except Exception as exc:  # pypdf raises many types on damaged files
-        raise UnreadableFile(f"corrupt ({type(exc).__name__}: {str(exc)[:160]})") from None
-    seen = Seen("pdf", fonts=list(view.fonts), page_mm=view.info.get("page_mm"))
-    for h in view.headings:
-        seen.headings.append(Heading(norm_title(h.title), h.level, h.content, h.title))
-    titles = {h.shown for h in seen.headings}
-    current = None
-    for t in view.texts:
-        if t in titles:
-            current = norm_title(t)
-        seen.texts.append(Text(t, "page", current))
-    return seen

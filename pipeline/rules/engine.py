@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
-from pipeline.workdays import CalendarUnknown, add_working_days, holidays_between, working_days_between
+from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
+from pipeline.core.workdays import CalendarUnknown, add_working_days, holidays_between, working_days_between
 
 INFO = "INFO"
 

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipeline.errors import Finding
-from pipeline.yamlio import Positions, loc
+from pipeline.core.errors import Finding
+from pipeline.core.yamlio import Positions, loc
 
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", dict: "a mapping",
                bool: "true or false", float: "a number"}

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import click
-
 ERROR = "ERROR"
 WARNING = "WARNING"
 
@@ -113,14 +111,15 @@ def errors_in(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.is_error]
 
 
-class PipelineError(click.ClickException):
-    """A failure a user can cause and fix; printed as one line, exit 1."""
+class PipelineError(Exception):
+    """A failure a user can cause and fix; the CLI prints it as one line and exits with exit_code."""
 
     category = "error"
     exit_code = 1
 
     def __init__(self, message: str, findings: Iterable[Finding] = ()) -> None:
         super().__init__(message)
+        self.message = message
         self.findings = list(findings)
 
     def format_message(self) -> str:

@@ -11,13 +11,10 @@ import jinja2
 from jinja2 import meta
 
 from pipeline import __version__
-from pipeline.manifest import sha256_bytes, sha256_file
-from pipeline.templating import TEMPLATES, environment
-
-PIPELINE = Path(__file__).resolve().parent
-
-#: Template files each renderer reads, relative to templates/ (the text template comes on top).
-FORMAT_TEMPLATES = {"docx": ("docx/reference.docx",), "pptx": ("pptx/reference.pptx",), "xlsx": (), "pdf": ("pdf/",)}
+from pipeline.core.manifest import sha256_bytes, sha256_file
+from pipeline.core.formats import FORMATS
+from pipeline.core.paths import PIPELINE, TEMPLATES
+from pipeline.document.templating import environment
 
 #: Libraries whose version changes the bytes of an output.
 _LIBRARIES = ("python-docx", "python-pptx", "openpyxl", "weasyprint", "jinja2", "markdown-it-py", "matplotlib")
@@ -118,7 +115,7 @@ def _roots(overlay: Path | None) -> tuple[str, ...]:
 def template_digests(template: str, fmt: str, overlay: Path | None = None) -> dict[str, str]:
     """Hash of every template file one output is rendered from, keyed by its path under templates/."""
     out, _ = _text_template_files(f"text/{template}.md.j2", overlay)
-    for rel in FORMAT_TEMPLATES.get(fmt, ()):
+    for rel in FORMATS[fmt].assets if fmt in FORMATS else ():
         base = TEMPLATES / rel
         files = sorted(p for p in base.rglob("*") if p.is_file()) if rel.endswith("/") else [base]
         for p in files:

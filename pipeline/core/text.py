@@ -1,6 +1,7 @@
 """Text rules shared by inputs, checks and renderers: placeholders, unsafe characters."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 #: Leftover placeholder text that must never reach a customer.
@@ -41,3 +42,12 @@ _FOLD_SPACE = re.compile(rf"(?<=[{_CJK}]) +(?=[{_CJK}])")
 def unfold(text: str) -> str:
     """Drop the spaces YAML's folded scalars (>-) put between two Chinese characters."""
     return _FOLD_SPACE.sub("", text)
+
+
+def cn_date(value) -> str:
+    """2026-03-02 -> 2026年3月2日 (GB/T 9704 date style)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"

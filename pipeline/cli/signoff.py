@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.build import DEFAULT_SPECS
+from pipeline.core.paths import DEFAULT_SPECS
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from pipeline.errors import InputError
-from pipeline.manifest import read_manifest
+from pipeline.core.errors import InputError
+from pipeline.core.manifest import read_manifest
 
 
 def _pack_relative(path: str, pack: Path) -> str | None:
@@ -41,8 +41,8 @@ def signed_files(engagement_root: Path, pack: Path, acceptance: dict | None = No
         InputError: the ledger exists but cannot be read (better to stop than to overwrite).
     """
     try:
-        from pipeline.signoff.ledger import LEDGER, LedgerError, read_ledger
-        from pipeline.signoff.status import CLOSED, Rule, compute, today
+        from pipeline.ledger.events import LEDGER, LedgerError, read_ledger
+        from pipeline.ledger.status import CLOSED, Rule, compute, today
     except ImportError:  # sign-off not installed in this build of sowpack
         return {}
     path = Path(engagement_root) / LEDGER

@@ -1,6 +1,7 @@
 """The ledger as the closing document sees it: each deliverable's dates and status.
 
-Used by document/assemble.py for the acceptance report. The status is computed as
+Used by document/assemble.py for the acceptance report, which passes the document's
+date as the default 'as of'. The status is computed as
 of $SOWPACK_TODAY when set, else as of the later of the document's date (the
 service's end) and the service's last ledger event: never the clock, so the same
 inputs and ledger give the same bytes. Without a ledger every deliverable honestly
@@ -11,9 +12,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from pipeline.signoff.ledger import LEDGER, LedgerError, read_ledger
-from pipeline.signoff.status import CLOSED, LABELS, TODAY_ENV, Rule, compute, today
-from pipeline.templating import cn_date
+from pipeline.ledger.events import LEDGER, LedgerError, read_ledger
+from pipeline.ledger.status import CLOSED, LABELS, TODAY_ENV, Rule, compute, today
+from pipeline.core.text import cn_date
 
 
 def _due_text(st) -> str:
@@ -26,7 +27,7 @@ def _due_text(st) -> str:
     return "以客户确认为准"
 
 
-def ledger_context(job, eng) -> dict:
+def ledger_context(job, eng, default_as_of) -> dict:
     """{present, as_of, rows: {deliverable id: {...}}, total, closed, all_closed, summary} for the templates."""
     spec, package = job.spec, job.purchase.package
     try:
@@ -37,8 +38,7 @@ def ledger_context(job, eng) -> dict:
     if os.environ.get(TODAY_ENV):
         as_of = today()
     else:
-        from pipeline.document.assemble import document_date
-        as_of = max([document_date(job, eng)] + [e.on for e in events])
+        as_of = max([default_as_of] + [e.on for e in events])
     acc = spec.acceptance
     rule = Rule(acc.review_days, acc.day_type, acc.deemed_accepted, acc.rule)
     ds = spec.for_package(package, job.purchase.select)

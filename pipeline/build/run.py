@@ -12,23 +12,21 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
 from pipeline.document.nodes import Document
-from pipeline.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
+from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
                              relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
-from pipeline.incremental import fingerprint, reasons
-from pipeline.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
+from pipeline.build.incremental import fingerprint, reasons
+from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
-from pipeline.reporting import Reporter
-from pipeline.rules import report_rules
+from pipeline.core.reporting import Reporter
+from pipeline.rules.engine import report_rules
 from pipeline.specs.load import load_specs
 from pipeline.specs.model import SowSpec
-from pipeline.templating import TEMPLATES
-from pipeline.signed import signed_files
-from pipeline.writer import ConflictError, OutputWriter, safe_name
+from pipeline.core.paths import DEFAULT_SPECS, TEMPLATES
+from pipeline.ledger.signed import signed_files
+from pipeline.core.writer import ConflictError, OutputWriter, safe_name
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPECS = ROOT / "deliverable_specs"
 
 
 @dataclass
@@ -151,9 +149,9 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
                          for s, lvl in _walk_levels(d.sections)],
             "columns": [c.name for c in d.columns]})
     inputs = [{"path": relpath(f), "sha256": sha256_file(f)} for f in eng.files]
-    # --- sign-off gate (pipeline/rules.py): the facts and rules `sowpack check` re-runs from
+    # --- sign-off gate (pipeline/rules/): the facts and rules `sowpack check` re-runs from
     # the pack alone, and the customer short name that file names derive from.
-    from pipeline.rules import manifest_entry
+    from pipeline.rules.engine import manifest_entry
     for p, s in zip(eng.purchases, services):
         s.update(manifest_entry(eng, p, specs[p.service]))
     gate = {"customer_short": eng.customer_short}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.checks.read import A, P, R, S, Heading, Seen, Sheet, Text, UnreadableFile, _Package, norm_title
+from pipeline.readers.common import A, P, R, S, Heading, Seen, Sheet, Text, UnreadableFile, _Package, norm_title
 
 
 def _a_paragraphs(el) -> list[str]:

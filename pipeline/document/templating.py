@@ -8,16 +8,9 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from pipeline.core.paths import TEMPLATES
+from pipeline.core.text import cn_date
 
-
-def cn_date(value) -> str:
-    """2026-03-02 -> 2026年3月2日 (GB/T 9704 date style)."""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def md_cell(value) -> str:

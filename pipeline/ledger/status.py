@@ -12,8 +12,8 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 
-from pipeline.signoff.ledger import Event
-from pipeline.workdays import CalendarUnknown, add_days
+from pipeline.ledger.events import Event
+from pipeline.core.workdays import CalendarUnknown, add_days
 
 TODAY_ENV = "SOWPACK_TODAY"
 

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.text import strip_number
+from pipeline.core.text import strip_number
 
 
 class UnreadableFile(Exception):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.checks.read import MC, W, Heading, Seen, Text, UnreadableFile, _Package, norm_title
+from pipeline.readers.common import MC, W, Heading, Seen, Text, UnreadableFile, _Package, norm_title
 
 #: Text Word shows in a TOC field that was inserted but never updated.
 TOC_UNREFRESHED = re.compile(r"右键|更新域|未找到目录项|No table of contents entries|update field|"

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.errors import Finding, Location, relpath
+from pipeline.core.errors import Finding, Location, relpath
 
 #: Largest YAML file accepted (specs and answers are hand-written text).
 MAX_YAML_BYTES = 5 * 1024 * 1024

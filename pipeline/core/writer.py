@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import InputError, PipelineError, SpecError
-from pipeline.manifest import sha256_bytes, sha256_file
+from pipeline.core.errors import InputError, PipelineError, SpecError
+from pipeline.core.manifest import sha256_bytes, sha256_file
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 #: Written before a pack's files, removed after its manifest: what an interrupted build was writing.

@@ -1,0 +1,55 @@
+"""The command line (click): one module per command, no logic of its own.
+
+May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build.
+"""
+
+from __future__ import annotations
+
+import click
+
+from pipeline import __version__
+from pipeline.core.errors import PipelineError
+
+
+class _Shown(click.ClickException):
+    """A PipelineError as click shows it: `Error: <category>: <message>`, with its exit code."""
+
+    def __init__(self, exc: PipelineError) -> None:
+        super().__init__(exc.message)
+        self.exit_code = exc.exit_code
+        self._text = exc.format_message()
+
+    def format_message(self) -> str:
+        return self._text
+
+
+class _Group(click.Group):
+    """The sowpack group: errors a user can cause become one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            raise _Shown(exc) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sowpack")
+def main() -> None:
+    """sowpack: turn SOW specs and survey inputs into complete deliverable packs.
+
+    \b
+    Typical use:
+      sowpack build sample_inputs/hengxin-retail      # write output/hengxin-retail/
+      sowpack check output/hengxin-retail              # is the pack complete?
+      sowpack specs                                    # what each SOW promises
+    """
+
+
+from pipeline.cli.build import build  # noqa: E402  (commands register on the group defined above)
+from pipeline.cli.check import check  # noqa: E402
+from pipeline.cli.signoff import signoff  # noqa: E402
+from pipeline.cli.specs import specs  # noqa: E402
+
+for _command in (build, specs, check, signoff):
+    main.add_command(_command)

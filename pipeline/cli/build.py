@@ -1,0 +1,46 @@
+"""`sowpack build`: render the packs of engagement folders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.core.paths import DEFAULT_SPECS
+
+@click.command()
+@click.argument("engagement_dirs", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(path_type=Path),
+              help="Folder that receives one pack folder per engagement.")
+@click.option("--specs", "spec_dir", default=DEFAULT_SPECS, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of deliverable specs (NN-slug.yaml and _kinds.yaml).", show_default="deliverable_specs/")
+@click.option("--templates", "templates", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder whose text/<name>.md.j2 templates override the project's templates/text/.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--explain", is_flag=True, help="Say for each deliverable why it is or is not rebuilt.")
+@click.option("--force", is_flag=True, help="Rebuild everything and replace hand-edited files (each is kept as "
+              "<name>.bak-N.<ext>). Signed-off files are never replaced.")
+@click.option("--keep-edits", is_flag=True, help="Keep hand-edited files as they are and record them as current.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list files whose bytes did not change.")
+def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, verbose):
+    """Build the deliverable pack of each ENGAGEMENT_DIR.
+
+    Each pack goes to OUT/<engagement>/<NN-service>/<deliverable>.<format>, with
+    manifest.json beside it. Nothing is written unless every input is complete.
+    Only deliverables whose spec, inputs, templates or tool changed are rebuilt.
+    A file edited by hand since the last build is never overwritten: the new
+    version goes beside it as <name>.new.<ext> and the build exits 1, unless
+    --force or --keep-edits says how to resolve it.
+    """
+    from pipeline.build.run import build as run
+    from pipeline.core.reporting import ConsoleReporter
+
+    if force and keep_edits:
+        raise click.UsageError("choose one of --force and --keep-edits")
+    reporter = ConsoleReporter(verbose)
+    packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
+                keep_edits=keep_edits, explain=explain, templates=templates)
+    files = sum(len(p.outputs) for p in packs)
+    rebuilt = sum(1 for p in packs for o in p.outputs if o.reasons)
+    reporter.info(f"built {len(packs)} pack(s), {files} file(s) in {out_dir} ({rebuilt} rebuilt, "
+                  f"{files - rebuilt} up to date); {reporter.summary()}")
