@@ -8,7 +8,8 @@ text), content controls (a refreshed Word TOC sits in one), nested fields, style
 inherited through basedOn, headings by outline level, header rows below a title row.
 
 This module holds what a reader sees (Seen), the format sniffer and the OPC package
-reader; read.py dispatches, docx.py and office.py hold the Office readers.
+reader; read.py dispatches through the format table (core.formats), docx.py and
+office.py hold the Office readers, pdf.py the PDF reader.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from pipeline.core.formats import FORMATS
 from pipeline.core.text import strip_number
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -35,8 +37,9 @@ MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 #: Main-part content types -> format; macro-enabled and template variants included.
 MAIN_TYPES = (("wordprocessingml", "docx"), ("spreadsheetml", "xlsx"), ("presentationml", "pptx"),
               ("ms-word.", "docx"), ("ms-excel.", "xlsx"), ("ms-powerpoint.", "pptx"))
-FORMAT_NAMES = {"docx": "a Word document", "xlsx": "an Excel workbook", "pptx": "a PowerPoint deck",
-                "pdf": "a PDF", "ole": "a legacy Office file (.doc/.xls/.ppt) or an encrypted one"}
+#: How messages name what a file is: every format of the table, and the OLE files sniff() finds.
+FORMAT_NAMES = {**{f.name: f.label for f in FORMATS.values()},
+                "ole": "a legacy Office file (.doc/.xls/.ppt) or an encrypted one"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 
 

@@ -1,6 +1,6 @@
 """Reopen written files and read back what a reader sees: headings, tables, sheets, slides, fonts.
 
-Used by the build's VERIFY phase, by `sowpack check`, and by the golden text dumps.
+Used by the golden text dumps (tests/golden.py) and, for PDFs, by `sowpack check` (readers/pdf.py).
 Every reader raises UnreadableFile (never anything else) on a file that will not open.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.core.formats import FORMATS, load
 from pipeline.core.text import strip_number
 
 
@@ -45,10 +46,15 @@ class View:
 
 
 def read(path: Path) -> View:
-    fmt = path.suffix.lstrip(".").lower()
-    reader = {"docx": read_docx, "pptx": read_pptx, "xlsx": read_xlsx, "pdf": read_pdf}.get(fmt)
-    if reader is None:
+    """Read a file as its extension says, with the row's dump reader from the format table.
+
+    Raises:
+        UnreadableFile: no format of the table has this suffix, or the file will not open.
+    """
+    row = FORMATS.get(path.suffix.lstrip(".").lower())
+    if row is None:
         raise UnreadableFile(f"unknown file type '{path.suffix}'")
+    reader = load(row.dump)
     try:
         return reader(path)
     except UnreadableFile:

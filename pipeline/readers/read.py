@@ -1,7 +1,7 @@
 """read(): open one file as it is on disk and return what a reader sees (Seen).
 
-Dispatches on the format to the Office readers (docx.py, office.py) and the PDF reader
-(through dump.py's pypdf view); raises UnreadableFile or WrongType, never anything else.
+Dispatches through the format table (core.formats): the row's container says what the
+bytes must be, its reader reads them; raises UnreadableFile or WrongType, never anything else.
 """
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.readers import dump as inspect
-from pipeline.readers.common import FORMAT_NAMES, Heading, Seen, Text, UnreadableFile, WrongType, _Package, norm_title, sniff
-from pipeline.readers.docx import read_docx
-from pipeline.readers.office import read_pptx, read_xlsx
+from pipeline.core.formats import FORMATS, load
+from pipeline.readers.common import FORMAT_NAMES, Seen, UnreadableFile, WrongType, _Package, sniff
 
 
 def read(path: Path, fmt: str | None = None) -> Seen:
@@ -22,9 +20,12 @@ def read(path: Path, fmt: str | None = None) -> Seen:
 
     Raises:
         WrongType: the bytes are another format than the extension says.
-        UnreadableFile: empty, corrupt or truncated.
+        UnreadableFile: empty, corrupt or truncated, or no format of the table has this suffix.
     """
     fmt = fmt or path.suffix.lstrip(".").lower()
+    row = FORMATS.get(fmt)
+    # Loaded outside the try below: a reader that fails to import is a bug, not a damaged file.
+    reader = load(row.reader) if row is not None else None
     try:
         kind = sniff(path)
     except OSError as exc:
@@ -32,14 +33,12 @@ def read(path: Path, fmt: str | None = None) -> Seen:
     if kind == "empty":
         raise UnreadableFile("the file is empty (0 bytes)")
     try:
-        if fmt == "pdf":
-            if kind != "pdf":
-                raise _wrong(fmt, kind, path)
-            return _read_pdf(path)
-        if fmt not in ("docx", "xlsx", "pptx"):
+        if row is None:
             raise UnreadableFile(f"no reader for '.{fmt}' files")
-        if kind != "zip":
+        if kind != row.container:
             raise _wrong(fmt, kind, path)
+        if row.container != "zip":
+            return reader(path)
         try:
             zf = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
@@ -50,7 +49,7 @@ def read(path: Path, fmt: str | None = None) -> Seen:
             if actual != fmt:
                 raise WrongType(f"this is {FORMAT_NAMES.get(actual, 'not an Office file')}, not "
                                 f"{FORMAT_NAMES[fmt]} (wrong extension?)")
-            return {"docx": read_docx, "xlsx": read_xlsx, "pptx": read_pptx}[fmt](pkg)
+            return reader(pkg)
     except UnreadableFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, etree.XMLSyntaxError, KeyError,
@@ -71,30 +70,3 @@ def _wrong(fmt: str, kind: str, path: Path) -> UnreadableFile:
 def _head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(12)
-
-
-# --- pdf ----------------------------------------------------------------------
-def _read_pdf(path: Path) -> Seen:
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        size = fh.tell()
-        fh.seek(max(0, size - 2048))
-        tail = fh.read()
-    if b"%%EOF" not in tail:
-        raise UnreadableFile("truncated: the PDF has no %%EOF marker at its end")
-    try:
-        view = inspect.read_pdf(path)
-    except inspect.UnreadableFile as exc:
-        raise UnreadableFile(str(exc)) from None
-    except Exception as exc:  # pypdf raises many types on damaged files
-        raise UnreadableFile(f"corrupt ({type(exc).__name__}: {str(exc)[:160]})") from None
-    seen = Seen("pdf", fonts=list(view.fonts), page_mm=view.info.get("page_mm"))
-    for h in view.headings:
-        seen.headings.append(Heading(norm_title(h.title), h.level, h.content, h.title))
-    titles = {h.shown for h in seen.headings}
-    current = None
-    for t in view.texts:
-        if t in titles:
-            current = norm_title(t)
-        seen.texts.append(Text(t, "page", current))
-    return seen
