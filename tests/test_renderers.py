@@ -12,6 +12,7 @@ from pptx import Presentation
 
 from pipeline.document.nodes import (Chart, ColumnDef, Document, ListBlock, Meta, Paragraph, Register, Run,
                                      Section, Table)
+from pipeline.core.formats import FORMATS
 from pipeline.readers.dump import read
 from pipeline.renderers import get_renderer
 
@@ -38,7 +39,7 @@ def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("render")
     doc = sample_document()
     paths = {}
-    for fmt in ("docx", "pptx", "xlsx", "pdf"):
+    for fmt in FORMATS:
         p = out / f"doc.{fmt}"
         p.write_bytes(get_renderer(fmt).render(doc))
         paths[fmt] = p
@@ -171,3 +172,20 @@ def test_pptx_slides_carry_footer_and_number(rendered):
             continue
         assert kinds[PP_PLACEHOLDER.SLIDE_NUMBER].text_frame.text == str(n)
         assert kinds[PP_PLACEHOLDER.FOOTER].text_frame.text == "华东测试集团 · 华东测试集团架构健康报告"
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_renderer_raises_on_an_unknown_block(fmt):
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Callout:
+        text: str
+
+    doc = sample_document()
+    doc.sections[0].children[0].blocks.append(Callout("x"))
+    renderer = get_renderer(fmt)
+    with pytest.raises(TypeError, match="unknown block type .*Callout"):
+        renderer.render(doc)  # stopped by cleaned()
+    with pytest.raises(TypeError, match="unknown block type .*Callout"):
+        renderer.write(doc)  # the renderer's own dispatch, bypassing cleaned()

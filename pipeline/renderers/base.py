@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Section, Table
+from pipeline.document.nodes import Chart, ColumnDef, Document, Meta, Register, Run, Section, Table
+from pipeline.document.walk import walk
 from pipeline.core.text import clean
 
 
@@ -33,37 +34,41 @@ def cleaned(document: Document) -> Document:
     Inputs are checked (and such characters rejected with their location) before
     assembly; this is the renderers' last line of defence for text that arrives by
     other roads (specs, templates, facts), so no renderer ever crashes on it.
+
+    Raises:
+        TypeError: a section holds a block of a type no renderer knows.
     """
-    def c(v):
-        return clean(v) if isinstance(v, str) else v
+    return walk(document, _CLEAN)
 
-    def para(p: Paragraph) -> Paragraph:
-        return Paragraph(tuple(dataclasses.replace(r, text=clean(r.text)) for r in p.runs))
 
-    def block(b):
-        if isinstance(b, Paragraph):
-            return para(b)
-        if isinstance(b, ListBlock):
-            return ListBlock(tuple(para(i) for i in b.items), b.ordered)
-        if isinstance(b, Table):
-            return Table(tuple(map(c, b.header)), tuple(tuple(map(c, r)) for r in b.rows), clean(b.caption))
-        if isinstance(b, Chart):
-            return dataclasses.replace(b, title=clean(b.title), unit=clean(b.unit),
-                                       categories=tuple(map(clean, b.categories)),
-                                       series=tuple((clean(n), v) for n, v in b.series))
-        return b
+def _text(value):
+    return clean(value) if isinstance(value, str) else value
 
-    def section(s: Section) -> Section:
-        return Section(clean(s.title), s.level, [block(b) for b in s.blocks], [section(k) for k in s.children])
 
-    meta = dataclasses.replace(document.meta, **{f.name: c(getattr(document.meta, f.name))
-                                                 for f in dataclasses.fields(document.meta)})
-    reg = document.register
-    if reg is not None:
-        reg = Register(clean(reg.title), [dataclasses.replace(col, name=clean(col.name),
-                                                              allowed=tuple(map(clean, col.allowed)))
-                                          for col in reg.columns], [[c(v) for v in row] for row in reg.rows])
-    return Document(meta, [section(s) for s in document.sections], reg)
+def _clean_meta(m: Meta) -> Meta:
+    return dataclasses.replace(m, **{f.name: _text(getattr(m, f.name)) for f in dataclasses.fields(m)})
+
+
+def _clean_table(t: Table) -> Table:
+    return dataclasses.replace(t, header=tuple(map(_text, t.header)), rows=tuple(tuple(map(_text, r)) for r in t.rows),
+                               caption=clean(t.caption))
+
+
+def _clean_chart(c: Chart) -> Chart:
+    return dataclasses.replace(c, title=clean(c.title), unit=clean(c.unit), categories=tuple(map(clean, c.categories)),
+                               series=tuple((clean(n), v) for n, v in c.series))
+
+
+#: What cleaning does to each node holding text; ListBlocks and Paragraphs hold it in their Runs.
+_CLEAN = {
+    Meta: _clean_meta,
+    Section: lambda s: dataclasses.replace(s, title=clean(s.title)),
+    Run: lambda r: dataclasses.replace(r, text=clean(r.text)),
+    Table: _clean_table,
+    Chart: _clean_chart,
+    Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
+    ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
+}
 
 
 def numbered(level: int, index: int) -> str:

@@ -11,6 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
+from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
@@ -161,6 +162,8 @@ class _Writer:
                 self.table(b.header, b.rows, b.caption)
             elif isinstance(b, Chart):
                 self.chart(b)
+            else:
+                raise unknown_block(b)
 
     # --- page furniture -----------------------------------------------------
     def cover(self) -> None:

@@ -9,6 +9,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.walk import unknown_block
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.core.paths import TEMPLATES
@@ -84,6 +85,8 @@ def blocks_html(blocks) -> Markup:
             data = base64.b64encode(chart_png(b)).decode()
             out.append(Markup(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(b.title)}">'
                               f"<figcaption>图：{escape(b.title)}</figcaption></figure>"))
+        else:
+            raise unknown_block(b)
     return Markup("\n").join(out)
 
 

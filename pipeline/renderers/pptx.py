@@ -17,6 +17,7 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
 from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
@@ -70,6 +71,8 @@ def plan(doc: Document) -> list[SlidePlan]:
             elif isinstance(b, Chart):
                 flush()
                 slides.append(SlidePlan("Title Only", title, chart=b))
+            else:
+                raise unknown_block(b)
         flush()
     if doc.register is not None:
         reg = doc.register

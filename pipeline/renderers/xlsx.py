@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA
 from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
@@ -129,7 +130,7 @@ def _block_text(b) -> str:
         return "\n".join(" | ".join(r) for r in (b.header,) + b.rows)
     if isinstance(b, Chart):
         return f"图：{b.title}（见图表工作表）"
-    return ""
+    raise unknown_block(b)
 
 
 class XlsxRenderer(Renderer):
