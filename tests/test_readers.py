@@ -1,0 +1,78 @@
+"""The reader `sowpack check` uses and the golden dump reader see the same structure in a built pack."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import yaml
+
+from conftest import SAMPLES
+from pipeline.core.formats import FORMATS
+from pipeline.readers import dump
+from pipeline.readers.common import norm_title
+from pipeline.readers.read import read
+
+#: Service 1 of this engagement is the smallest sample that holds a file of every format.
+ENGAGEMENT, SERVICE = "hengxin-retail", 1
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """The sample engagement, cut down to one service, built once."""
+    from pipeline.build.run import build
+    from pipeline.core.reporting import MemoryReporter
+
+    eng = tmp_path_factory.mktemp("eng") / ENGAGEMENT
+    shutil.copytree(SAMPLES / ENGAGEMENT, eng)
+    data = yaml.safe_load((eng / "engagement.yaml").read_text(encoding="utf-8"))
+    data["services"] = [s for s in data["services"] if s["service"] == SERVICE]
+    (eng / "engagement.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = tmp_path_factory.mktemp("out")
+    reporter = MemoryReporter()
+    build([eng], out, reporter, verify=False)
+    assert not [f for f in reporter.findings if f.is_error], [str(f) for f in reporter.findings]
+    return sorted(p for p in (out / ENGAGEMENT).rglob("*") if p.suffix[1:] in FORMATS)
+
+
+def _headings(path):
+    """(title, level) of every heading: Word headings, PDF bookmarks."""
+    return ([(h.title, h.level) for h in read(path).headings],
+            [(norm_title(h.title), h.level) for h in dump.read(path).headings])
+
+
+def _slide_titles(path):
+    """The title of every slide that has one, in order."""
+    titles = [m.group(1) for line in dump.read(path).dump if (m := re.match(r"SLIDE \d+ \[[^\]]*\] (.*)", line))]
+    return [h.title for h in read(path).headings], [norm_title(t) for t in titles if t.strip()]
+
+
+def _sheet_headers(path):
+    """Every worksheet's name and header row (its first row), without trailing blank cells."""
+    def trim(cells):
+        cells = [str(c).strip() for c in cells]
+        while cells and not cells[-1]:
+            cells.pop()
+        return cells
+    return ([(s.name, trim(s.grid[0][1]) if s.grid else []) for s in read(path).sheets],
+            [(name, trim(header)) for name, (header, _) in dump.read(path).sheets.items()])
+
+
+#: What both readers must agree on, per format.
+COMPARED = {"docx": _headings, "pdf": _headings, "pptx": _slide_titles, "xlsx": _sheet_headers}
+
+
+def test_every_format_is_compared():
+    assert set(COMPARED) == set(FORMATS)
+
+
+def test_the_pack_holds_every_format(pack):
+    assert {p.suffix[1:] for p in pack} == set(FORMATS)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_check_reader_and_dump_reader_agree(pack, fmt):
+    for path in (p for p in pack if p.suffix[1:] == fmt):
+        seen, dumped = COMPARED[fmt](path)
+        assert seen, f"{path.name}: nothing to compare"
+        assert seen == dumped, path.name
