@@ -6,8 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from conftest import SPECS, write_tree
+from conftest import ROOT, SPECS, write_tree
 from pipeline.cli import main
+from pipeline.core.paths import TEMPLATES
+from pipeline.document.templating import template_headings, undeclared_headings
 from pipeline.specs.load import load_spec, load_kinds, load_specs
 
 
@@ -193,3 +195,22 @@ courses:
     assert "'courses.list[0].name' is required" in by_line[29]
     assert "did you mean 'sections'?" in by_line[30]
     assert "'courses.list[1].id' must be lowercase ASCII letters, digits and dashes (got 'Bad_Id')" in by_line[31]
+
+
+def test_every_kind_template_writes_only_sections_its_kind_declares():
+    kinds, _ = load_kinds(SPECS)
+    for kind in kinds.values():
+        path = TEMPLATES / "text" / f"{kind.template}.md.j2"
+        declared = [s.title for top in kind.sections + kind.closing for s in top.walk()]
+        assert undeclared_headings(path.read_text(encoding="utf-8"), str(path), kind.name, declared) == [], kind.name
+
+
+def test_a_template_heading_the_kind_does_not_declare_is_located(monkeypatch):
+    monkeypatch.chdir(ROOT)  # locations are printed relative to the working directory
+    source = "{# 说明\n# 不是标题 #}\n# 会议信息\n正文\n\n# 会议结论\n"
+    assert template_headings(source) == [(3, "会议信息"), (6, "会议结论")]
+    [finding] = undeclared_headings(source, str(TEMPLATES / "text" / "minutes.md.j2"), "minutes",
+                                    ["会议信息", "会议议题", "会议纪要", "待办事项"])
+    assert (finding.code, finding.severity, finding.location.line) == ("template.unknown-section", "ERROR", 6)
+    assert str(finding).startswith("templates/text/minutes.md.j2:6: ERROR: heading '会议结论' is not a section of "
+                                   "kind 'minutes' (it declares 会议信息、会议议题、会议纪要、待办事项)")
