@@ -33,8 +33,10 @@ EXPECTED = {
     "spec-list-for-mapping": ("spec.bad-type", "specs/90-mini.yaml:9:1"),
     "spec-unknown-format": ("spec.bad-format", "specs/90-mini.yaml:18:21"),
     "tab-indented-yaml": ("input.yaml", "answers/90-mini.yaml:6:1"),
+    "template-printed-heading": ("template.unknown-section", "templates/text/report.md.j2"),
     "template-syntax": ("template.syntax", "templates/text/report.md.j2:4"),
     "template-undefined": ("template.undefined", "templates/text/report.md.j2:4"),
+    "template-unknown-heading": ("template.unknown-section", "templates/text/report.md.j2:2"),
     "unknown-package": ("input.unknown-package", "engagement.yaml:12:5"),
     "unknown-service": ("input.unknown-service", "engagement.yaml:12:5"),
     "wrong-type-date": ("input.bad-type", "engagement.yaml:6:1"),
@@ -61,6 +63,10 @@ FIRST_LINES = {
     "spec-unknown-format": "tests/bad_inputs/spec-unknown-format/specs/90-mini.yaml:18:21: ERROR: "
                            "'deliverables[0].formats[1]' must be one of docx, pptx, xlsx, pdf (got 'ppt'); "
                            "did you mean 'pptx'? [spec.bad-format]",
+    "template-unknown-heading": "tests/bad_inputs/template-unknown-heading/templates/text/report.md.j2:2: ERROR: "
+                                "heading '附注' is not a section of kind 'report' (it declares none); a template "
+                                "writes only the bodies of its kind's sections, whose titles live in _kinds.yaml: "
+                                "use one of them or declare the section there [template.unknown-section]",
     "wrong-type-date": "tests/bad_inputs/wrong-type-date/engagement.yaml:6:1: ERROR: 'date' must be a date written "
                        "YYYY-MM-DD (got '2026-13-45') [input.bad-type]",
 }

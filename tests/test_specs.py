@@ -1,12 +1,15 @@
 """Every spec validates cleanly; the spec loader reports every problem with its line."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from click.testing import CliRunner
 
-from conftest import SPECS, write_tree
+from conftest import ROOT, SPECS, write_tree
 from pipeline.cli import main
+from pipeline.core.paths import TEMPLATES
+from pipeline.document.templating import template_headings, undeclared_headings
 from pipeline.specs.load import load_spec, load_kinds, load_specs
 
 
@@ -70,3 +73,144 @@ def test_specs_json_lists_every_service():
     assert resource["columns"] == ["表英文名称", "表中文名称", "表的数据内容描述", "业务系统名称", "所属业务系统数据库名"]
     for key in ("id", "seed_name", "aliases", "formats", "sections", "columns"):
         assert key in hc["health-report"]
+
+
+_HEAD = """version: 1
+service: 98
+title: 培训服务
+slug: trainings
+packages:
+  - name: 基础包
+  - name: 扩展包
+acceptance:
+  rule: 5个工作日
+  document: tool-training
+"""
+
+
+def _deliverables(tmp_path, name: str, text: str):
+    kinds, _ = load_kinds(SPECS)
+    model, findings = load_spec(write_tree(tmp_path, {name: _HEAD + text}) / name, kinds)
+    assert [str(f) for f in findings] == []
+    return [dataclasses.replace(d, line=None) for d in model.deliverables]
+
+
+def test_sign_in_and_courses_expand_to_the_pairs_written_out(tmp_path):
+    short = _deliverables(tmp_path, "98-short.yaml", """deliverables:
+  - id: tool-training
+    seed_name: 《工具培训》
+    kind: training
+    sections: [工具概述]
+    sign_in: true
+  - id: admin-training
+    seed_name: 管理员培训
+    title: 管理员培训课件
+    kind: training
+    packages: [扩展包]
+    sign_in: {id: admin-sheet, seed_name: 签到表}
+courses:
+  packages: [扩展包]
+  optional: true
+  list:
+    - id: basics
+      name: 云计算基础
+      sections: [云计算概述, 阿里云简介]
+    - id: sap
+      name: 国际案例分享 SAP Case Sharing
+      title: 国际案例分享
+      aliases: [SAP案例]
+      sections: [SAP案例分享]
+""")
+    long = _deliverables(tmp_path, "98-long.yaml", """deliverables:
+  - {id: tool-training, seed_name: 《工具培训》, kind: training, sections: [工具概述]}
+  - {id: tool-training-sign-in, seed_name: 《工具培训》, kind: sign-in, title: 工具培训签到表,
+     evidence_for: 培训：工具培训}
+  - {id: admin-training, seed_name: 管理员培训, title: 管理员培训课件, kind: training, packages: [扩展包]}
+  - {id: admin-sheet, seed_name: 签到表, kind: sign-in, title: 管理员培训课件签到表, packages: [扩展包],
+     evidence_for: 培训：管理员培训课件}
+  - {id: course-basics, seed_name: 云计算基础, kind: training, evidence_for: 培训：云计算基础,
+     packages: [扩展包], optional: true, choice: 云计算基础, sections: [云计算概述, 阿里云简介]}
+  - {id: signin-basics, seed_name: 签到表, kind: sign-in, title: 云计算基础签到表, evidence_for: 培训：云计算基础,
+     packages: [扩展包], optional: true, choice: 云计算基础}
+  - {id: course-sap, seed_name: 国际案例分享 SAP Case Sharing, title: 国际案例分享, aliases: [SAP案例],
+     kind: training, evidence_for: 培训：国际案例分享 SAP Case Sharing, packages: [扩展包], optional: true,
+     choice: 国际案例分享 SAP Case Sharing, sections: [SAP案例分享]}
+  - {id: signin-sap, seed_name: 签到表, kind: sign-in, title: 国际案例分享签到表,
+     evidence_for: 培训：国际案例分享 SAP Case Sharing, packages: [扩展包], optional: true,
+     choice: 国际案例分享 SAP Case Sharing}
+""")
+    assert short == long
+
+
+def test_spec_24_lists_35_courses_each_with_its_sign_in_sheet():
+    spec = next(s for s in load_specs(SPECS)[0] if s.service == 24)
+    courses = [d for d in spec.deliverables if d.id.startswith(("course-", "signin-"))]
+    assert len(courses) == 70
+    for training, sheet in zip(courses[::2], courses[1::2]):
+        assert (training.kind, sheet.kind) == ("training", "sign-in")
+        assert sheet.id == "signin-" + training.id.removeprefix("course-")
+        assert training.optional and sheet.optional and training.choice == sheet.choice == training.seed_name
+        assert sheet.title == (training.title or training.seed_name) + "签到表"
+
+
+def test_sign_in_and_course_mistakes_are_located(tmp_path):
+    kinds, _ = load_kinds(SPECS)
+    path = write_tree(tmp_path, {"98-bad.yaml": _HEAD + """deliverables:
+  - id: tool-training
+    seed_name: 工具培训
+    kind: report
+    sections: [工具概述]
+    sign_in: true
+  - id: admin-training
+    seed_name: 管理员培训
+    kind: training
+    sign_in: {seed_nmae: 签到表}
+  - id: user-training
+    seed_name: 员工培训
+    kind: training
+    sign_in: 签到表
+courses:
+  packages: [专家包]
+  optional: yes please
+  list:
+    - id: basics
+      sectons: [云计算概述]
+    - id: Bad_Id
+      name: 云计算进阶
+"""}) / "98-bad.yaml"
+    model, findings = load_spec(path, kinds)
+    assert model is None
+    got = sorted((f.location.line, f.code) for f in findings)
+    assert got == [(16, "spec.bad-value"),       # sign_in on a report
+                   (20, "spec.unknown-key"),     # seed_nmae
+                   (24, "spec.bad-type"),        # sign_in: 签到表
+                   (26, "spec.bad-value"),       # packages: 专家包, reported once for the block
+                   (27, "spec.bad-type"),        # optional: yes please
+                   (29, "spec.missing-key"),     # course without a name
+                   (30, "spec.unknown-key"),     # sectons
+                   (31, "spec.bad-value")], [str(f) for f in findings]  # course-Bad_Id
+    by_line = {f.location.line: str(f) for f in findings}
+    assert "'sign_in' adds the sign-in sheet of a training; 'tool-training' is kind 'report'" in by_line[16]
+    assert "did you mean 'seed_name'?" in by_line[20]
+    assert "'courses.list[0].name' is required" in by_line[29]
+    assert "did you mean 'sections'?" in by_line[30]
+    assert "'courses.list[1].id' must be lowercase ASCII letters, digits and dashes (got 'Bad_Id')" in by_line[31]
+
+
+def test_every_kind_template_writes_only_sections_its_kind_declares():
+    kinds, _ = load_kinds(SPECS)
+    for kind in kinds.values():
+        path = TEMPLATES / "text" / f"{kind.template}.md.j2"
+        declared = [s.title for top in kind.sections + kind.closing for s in top.walk()]
+        assert undeclared_headings(path.read_text(encoding="utf-8"), str(path), kind.name, declared) == [], kind.name
+
+
+def test_a_template_heading_the_kind_does_not_declare_is_located(monkeypatch):
+    monkeypatch.chdir(ROOT)  # locations are printed relative to the working directory
+    source = "{# 说明\n# 不是标题 #}\n# 会议信息\n正文\n\n# 会议结论\n"
+    assert template_headings(source) == [(3, "会议信息"), (6, "会议结论")]
+    [finding] = undeclared_headings(source, str(TEMPLATES / "text" / "minutes.md.j2"), "minutes",
+                                    ["会议信息", "会议议题", "会议纪要", "待办事项"])
+    assert (finding.code, finding.severity, finding.location.line) == ("template.unknown-section", "ERROR", 6)
+    assert str(finding).startswith("templates/text/minutes.md.j2:6: ERROR: heading '会议结论' is not a section of "
+                                   "kind 'minutes' (it declares 会议信息、会议议题、会议纪要、待办事项)")

@@ -42,6 +42,7 @@ SEVERITY: dict[str, str] = {
     "template.syntax": ERROR,
     "template.missing": ERROR,
     "template.error": ERROR,
+    "template.unknown-section": ERROR,
 }
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,9 @@ from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purch
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
-from pipeline.document.templating import environment
+from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
 from pipeline.core.text import bad_char, find_placeholder, unfold
 from pipeline.ledger.view import ledger_context
-
-_HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
-
 
 @dataclass
 class Job:
@@ -52,7 +48,9 @@ def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
 def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str) -> dict:
     return {"id": d.id, "title": d.display_title(customer_short), "seed_name": d.seed_name,
             "kind": d.kind, "formats": list(d.formats), "evidence_for": d.evidence_for or "",
-            "sections": [s.title for s in d.sections], "aliases": list(d.aliases)}
+            "sections": [s.title for s in d.sections], "aliases": list(d.aliases),
+            # The spec's own sections, without the kind's (which a kind template writes itself).
+            "own_sections": [s.title for s in d.sections if not s.from_kind]}
 
 
 def context(job: Job, eng: Engagement) -> dict[str, Any]:
@@ -122,22 +120,32 @@ def render_text(template: str, ctx: dict, job: Job,
     except jinja2.TemplateSyntaxError as exc:
         return {}, [Finding("template.syntax", f"template syntax error: {exc.message}; fix the template's jinja tags",
                             Location(relpath(exc.filename or TEMPLATES / name), exc.lineno), **where)]
+    # The kind declares the sections (their titles live in _kinds.yaml); a `# title` line
+    # of the template only says which of them the text below it fills.
+    d = job.deliverable
+    declared = [s.title for s in d.all_sections() if s.from_kind]
+    source = env.loader.get_source(env, name)[0]
+    findings = undeclared_headings(source, tpl.filename, d.kind, declared)
     try:
         text = tpl.render(ctx)
     except SecurityError as exc:
-        return {}, [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read the values "
+        return {}, findings + [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read the values "
                                                "sowpack passes them (customer, service, deliverable, facts...)",
                             Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
     except jinja2.UndefinedError as exc:
-        return {}, [Finding("template.undefined", f"{exc.message} while rendering '{job.deliverable.id}'; "
+        return {}, findings + [Finding("template.undefined", f"{exc.message} while rendering '{job.deliverable.id}'; "
                                                   "fix the name in the template or add the fact to the inputs",
                             Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
     except jinja2.TemplateError as exc:
-        return {}, [Finding("template.error", f"{type(exc).__name__}: {exc}",
+        return {}, findings + [Finding("template.error", f"{type(exc).__name__}: {exc}",
                             Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
-    parts = _HEADING.split(text)
+    parts = HEADING.split(text)
     sections = {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
-    return sections, []
+    if not findings:
+        # A heading only the rendering shows (printed by an expression) breaks the same rule, at no line.
+        findings = [unknown_section(title, d.kind, declared, Location(relpath(tpl.filename)))
+                    for title in sections if title not in declared]
+    return sections, findings
 
 
 def _number(value: Any) -> float | None:

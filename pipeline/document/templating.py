@@ -1,16 +1,19 @@
 """One sandboxed jinja environment for every text template."""
 from __future__ import annotations
 
-import datetime as dt
+import re
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 
+#: A section heading in a text template: `# <title>` at the start of a line.
+HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 
 
 def md_cell(value) -> str:
@@ -34,3 +37,28 @@ def environment(*roots: str) -> SandboxedEnvironment:
     env.filters["cn_date"] = cn_date
     env.filters["md_cell"] = md_cell
     return env
+
+
+def template_headings(source: str) -> list[tuple[int, str]]:
+    """The `# title` lines of a text template's source with their line numbers (jinja comments skipped)."""
+    text = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), source)
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in HEADING.finditer(text)]
+
+
+def unknown_section(title: str, kind: str, declared: list[str], where: Location) -> Finding:
+    """The finding for a template heading that is not one of its kind's sections."""
+    said = "、".join(declared) if declared else "none"
+    return Finding("template.unknown-section",
+                   f"heading '{title}' is not a section of kind '{kind}' (it declares {said}); a template writes "
+                   "only the bodies of its kind's sections, whose titles live in _kinds.yaml: use one of them "
+                   "or declare the section there", where)
+
+
+def undeclared_headings(source: str, filename: str, kind: str, declared: list[str]) -> list[Finding]:
+    """A template writes only the bodies of the sections its kind declares: any other heading is an error.
+
+    Section titles live in _kinds.yaml alone; a `# title` line of the template only says
+    which of the kind's sections the text below it fills.
+    """
+    return [unknown_section(title, kind, declared, Location(relpath(filename), line))
+            for line, title in template_headings(source) if title not in declared]

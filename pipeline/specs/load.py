@@ -1,6 +1,7 @@
 """Spec YAML -> SowSpec, collecting every problem with its line (MkDocs-style)."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from pipeline.core.errors import Finding, SpecError, errors_in, relpath
 from pipeline.specs.model import (COLUMN_TYPES, FORMATS, Acceptance, ColumnSpec, DeliverableSpec,
                                   Kind, PackageSpec, SectionSpec, SowSpec)
 from pipeline.core.text import unfold
-from pipeline.core.validate import SLUG, Collector
+from pipeline.core.validate import SLUG, Collector, keyname
 from pipeline.core.yamlio import load_yaml
 
 SPEC_VERSION = 1
@@ -104,7 +105,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
                  packages: list[str]) -> DeliverableSpec | None:
     m = c.mapping(raw, kp, ["id", "seed_name", "kind"],
                   ["aliases", "formats", "packages", "sections", "columns", "template",
-                   "evidence_for", "title", "optional", "choice"])
+                   "evidence_for", "title", "optional", "choice", "sign_in"])
     if not m:
         return None
     did = m.get("id")
@@ -157,6 +158,91 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         choice=m.get("choice") if isinstance(m.get("choice"), str) else None)
 
 
+#: What `sign_in:` may set on the sheet; everything else comes from the training or the kind.
+SIGN_IN_KEYS = ("id", "seed_name", "title", "evidence_for")
+
+
+def _sign_in(c: Collector, raw: Any, kp: tuple, training: DeliverableSpec,
+             kinds: dict[str, Kind]) -> DeliverableSpec | None:
+    """The sign-in sheet a training's `sign_in:` adds (true, or a mapping of SIGN_IN_KEYS)."""
+    if raw is False:
+        return None
+    if raw is True:
+        raw = {}
+    if not c.typed(raw, kp, (bool, dict), what="true or a mapping {id?, seed_name?, title?, evidence_for?}"):
+        return None
+    m = c.mapping(raw, kp, [], SIGN_IN_KEYS) or {}
+    if training.kind != "training":
+        c.add("bad-value", f"'sign_in' adds the sign-in sheet of a training; '{training.id}' is kind "
+                           f"'{training.kind}'", kp)
+        return None
+    kind = kinds.get("sign-in")
+    if kind is None:
+        c.add("unknown-kind", f"'sign_in' of '{training.id}' needs the kind 'sign-in' in {KINDS_FILE}", kp)
+        return None
+    own = {k: m[k] for k in SIGN_IN_KEYS if k in m and c.typed(m[k], kp + (k,), str)}
+    did = own.get("id", f"{training.id}-sign-in")
+    if not SLUG.match(did):
+        c.add("bad-value", f"'id' must be lowercase ASCII letters, digits and dashes (got '{did}')", kp + ("id",))
+    topic = str(training.title or training.seed_name).strip().strip("《》")
+    seed_name = own.get("seed_name", training.seed_name)
+    title = own.get("title", f"{topic}签到表")
+    # Packages, optional and choice are the training's: a sheet is bought and chosen with its course.
+    return dataclasses.replace(
+        training, id=did, seed_name=seed_name, kind=kind.name, formats=kind.formats, template=kind.template,
+        aliases=(), sections=kind.sections + kind.closing, columns=kind.columns, title=title,
+        evidence_for=own.get("evidence_for") or training.evidence_for or f"培训：{topic}",
+        line=c.positions.get(kp, (None,))[0])
+
+
+#: The keys of one course in `courses.list`.
+COURSE_KEYS = ("id", "name", "title", "aliases", "sections")
+
+
+def _courses(c: Collector, raw: Any, kinds: dict[str, Kind], packages: list[str]) -> list[DeliverableSpec]:
+    """`courses:` -> per course, its training `course-<id>` and its sign-in sheet `signin-<id>`."""
+    if raw is None:
+        return []
+    m = c.mapping(raw, ("courses",), ["list"], ["packages", "optional"])
+    if not m:
+        return []
+    # The block's packages and optional are checked here once, not once per course.
+    pk = m.get("packages")
+    if pk is not None:
+        pk = ([p for i, p in enumerate(pk) if c.choice(p, ("courses", "packages", i), packages)]
+              if c.typed(pk, ("courses", "packages"), list) else None)
+    optional = m.get("optional", False)
+    if not c.typed(optional, ("courses", "optional"), bool):
+        optional = False
+    if not c.typed(m.get("list"), ("courses", "list"), list):
+        return []
+    out: list[DeliverableSpec] = []
+    for i, item in enumerate(m["list"]):
+        kp = ("courses", "list", i)
+        e = c.mapping(item, kp, ["id", "name"], COURSE_KEYS[2:])  # reports a missing id or name
+        if not e or [k for k in ("id", "name") if e.get(k) is None or not c.typed(e[k], kp + (k,), str)]:
+            continue
+        if not SLUG.match(e["id"]):
+            c.add("bad-value", f"'{keyname(kp + ('id',))}' must be lowercase ASCII letters, digits and dashes "
+                               f"(got '{e['id']}')", kp + ("id",))
+            continue
+        name = e["name"]
+        raw_training = {"id": f"course-{e['id']}", "seed_name": name, "kind": "training",
+                        "evidence_for": f"培训：{name}", **{k: e[k] for k in COURSE_KEYS[2:] if k in e}}
+        if pk is not None:
+            raw_training["packages"] = pk
+        if optional:
+            raw_training.update(optional=True, choice=name)
+        training = _deliverable(c, raw_training, kp, kinds, packages)
+        if training is None:
+            continue
+        out.append(training)
+        sheet = _sign_in(c, {"id": f"signin-{e['id']}", "seed_name": "签到表"}, kp, training, kinds)
+        if sheet is not None:
+            out.append(sheet)
+    return out
+
+
 def _acceptance(c: Collector, raw: Any) -> Acceptance:
     m = c.mapping(raw, ("acceptance",), ["rule"], ["review_days", "day_type", "deemed_accepted", "document"]) or {}
     days = m.get("review_days")
@@ -204,7 +290,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         return None, findings
     c = Collector(path, pos, "spec")
     top = c.mapping(data, (), ["version", "service", "title", "slug", "packages", "acceptance", "deliverables"],
-                    ["seed_lines", "formats_rule", "rules"])
+                    ["seed_lines", "formats_rule", "rules", "courses"])
     if not top:
         return None, findings + c.findings
     if top.get("version") != SPEC_VERSION:
@@ -235,8 +321,15 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
     if c.typed(top.get("deliverables"), ("deliverables",), list):
         for i, raw in enumerate(top["deliverables"]):
             d = _deliverable(c, raw, ("deliverables", i), kinds, names)
-            if d is not None:
-                deliverables.append(d)
+            if d is None:
+                continue
+            deliverables.append(d)
+            # A training's sign-in sheet follows it.
+            if isinstance(raw, dict) and raw.get("sign_in") is not None:
+                sheet = _sign_in(c, raw["sign_in"], ("deliverables", i, "sign_in"), d, kinds)
+                if sheet is not None:
+                    deliverables.append(sheet)
+    deliverables += _courses(c, top.get("courses"), kinds, names)
     ids = [d.id for d in deliverables]
     for did in sorted({d for d in ids if ids.count(d) > 1}):
         c.add("duplicate", f"deliverable id '{did}' is used twice", ("deliverables",))

@@ -30,7 +30,8 @@ class SectionSpec:
 
     title: str
     children: tuple["SectionSpec", ...] = ()
-    #: True when the kind's template writes this section's content.
+    #: True for a section its kind declares (in _kinds.yaml): only these may take their
+    #: body from the kind's text template, whose headings must be among them.
     from_kind: bool = False
 
     def walk(self) -> Iterator["SectionSpec"]:
