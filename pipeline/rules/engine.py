@@ -6,7 +6,7 @@ words (`cite`); every finding carries that citation. The same evaluation runs in
 build's CHECK phase (from the loaded engagement) and in `sowpack check` (from what the
 build recorded in manifest.json), so a pack folder alone is enough to re-check it.
 
-Severities (the table RULE_SEVERITY): a purchase outside what the SOW sells is an
+Severities (pipeline/core/findings.py): a purchase outside what the SOW sells is an
 ERROR and stops the build (over a package limit or the on-site cap, a package bought
 without the one it requires, holiday days that do not add up); a commercial risk
 the vendor may accept is a WARNING (late application, more pricing units needed than
@@ -20,30 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
+from pipeline.core.errors import INFO, Finding, Location, relpath
 from pipeline.core.workdays import CalendarUnknown, add_working_days, holidays_between, working_days_between
-
-INFO = "INFO"
-
-#: Default severity of every rule finding code.
-RULE_SEVERITY = {
-    "rules.package-limit": ERROR,
-    "rules.onsite-cap": ERROR,
-    "rules.requires-package": ERROR,
-    "rules.requires-service": ERROR,
-    "rules.holiday-days": ERROR,
-    "rules.lead-time": WARNING,
-    "rules.pricing-unit-exceeded": WARNING,
-    "rules.missing-fact": WARNING,
-    "rules.missing-date": WARNING,
-    "rules.calendar-unknown": WARNING,
-    "rules.no-holiday-in-period": WARNING,
-    "rules.pricing-units": INFO,
-    "rules.holiday-rate": INFO,
-    "rules.package-oversized": INFO,
-    "rules.not-recorded": INFO,
-}
-SEVERITY.update(RULE_SEVERITY)
 
 #: Facts an engagement may give to say how many pricing units it bought.
 UNITS_FACT = "units_purchased"
