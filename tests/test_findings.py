@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.core.errors import Finding
 from pipeline.core.findings import CODES, ERROR, INFO, WARNING, update_tables
+from pipeline.rules.types import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = ROOT / "pipeline"
@@ -82,6 +83,14 @@ def test_every_code_the_source_emits_is_catalogued_and_every_catalogued_code_is_
     made = {f"{area}.{c}": w for c, (w, areas) in short.items() for area in areas}
     assert {c: w for c, w in made.items() if c not in CODES} == {}, "codes missing from pipeline/core/findings.py"
     assert sorted(set(CODES) - set(full) - set(made)) == [], "catalogued codes nothing emits"
+
+
+def test_rule_types_declare_catalogued_codes():
+    declared = {code for cls in RULES.values() for code in cls.codes}
+    assert declared | {"rules.not-recorded"} == {c for c in CODES if c.startswith("rules.")}
+    for cls in RULES.values():
+        assert cls.severities() == {c: CODES[c].severity for c in cls.codes}
+        assert cls.__doc__ and cls.__doc__.strip(), cls.__name__
 
 
 def test_severities_come_from_the_catalogue_only():

@@ -8,7 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.rules.engine import INFO, ServiceFacts, check_manifest, evaluate, from_engagement, package_includes
+from pipeline.core.findings import INFO
+from pipeline.rules.engine import check_manifest, evaluate
+from pipeline.rules.facts import ServiceFacts, from_engagement, package_includes
 
 from conftest import SAMPLES, SPECS
 

@@ -26,7 +26,9 @@ CODES: dict[str, Code] = {
     "spec.missing-file": Code(ERROR, "a spec file cannot be read"),
     "spec.bad-version": Code(ERROR, "the spec's `version` is not one this sowpack reads"),
     "spec.unknown-key": Code(WARNING, "a key the spec format does not know (with a did-you-mean); it is ignored"),
-    "spec.missing-key": Code(ERROR, "a required key is absent (a rule's `type` and `cite` among them)"),
+    "spec.unknown-rule-key": Code(ERROR, "a key its rule type does not read (with a did-you-mean): a typo "
+                                         "would silently change a contract rule"),
+    "spec.missing-key": Code(ERROR, "a required key is absent (a rule's `type`, `cite` or its own required keys)"),
     "spec.bad-type": Code(ERROR, "a value of the wrong type (a list for a mapping, text for a number)"),
     "spec.bad-value": Code(ERROR, "a value the key does not allow: an unknown package or rule type, a bad "
                                   "slug"),
