@@ -133,6 +133,7 @@ def test_rule_keys_are_checked_against_their_type(tmp_path):
     assert found == [
         (18, "spec.bad-type", "ERROR", "'rules[0].limits.企业版' must be a number (got a string 'lots')"),
         (19, "spec.bad-value", "ERROR", "'rules[0].minimums.豪华版' must be one of 基础版, 企业版 (got '豪华版')"),
+        (24, "spec.bad-value", "ERROR", "'rules[1].minimums.基础版' (200) is over the 基础版 limit (100)"),
         (26, "spec.missing-key", "ERROR", "'rules[2]' needs 'person_days' or 'packages'"),
         (27, "spec.missing-key", "ERROR", "'rules[3]' needs 'requires' or 'requires_service'"),
         (28, "spec.bad-type", "ERROR", "'rules[4].fact' must be a string (got an integer 3)"),

@@ -30,8 +30,8 @@ CODES: dict[str, Code] = {
                                          "would silently change a contract rule"),
     "spec.missing-key": Code(ERROR, "a required key is absent (a rule's `type`, `cite` or its own required keys)"),
     "spec.bad-type": Code(ERROR, "a value of the wrong type (a list for a mapping, text for a number)"),
-    "spec.bad-value": Code(ERROR, "a value the key does not allow: an unknown package or rule type, a bad "
-                                  "slug"),
+    "spec.bad-value": Code(ERROR, "a value the key does not allow: an unknown package or rule type, a bad slug, "
+                                  "a minimum over its limit"),
     "spec.bad-format": Code(ERROR, "a format other than docx, pptx, xlsx, pdf"),
     "spec.unknown-kind": Code(ERROR, "a deliverable kind that `_kinds.yaml` does not define"),
     "spec.duplicate": Code(ERROR, "a service, deliverable id, section title or column defined twice"),
@@ -107,6 +107,8 @@ CODES: dict[str, Code] = {
                                      "(says the last good day)"),
     "rules.pricing-unit-exceeded": Code(WARNING, "more pricing units needed than bought (facts `units_purchased: "
                                                  "N`, or `{fact: N}`; default 1)"),
+    "rules.package-minimum": Code(WARNING, "a fact is under the bought package's minimum (`minimums:`): the "
+                                           "package is sold for more (names the one meant for it)"),
     "rules.missing-fact": Code(WARNING, "a rule cannot be checked: its fact is missing from the answers or not "
                                         "a number"),
     "rules.missing-date": Code(WARNING, "a rule cannot be checked: `applied_on` or `start` is missing"),

@@ -36,38 +36,65 @@ class LeadTime(Rule):
 
 
 class PackageLimit(Rule):
-    """A fact the bought package caps (`limits`)."""
+    """A fact the bought package caps (`limits`) and, optionally, the least it is sold for (`minimums`)."""
 
     type = "package-limit"
     keys = (Key("fact", "text", True, "the answers' fact it checks"),
             Key("label", "text", False, "the fact's name in findings (default: the fact)"),
             Key("limits", "package-numbers", True, "package -> the most it covers"),
             Key("minimums", "package-numbers", False, "package -> the least it is sold for"))
-    codes = ("rules.package-limit", "rules.package-oversized", "rules.missing-fact")
+    codes = ("rules.package-limit", "rules.package-minimum", "rules.package-oversized", "rules.missing-fact")
+
+    @classmethod
+    def validate(cls, c: Collector, raw: dict, kp: tuple, packages: list[str]) -> None:
+        limits, minimums = raw.get("limits"), raw.get("minimums")
+        if not isinstance(limits, dict) or not isinstance(minimums, dict):
+            return
+        for p, low in minimums.items():
+            high = limits.get(p)
+            if number(low) is not None and number(high) is not None and number(low) > number(high):
+                c.add("bad-value", f"'{keyname(kp + ('minimums', p))}' ({low}) is over the {p} limit ({high})",
+                      kp + ("minimums", p))
+
+    @staticmethod
+    def _fits(value: float, minimums: dict, pairs) -> list[tuple[float, str]]:
+        """(limit, package) of the given packages that are sold for value (no minimum over it), smallest first."""
+        return sorted((v, k) for k, v in pairs if minimums.get(k) is None or minimums[k] <= value)
 
     def check(self, out: Emitter) -> None:
         sf = out.sf
         limits = {k: number(v) for k, v in (self.get("limits") or {}).items()}
-        limit = limits.get(sf.package)
-        if limit is None:
+        minimums = {k: number(v) for k, v in (self.get("minimums") or {}).items()}
+        limit, minimum = limits.get(sf.package), minimums.get(sf.package)
+        if limit is None and minimum is None:
             return
-        label = self.get("label") or self.get("fact")
-        value = out.fact(self, f"the {sf.package} limit of {fmt(limit)}")
+        label, name = self.get("label") or self.get("fact"), self.get("fact")
+        bound = f"limit of {fmt(limit)}" if limit is not None else f"minimum of {fmt(minimum)}"
+        value = out.fact(self, f"the {sf.package} {bound}")
         if value is None:
             return
-        where = sf.fact_where.get(self.get("fact"))
-        if value > limit:
-            bigger = sorted((v, k) for k, v in limits.items() if v is not None and v >= value)
+        where = sf.fact_where.get(name)
+        if limit is not None and value > limit:
+            bigger = self._fits(value, minimums, ((k, v) for k, v in limits.items() if v is not None and v >= value))
             hint = (f"; {bigger[0][1]} covers up to {fmt(bigger[0][0])}" if bigger else
                     f"; no package covers it (the largest allows {fmt(max(v for v in limits.values() if v is not None))}"
                     "): outside the SOW")
             out.add("rules.package-limit", f"{label} is {fmt(value)}, over the {sf.package} limit of {fmt(limit)}{hint}",
-                    self, where, target=self.get("fact"))
+                    self, where, target=name)
             return
-        smaller = sorted((v, k) for k, v in limits.items() if v is not None and value <= v < limit)
+        if minimum is not None and value < minimum:
+            meant = self._fits(value, minimums, ((k, v) for k, v in limits.items() if k != sf.package and v is not None
+                                                 and v >= value))
+            hint = f"; {meant[0][1]} (up to {fmt(meant[0][0])}) is meant for it" if meant else ""
+            out.add("rules.package-minimum", f"{label} is {fmt(value)}, under the {sf.package} minimum of "
+                    f"{fmt(minimum)}{hint}", self, where, target=name)
+            return
+        if limit is None:
+            return
+        smaller = self._fits(value, minimums, ((k, v) for k, v in limits.items() if v is not None and value <= v < limit))
         if smaller:
             out.add("rules.package-oversized", f"{label} is {fmt(value)}: {smaller[0][1]} (up to {fmt(smaller[0][0])}) "
-                    f"would cover it too", self, where, target=self.get("fact"))
+                    f"would cover it too", self, where, target=name)
 
 
 class PricingUnit(Rule):
