@@ -31,6 +31,7 @@ EXPECTED = {
     "no-engagement-yaml": ("input.missing-file", "engagement.yaml"),
     "not-utf8-yaml": ("input.yaml", "answers/90-mini.yaml"),
     "spec-list-for-mapping": ("spec.bad-type", "specs/90-mini.yaml:9:1"),
+    "spec-rule-typo": ("spec.unknown-rule-key", "specs/90-mini.yaml:16:5"),
     "spec-unknown-format": ("spec.bad-format", "specs/90-mini.yaml:18:21"),
     "tab-indented-yaml": ("input.yaml", "answers/90-mini.yaml:6:1"),
     "template-printed-heading": ("template.unknown-section", "templates/text/report.md.j2"),
@@ -67,6 +68,8 @@ FIRST_LINES = {
                                 "heading '附注' is not a section of kind 'report' (it declares none); a template "
                                 "writes only the bodies of its kind's sections, whose titles live in _kinds.yaml: "
                                 "use one of them or declare the section there [template.unknown-section]",
+    "spec-rule-typo": "tests/bad_inputs/spec-rule-typo/specs/90-mini.yaml:16:5: ERROR: unknown key 'working_day' in "
+                      "'rules[0]'; did you mean 'working_days'? [spec.unknown-rule-key]",
     "wrong-type-date": "tests/bad_inputs/wrong-type-date/engagement.yaml:6:1: ERROR: 'date' must be a date written "
                        "YYYY-MM-DD (got '2026-13-45') [input.bad-type]",
 }

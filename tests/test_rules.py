@@ -8,7 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.rules.engine import INFO, ServiceFacts, check_manifest, evaluate, from_engagement, package_includes
+from pipeline.core.findings import INFO
+from pipeline.rules.engine import check_manifest, evaluate
+from pipeline.rules.facts import ServiceFacts, from_engagement, package_includes
 
 from conftest import SAMPLES, SPECS
 
@@ -91,10 +93,47 @@ def test_health_check_resource_limits(specs, package, count, code):
 
 
 def test_smaller_package_would_do_and_missing_fact(specs):
-    found = evaluate([facts_for(specs, 9, "企业版", facts={"resource_count": 80})])
-    assert only(found, "rules.package-oversized").severity == INFO
+    found = evaluate([facts_for(specs, 3, "容灾标准包", facts={"app_count": 4, "node_count": 150, "drill_count": 100000})])
+    f = only(found, "rules.package-oversized")
+    assert f.severity == INFO and "容灾基础包 (up to 5) would cover it too" in f.message and f.target == "app_count"
     missing = evaluate([facts_for(specs, 9, "基础版", facts={})])
     assert "resource_count" in only(missing, "rules.missing-fact").message
+
+
+@pytest.mark.parametrize("package, count, code", [
+    ("企业版", 100, "rules.package-minimum"), ("企业版", 101, None), ("基础版", 1, None),
+])
+def test_health_check_enterprise_minimum(specs, package, count, code):
+    """`minimums: {企业版: 101}`: 企业版 is sold for more than 100 resources; fewer is a warning naming 基础版."""
+    found = [f for f in evaluate([facts_for(specs, 9, package, facts={"resource_count": count})])
+             if f.code.startswith("rules.package")]
+    assert [f.code for f in found] == ([code] if code else [])
+    if code:
+        f = found[0]
+        assert f.severity == "WARNING" and f.target == "resource_count"
+        assert "资源数量 is 100, under the 企业版 minimum of 101; 基础版 (up to 100) is meant for it" in f.message
+        assert f.cite.startswith("基础版：适用于资源数量小于等于100个；企业版：适用于资源数量大于100个")
+        assert f.rule_at.startswith("deliverable_specs/09-health-check.yaml:")
+
+
+@pytest.mark.parametrize("package, n, code, text", [
+    ("超大包", 30, "rules.package-minimum", "数量 is 30, under the 超大包 minimum of 101; 中包 (up to 50) is meant for it —"),
+    ("超大包", 900, None, None),  # a minimum and no limit: nothing is over it
+    ("超大包", 101, None, None),
+    ("中包", 8, "rules.package-minimum", "under the 中包 minimum of 20; 小包 (up to 10) is meant for it —"),
+    ("中包", 15, "rules.package-minimum", "under the 中包 minimum of 20; 大包 (up to 100) is meant for it"),
+    ("大包", 15, None, None),  # 中包 would cover 15 but is not sold for it
+    ("大包", 25, "rules.package-oversized", "数量 is 25: 中包 (up to 50) would cover it too"),
+    ("小包", 15, "rules.package-limit", "over the 小包 limit of 10; 大包 covers up to 100"),
+    ("小包", 30, "rules.package-limit", "over the 小包 limit of 10; 中包 covers up to 50"),
+])
+def test_minimums_decide_which_package_is_meant(specs, package, n, code, text):
+    rule = {"type": "package-limit", "fact": "n", "label": "数量", "limits": {"小包": 10, "中包": 50, "大包": 100},
+            "minimums": {"中包": 20, "超大包": 101}, "cite": "中包适用于20个以上；超大包适用于100个以上。", "line": 7}
+    found = evaluate([facts_for(specs, 9, package, rules=[rule], facts={"n": n})])
+    assert [f.code for f in found] == ([code] if code else [])
+    if text:
+        assert text in found[0].message and found[0].cite == rule["cite"]
 
 
 @pytest.mark.parametrize("facts, bad", [

@@ -214,3 +214,85 @@ def test_a_template_heading_the_kind_does_not_declare_is_located(monkeypatch):
     assert (finding.code, finding.severity, finding.location.line) == ("template.unknown-section", "ERROR", 6)
     assert str(finding).startswith("templates/text/minutes.md.j2:6: ERROR: heading '会议结论' is not a section of "
                                    "kind 'minutes' (it declares 会议信息、会议议题、会议纪要、待办事项)")
+RULES_SPEC = """version: 1
+service: 98
+title: 规则检查
+slug: rule-check
+packages:
+  - name: 基础版
+  - name: 企业版
+acceptance:
+  rule: 客户确认交付物即视为验收合格。
+deliverables:
+  - id: report
+    seed_name: 《报告》
+    kind: report
+    sections: [概述]
+rules:
+"""
+
+
+def _rules_findings(tmp_path, rules: str):
+    kinds, _ = load_kinds(SPECS)
+    path = write_tree(tmp_path, {"98-rules.yaml": RULES_SPEC + rules}) / "98-rules.yaml"
+    model, findings = load_spec(path, kinds)
+    if findings:
+        assert str(findings[0]).startswith(f"{path}:{findings[0].location.line}:")  # file:line:col
+    return model, [(f.location.line, f.code, f.severity, f.message) for f in findings]
+
+
+def test_a_typo_in_a_rule_key_is_a_located_error(tmp_path):
+    model, found = _rules_findings(tmp_path, """  - type: lead-time
+    working_day: 10
+    cite: 提前10个工作日提出申请。
+""")
+    assert model is None
+    assert found == [(17, "spec.unknown-rule-key", "ERROR",
+                      "unknown key 'working_day' in 'rules[0]'; did you mean 'working_days'?"),
+                     (16, "spec.missing-key", "ERROR", "'rules[0].working_days' is required")]
+
+
+def test_rule_keys_are_checked_against_their_type(tmp_path):
+    model, found = _rules_findings(tmp_path, """  - type: package-limit
+    fact: resource_count
+    limits: {基础版: 100, 企业版: lots}
+    minimums: {企业版: 101, 豪华版: 1}
+    cite: 基础版：适用于资源数量小于等于100个。
+  - type: package-limit
+    fact: resource_count
+    limits: {基础版: 100}
+    minimums: {基础版: 200}
+    cite: 基础版：适用于资源数量小于等于100个。
+  - {type: onsite-cap, cite: 现场服务不超过10人天。}
+  - {type: requires-package, package: 企业版, cite: 不单独售卖。}
+  - {type: pricing-unit, fact: 3, unit: true, cite: 每50张表计1个单位。}
+  - {type: lead-tme, cite: 提前申请。}
+  - {type: note}
+  - {type: holiday-rate, multiplier: 3, cite: 法定节假日按3倍计费。}
+  - {type: note, cite: 其他约定。}
+""")
+    assert model is None
+    assert found == [
+        (18, "spec.bad-type", "ERROR", "'rules[0].limits.企业版' must be a number (got a string 'lots')"),
+        (19, "spec.bad-value", "ERROR", "'rules[0].minimums.豪华版' must be one of 基础版, 企业版 (got '豪华版')"),
+        (24, "spec.bad-value", "ERROR", "'rules[1].minimums.基础版' (200) is over the 基础版 limit (100)"),
+        (26, "spec.missing-key", "ERROR", "'rules[2]' needs 'person_days' or 'packages'"),
+        (27, "spec.missing-key", "ERROR", "'rules[3]' needs 'requires' or 'requires_service'"),
+        (28, "spec.bad-type", "ERROR", "'rules[4].fact' must be a string (got an integer 3)"),
+        (28, "spec.bad-type", "ERROR", "'rules[4].unit' must be a number (got true or false True)"),
+        (29, "spec.bad-value", "ERROR", "'rules[5].type' must be one of lead-time, package-limit, pricing-unit, "
+                                        "onsite-cap, holiday-rate, requires-package, note (got 'lead-tme'); "
+                                        "did you mean 'lead-time'?"),
+        (30, "spec.missing-key", "ERROR", "'rules[6]' needs 'type' and 'cite' (the seed's words)"),
+    ]
+
+
+def test_every_rule_type_and_key_is_documented():
+    from pipeline.rules.types import RULES
+
+    text = (SPECS / "README.md").read_text(encoding="utf-8")
+    rules = text[text.index("## Rules"):text.index("## Survey answers")]
+    for name, cls in RULES.items():
+        assert f"type: {name}" in rules, name
+        for key in cls.keys:
+            assert f"{key.name}" in rules, (name, key.name)

@@ -11,35 +11,8 @@ from pathlib import Path
 from pipeline.checks.expected import Expected, from_manifest
 from pipeline.readers.common import Seen, UnreadableFile, WrongType, norm_title
 from pipeline.readers.read import read
-from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
+from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.text import find_placeholder
-
-INFO = "INFO"
-
-#: Every finding code of the completeness checks, with its severity and meaning (README).
-CHECK_CODES = {
-    "completeness.missing-deliverable": (ERROR, "a required deliverable is absent in every format"),
-    "completeness.missing-format": (ERROR, "a required deliverable is absent in one of its mandated formats"),
-    "completeness.unreadable": (ERROR, "the file does not open: empty, corrupt or truncated"),
-    "completeness.wrong-type": (ERROR, "the file is not what its extension says"),
-    "completeness.missing-section": (ERROR, "a required section title is absent"),
-    "completeness.section-order": (ERROR, "a required section comes before one the spec puts ahead of it"),
-    "completeness.empty-section": (ERROR, "a required section has nothing under it"),
-    "completeness.missing-column": (ERROR, "a required column is absent from the header"),
-    "completeness.no-rows": (ERROR, "a register has no data row"),
-    "completeness.blank-cell": (ERROR, "a required column has blank cells"),
-    "completeness.placeholder": (ERROR, "placeholder text left in body, table, header, footer or notes"),
-    "completeness.toc-empty": (ERROR, "the table of contents was never refreshed (no entries)"),
-    "completeness.toc-stale": (WARNING, "the table of contents does not match the headings"),
-    "completeness.toc-missing": (WARNING, "a Word document has no table of contents"),
-    "completeness.no-cjk-font": (ERROR, "a PDF has Chinese text but no embedded CJK font"),
-    "completeness.page-size": (WARNING, "a Word or PDF page is not A4"),
-    "completeness.extra-file": (INFO, "a file in the pack that no deliverable accounts for"),
-    "check.unknown-service": (WARNING, "the manifest names a service or package the specs do not know"),
-    "check.spec-changed": (INFO, "the spec changed since the pack was built"),
-    "check.not-in-spec": (INFO, "the pack holds a deliverable the spec no longer requires"),
-}
-SEVERITY.update({code: sev for code, (sev, _) in CHECK_CODES.items()})
 
 #: Fonts that prove Chinese glyphs were embedded in a PDF.
 CJK_FONT_HINTS = ("CJK", "Hei", "Song", "Kai", "Fang", "WenQuanYi", "Ming", "YaHei", "SimSun", "SimHei", "Noto Sans SC",

@@ -6,44 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-ERROR = "ERROR"
-WARNING = "WARNING"
+from pipeline.core.findings import ERROR, INFO, WARNING, severity as severity_of
 
-#: Default severity of every finding code (Pandoc's messageVerbosity).
-SEVERITY: dict[str, str] = {
-    "spec.yaml": ERROR,
-    "spec.unknown-key": WARNING,
-    "spec.missing-key": ERROR,
-    "spec.bad-type": ERROR,
-    "spec.bad-value": ERROR,
-    "spec.bad-format": ERROR,
-    "spec.duplicate": ERROR,
-    "spec.bad-version": ERROR,
-    "spec.unknown-kind": ERROR,
-    "input.yaml": ERROR,
-    "input.unknown-key": WARNING,
-    "input.missing-key": ERROR,
-    "input.bad-type": ERROR,
-    "input.bad-value": ERROR,
-    "input.missing-file": ERROR,
-    "input.unknown-service": ERROR,
-    "input.unknown-package": ERROR,
-    "input.missing-answer": ERROR,
-    "input.unknown-section": WARNING,
-    "input.unknown-deliverable": WARNING,
-    "input.missing-rows": ERROR,
-    "input.missing-column": ERROR,
-    "input.unknown-column": WARNING,
-    "input.blank-cell": ERROR,
-    "input.not-allowed": ERROR,
-    "input.bad-excel": ERROR,
-    "input.placeholder": ERROR,
-    "template.undefined": ERROR,
-    "template.syntax": ERROR,
-    "template.missing": ERROR,
-    "template.error": ERROR,
-    "template.unknown-section": ERROR,
-}
+__all__ = ["ERROR", "INFO", "WARNING", "Location", "Finding", "errors_in", "PipelineError", "SpecError", "InputError",
+           "TemplateError", "RenderError", "BusyError", "relpath", "replace"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +51,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.severity:
-            object.__setattr__(self, "severity", SEVERITY.get(self.code, ERROR))
+            object.__setattr__(self, "severity", severity_of(self.code))
 
     @property
     def is_error(self) -> bool:
@@ -141,10 +107,6 @@ class TemplateError(PipelineError):
 
 class RenderError(PipelineError):
     category = "render"
-
-
-class IncompleteError(PipelineError):
-    category = "incomplete"
 
 
 class BusyError(PipelineError):

@@ -43,8 +43,8 @@ class Collector:
                                      loc(self.path, self.positions, keypath), **extra))
 
     def mapping(self, value: Any, keypath: tuple, required: Iterable[str],
-                optional: Iterable[str]) -> dict | None:
-        """Check that value is a mapping with the required keys; warn on unknown keys."""
+                optional: Iterable[str], unknown: str = "unknown-key") -> dict | None:
+        """Check that value is a mapping with the required keys; report unknown keys under the code `unknown`."""
         if not isinstance(value, dict):
             self.add("bad-type", f"'{keyname(keypath)}' must be a mapping (got {type_name(value)})",
                      keypath)
@@ -55,7 +55,7 @@ class Collector:
             if key not in known:
                 close = difflib.get_close_matches(str(key), known, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
-                self.add("unknown-key", f"unknown key '{key}' in '{keyname(keypath)}'{hint}",
+                self.add(unknown, f"unknown key '{key}' in '{keyname(keypath)}'{hint}",
                          keypath + (key,))
         for key in required:
             if key not in value or value[key] is None:
@@ -63,13 +63,11 @@ class Collector:
         return value
 
     def typed(self, value: Any, keypath: tuple, kind: type | tuple, *, what: str = "") -> bool:
-        if kind is int and isinstance(value, bool):
-            ok = False
-        else:
-            ok = isinstance(value, kind)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # true and false are ints to Python, never to a spec: only bool accepts them.
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
-            names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in
-                                (kind if isinstance(kind, tuple) else (kind,)))
+            names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
             self.add("bad-type", f"'{keyname(keypath)}' must be {what or names} "
                                  f"(got {type_name(value)} {value!r:.40})", keypath)
         return ok

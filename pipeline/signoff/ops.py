@@ -13,20 +13,11 @@ from functools import cached_property
 from pathlib import Path
 
 from pipeline.checks.expected import Expected
-from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, PipelineError, relpath
+from pipeline.core.errors import ERROR, Finding, Location, PipelineError, relpath
 from pipeline.core.manifest import sha256_file
 from pipeline.ledger.events import LEDGER, Event, LedgerError, append, read_ledger
 from pipeline.ledger.status import Rule, State, compute, pending_submission
 from pipeline.core.writer import safe_name
-
-SIGNOFF_CODES = {
-    "signoff.changed-after-signoff": ERROR,
-    "signoff.missing-after-signoff": ERROR,
-    "signoff.ledger-damaged": ERROR,
-    "signoff.changed-after-submit": WARNING,
-    "signoff.unknown-deliverable": WARNING,
-}
-SEVERITY.update(SIGNOFF_CODES)
 
 
 class SignoffError(PipelineError):

@@ -12,11 +12,10 @@ from pipeline.specs.model import (COLUMN_TYPES, FORMATS, Acceptance, ColumnSpec,
 from pipeline.core.text import unfold
 from pipeline.core.validate import SLUG, Collector, keyname
 from pipeline.core.yamlio import load_yaml
+from pipeline.rules.types import validate_rule
 
 SPEC_VERSION = 1
 KINDS_FILE = "_kinds.yaml"
-RULE_TYPES = ("lead-time", "package-limit", "pricing-unit", "onsite-cap", "holiday-rate",
-              "requires-package", "note")
 
 
 def _sections(c: Collector, raw: Any, keypath: tuple, from_kind: bool) -> tuple[SectionSpec, ...]:
@@ -264,20 +263,8 @@ def _rules(c: Collector, raw: Any, packages: list[str]) -> tuple[dict, ...]:
     out = []
     for i, r in enumerate(raw):
         kp = ("rules", i)
-        if not c.typed(r, kp, dict):
+        if validate_rule(c, r, kp, packages) is None:
             continue
-        if "type" not in r or "cite" not in r:
-            c.add("missing-key", f"'rules[{i}]' needs 'type' and 'cite' (the seed's words)", kp)
-            continue
-        c.choice(r["type"], kp + ("type",), RULE_TYPES)
-        for key in ("package", "requires"):
-            if key in r:
-                c.choice(r[key], kp + (key,), packages)
-        if r["type"] == "package-limit":
-            limits = r.get("limits")
-            if c.typed(limits, kp + ("limits",), dict):
-                for p in limits:
-                    c.choice(p, kp + ("limits", p), packages)
         r = {k: unfold(v) if isinstance(v, str) else v for k, v in r.items()}
         out.append(dict(r, line=c.positions.get(kp, (None,))[0]))
     return tuple(out)

@@ -1,0 +1,161 @@
+"""The catalogue of finding codes: every code sowpack emits, its severity and its one-line meaning."""
+from __future__ import annotations
+
+import re
+from typing import Iterable, NamedTuple
+
+ERROR = "ERROR"
+WARNING = "WARNING"
+INFO = "INFO"
+
+
+class Code(NamedTuple):
+    """One finding code: its severity and what it means (the README's tables are generated from these)."""
+
+    severity: str
+    meaning: str
+
+
+#: Every finding code (Pandoc's closed message type and `messageVerbosity` in one table),
+#: grouped by area. Nothing changes these at run time. tests/test_findings.py checks that
+#: every code the source emits is here and every code here is emitted; the README's tables
+#: are generated from it by `tools/codes_table.py`.
+CODES: dict[str, Code] = {
+    # --- specs (deliverable_specs/*.yaml) ---
+    "spec.yaml": Code(ERROR, "a spec is not YAML that sowpack reads: a syntax error, not UTF-8, too large"),
+    "spec.missing-file": Code(ERROR, "a spec file cannot be read"),
+    "spec.bad-version": Code(ERROR, "the spec's `version` is not one this sowpack reads"),
+    "spec.unknown-key": Code(WARNING, "a key the spec format does not know (with a did-you-mean); it is ignored"),
+    "spec.unknown-rule-key": Code(ERROR, "a key its rule type does not read (with a did-you-mean): a typo "
+                                         "would silently change a contract rule"),
+    "spec.missing-key": Code(ERROR, "a required key is absent (a rule's `type`, `cite` or its own required keys)"),
+    "spec.bad-type": Code(ERROR, "a value of the wrong type (a list for a mapping, text for a number)"),
+    "spec.bad-value": Code(ERROR, "a value the key does not allow: an unknown package or rule type, a bad slug, "
+                                  "a minimum over its limit"),
+    "spec.bad-format": Code(ERROR, "a format other than docx, pptx, xlsx, pdf"),
+    "spec.unknown-kind": Code(ERROR, "a deliverable kind that `_kinds.yaml` does not define"),
+    "spec.duplicate": Code(ERROR, "a service, deliverable id, section title or column defined twice"),
+    # --- engagement inputs (engagement.yaml, answers, Excel) ---
+    "input.yaml": Code(ERROR, "an input is not YAML that sowpack reads: a syntax error, a tab, a control "
+                              "character, not UTF-8"),
+    "input.missing-file": Code(ERROR, "engagement.yaml, an answers file or an Excel file is missing or unreadable"),
+    "input.unknown-key": Code(WARNING, "a key the input format does not know (with a did-you-mean); it is ignored"),
+    "input.missing-key": Code(ERROR, "a required key is absent"),
+    "input.bad-type": Code(ERROR, "a value of the wrong type (a date not written YYYY-MM-DD, a list for a mapping)"),
+    "input.bad-value": Code(ERROR, "a value that is not allowed: a path leaving the inputs folder, a control "
+                                   "character, a service bought twice, a malformed chart"),
+    "input.unknown-service": Code(ERROR, "a bought service has no spec"),
+    "input.unknown-package": Code(ERROR, "the service's spec has no such package"),
+    "input.missing-answer": Code(ERROR, "a section that no template writes has no answer"),
+    "input.unknown-section": Code(WARNING, "an answer for a section the deliverable does not have; it is ignored"),
+    "input.missing-rows": Code(ERROR, "a register has no rows, or its sheet is empty"),
+    "input.missing-column": Code(ERROR, "a required column is missing (a renamed one is named as a hint)"),
+    "input.unknown-column": Code(WARNING, "a column the spec does not have; it is ignored"),
+    "input.blank-cell": Code(ERROR, "a required column is blank in a row"),
+    "input.not-allowed": Code(ERROR, "a value that is not among the column's `allowed` ones"),
+    "input.bad-excel": Code(ERROR, "an Excel file that is not a workbook, is corrupt or too large, or lacks the sheet"),
+    "input.placeholder": Code(ERROR, "an answer still holds placeholder text (【XXX】, TODO, 待补充...)"),
+    # --- templates (templates/text/*.md.j2) ---
+    "template.missing": Code(ERROR, "a deliverable's template does not exist"),
+    "template.syntax": Code(ERROR, "a jinja syntax error, with the template's path and line"),
+    "template.undefined": Code(ERROR, "a template reads a value the inputs do not give"),
+    "template.unsafe": Code(ERROR, "the sandbox refused what a template tried to reach"),
+    "template.error": Code(ERROR, "any other error while a template renders"),
+    "template.unknown-section": Code(ERROR, "a template writes a heading its kind does not declare in _kinds.yaml"),
+    # --- `sowpack check`: the files of a pack ---
+    "completeness.missing-deliverable": Code(ERROR, "a required deliverable is absent in every format (found from "
+                                                    "the specs even when the manifest omits it)"),
+    "completeness.missing-format": Code(ERROR, "absent in one of its mandated formats (a same-named file with "
+                                               "another suffix is named as a hint)"),
+    "completeness.unreadable": Code(ERROR, "the file does not open: empty, corrupt, truncated"),
+    "completeness.wrong-type": Code(ERROR, "not what its extension says (an .xlsx inside a .docx, a PDF named .docx)"),
+    "completeness.missing-section": Code(ERROR, "docx/pdf/pptx (and the xlsx 章节 sheet): a required section title "
+                                                "is absent"),
+    "completeness.section-order": Code(ERROR, "a required section comes before one the spec puts ahead of it"),
+    "completeness.empty-section": Code(ERROR, "a required leaf section has nothing under it"),
+    "completeness.missing-column": Code(ERROR, "xlsx (or a docx/pptx register table): a required column is absent "
+                                               "from the header"),
+    "completeness.no-rows": Code(ERROR, "a register has no data row"),
+    "completeness.blank-cell": Code(ERROR, "blank cells in a required column (a sign-in sheet's 签到时间/签名 are "
+                                           "filled by hand)"),
+    "completeness.placeholder": Code(ERROR, "【XXX】, XXXX, xxx, TODO, TBD, 待补充, 待定, `{{ }}` in body, tables, "
+                                            "headers, footers, notes, comments or cells"),
+    "completeness.toc-empty": Code(ERROR, "the Word table of contents was never refreshed (no entries, \"update "
+                                          "field\" text)"),
+    "completeness.toc-stale": Code(WARNING, "TOC entries and headings differ: edited without refreshing the TOC"),
+    "completeness.toc-missing": Code(WARNING, "a Word document with headings has no TOC"),
+    "completeness.no-cjk-font": Code(ERROR, "a PDF with Chinese text and no embedded CJK font (readers see boxes)"),
+    "completeness.page-size": Code(WARNING, "a Word or PDF page that is not A4"),
+    "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
+                                          "ignored)"),
+    "check.unknown-service": Code(WARNING, "the manifest names a service or package the specs do not know (judged "
+                                           "by the manifest instead)"),
+    "check.spec-changed": Code(INFO, "the spec changed since the build; the current spec is applied"),
+    "check.not-in-spec": Code(INFO, "the pack holds a deliverable the spec no longer requires"),
+    # --- business rules (pipeline/rules/: each rule type lists the codes it emits). A purchase
+    # outside what the SOW sells is an ERROR and stops the build; a commercial risk the vendor
+    # may accept, or a rule that cannot be checked, is a WARNING; what is billed is INFO.
+    "rules.package-limit": Code(ERROR, "a fact is over the bought package's limit (names the package that would "
+                                       "cover it, or says none does)"),
+    "rules.onsite-cap": Code(ERROR, "`onsite_days` over the SOW's on-site person-day cap (per package when the "
+                                    "rule says so)"),
+    "rules.requires-package": Code(ERROR, "a package that cannot be bought alone, bought without one that "
+                                          "`includes` what it requires"),
+    "rules.requires-service": Code(ERROR, "a package that needs another service (`requires_service`) the "
+                                          "engagement does not buy"),
+    "rules.holiday-days": Code(ERROR, "`holiday_onsite_days` more than `onsite_days`"),
+    "rules.lead-time": Code(WARNING, "`applied_on` fewer Chinese working days before `start` than the SOW asks "
+                                     "(says the last good day)"),
+    "rules.pricing-unit-exceeded": Code(WARNING, "more pricing units needed than bought (facts `units_purchased: "
+                                                 "N`, or `{fact: N}`; default 1)"),
+    "rules.package-minimum": Code(WARNING, "a fact is under the bought package's minimum (`minimums:`): the "
+                                           "package is sold for more (names the one meant for it)"),
+    "rules.missing-fact": Code(WARNING, "a rule cannot be checked: its fact is missing from the answers or not "
+                                        "a number"),
+    "rules.missing-date": Code(WARNING, "a rule cannot be checked: `applied_on` or `start` is missing"),
+    "rules.calendar-unknown": Code(WARNING, "a date in a year the working-day calendar does not know: not checked, "
+                                            "never guessed"),
+    "rules.no-holiday-in-period": Code(WARNING, "holiday on-site days claimed but no statutory holiday falls in the "
+                                                "service period"),
+    "rules.pricing-units": Code(INFO, "the units billed: every started unit counts (51 tables at 50 a unit = 2 "
+                                      "units)"),
+    "rules.holiday-rate": Code(INFO, "on-site person-days billed with holiday days at the SOW's multiplier (3×)"),
+    "rules.package-oversized": Code(INFO, "a cheaper package's limit would cover the fact too"),
+    "rules.not-recorded": Code(INFO, "`sowpack check`: the manifest has no rule facts for a service (built by an "
+                                     "older sowpack); rebuild to check its rules"),
+    # --- the sign-off ledger (`sowpack signoff verify`) ---
+    "signoff.changed-after-signoff": Code(ERROR, "a file accepted (or deemed accepted) changed since"),
+    "signoff.missing-after-signoff": Code(ERROR, "a file accepted (or deemed accepted) is gone"),
+    "signoff.ledger-damaged": Code(ERROR, "the ledger's hash chain is broken: a line edited, removed or malformed"),
+    "signoff.changed-after-submit": Code(WARNING, "a submitted file changed or is gone before the customer decided"),
+    "signoff.unknown-deliverable": Code(WARNING, "the ledger names a deliverable the pack does not have"),
+}
+
+
+def severity(code: str) -> str:
+    """The severity of a finding code.
+
+    Raises:
+        KeyError: the code is not in the catalogue (a bug: every emitted code must be listed).
+    """
+    try:
+        return CODES[code].severity
+    except KeyError:
+        raise KeyError(f"finding code '{code}' is not in the catalogue pipeline/core/findings.py") from None
+
+
+def markdown_table(areas: Iterable[str]) -> str:
+    """The README table (code, severity, meaning) of every code in the given areas, in catalogue order."""
+    areas = tuple(areas)
+    rows = ["| code | severity | meaning |", "|---|---|---|"]
+    rows += [f"| `{code}` | {c.severity} | {c.meaning} |" for code, c in CODES.items() if code.split(".")[0] in areas]
+    return "\n".join(rows) + "\n"
+
+
+
+_BLOCK = re.compile(r"(<!-- codes: ([a-z ]+) -->\n).*?(<!-- /codes -->)", re.S)
+
+
+def update_tables(text: str) -> str:
+    """text (the README) with every `<!-- codes: AREA... -->` block regenerated from the catalogue."""
+    return _BLOCK.sub(lambda m: m.group(1) + markdown_table(m.group(2).split()) + m.group(3), text)
