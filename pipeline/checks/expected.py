@@ -31,11 +31,6 @@ class Expected:
     def key(self) -> str:
         return f"{self.service:02d}/{self.deliverable}"
 
-    def as_manifest_entry(self, fmt: str) -> dict:
-        return {"service": self.service, "deliverable": self.deliverable, "seed_name": self.seed_name,
-                "kind": self.kind, "format": fmt, "path": self.paths[fmt], "sections": self.sections,
-                "columns": self.columns}
-
 
 def _walk(sections, level=1):
     for s in sections:

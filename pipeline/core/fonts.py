@@ -8,6 +8,6 @@ HEADING_EA = "黑体"
 HEADING_LATIN = "Arial"
 SLIDE_EA = "微软雅黑"
 SLIDE_LATIN = "Arial"
-#: PDF: embedded, installed by the Makefile (fonts-noto-cjk).
-PDF_SERIF = "Noto Serif CJK SC"
+#: PDF (body serif, headings sans: templates/pdf/style.css) and chart labels: embedded,
+#: installed by the Makefile (fonts-noto-cjk).
 PDF_SANS = "Noto Sans CJK SC"

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-SCHEMA = 1
 
 
 def sha256_bytes(data: bytes) -> str:
