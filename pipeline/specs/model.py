@@ -32,6 +32,8 @@ class SectionSpec:
     children: tuple["SectionSpec", ...] = ()
     #: True when the kind's template writes this section's content.
     from_kind: bool = False
+    #: What the SOW asks for in this section (spec key `hint`); else derived from the seed.
+    hint: str = ""
 
     def walk(self) -> Iterator["SectionSpec"]:
         yield self
