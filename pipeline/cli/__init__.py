@@ -1,6 +1,6 @@
 """The command line (click): one module per command, no logic of its own.
 
-May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build, scaffold.
+May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build, scaffold, questionnaire.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from pipeline.cli.check import check  # noqa: E402
 from pipeline.cli.signoff import signoff  # noqa: E402
 from pipeline.cli.specs import specs  # noqa: E402
 from pipeline.cli.new import new  # noqa: E402
+from pipeline.cli.questionnaire import questionnaire  # noqa: E402
 
-for _command in (new, build, specs, check, signoff):
+for _command in (new, questionnaire, build, specs, check, signoff):
     main.add_command(_command)

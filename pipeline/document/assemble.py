@@ -285,6 +285,11 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
                      "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
             rows.append([known.get(c.name, "") for c in cols])
+            blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
+            if blank:
+                findings.append(Finding("input.blank-cell", f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
+                                        f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
+                                        "phone: (or email:) and role: to that person", eng.people_location, **ids))
         if not rows:
             findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
                                     "add them under people: in engagement.yaml (name, org, role), or give "

@@ -129,7 +129,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         return None, findings
     eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
                      vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
-                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)))
+                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)),
+                     people_location=loc(path, pos, ("people",)))
     return eng, findings
 
 
