@@ -17,6 +17,7 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
+from pipeline.build.overview import record_build
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.core.reporting import Reporter
@@ -271,6 +272,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
             writer.commit()
             reporter.status(word, relpath(res.pack / MANIFEST))
+            record_build(eng, res, acceptance, writer)  # index.html; the engagement's last pack
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]

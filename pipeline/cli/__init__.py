@@ -1,6 +1,6 @@
 """The command line (click): one module per command, no logic of its own.
 
-May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build, scaffold, questionnaire.
+May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build, scaffold, questionnaire, overview.
 """
 
 from __future__ import annotations

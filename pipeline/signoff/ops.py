@@ -100,12 +100,13 @@ class Workspace:
 
 def workspace(engagement_dir: Path, pack: Path | None = None, spec_dir: Path | None = None,
               out_dir: Path = Path("output")) -> Workspace:
-    """The engagement and its pack (default: OUT/<engagement folder name>)."""
+    """The engagement and its pack (default: where `build` last wrote it, else OUT/<engagement folder name>)."""
     engagement_dir = Path(engagement_dir)
     if not engagement_dir.is_dir():
         raise SignoffError(f"{engagement_dir} is not an engagement folder")
     if pack is None:
-        pack = Path(out_dir) / safe_name(engagement_dir.resolve().name)
+        from pipeline.core.lastpack import last_pack
+        pack = last_pack(engagement_dir) or Path(out_dir) / safe_name(engagement_dir.resolve().name)
     return Workspace(engagement_dir, Path(pack), spec_dir)
 
 
