@@ -76,14 +76,16 @@ def signoff() -> None:
 @click.option("--by", required=True, help="Who submits (the vendor's project manager).")
 @_day_option("--on", "Date of the submission (YYYY-MM-DD).")
 @click.option("--note", default=None, help="Free text kept with the event.")
-@click.option("--reopen", is_flag=True, help="Submit again a deliverable that was already accepted.")
+@click.option("--reopen", is_flag=True, help="Submit again a deliverable that was already accepted; a new version "
+              "the build kept beside a signed-off file (*.new.*) is put in place and recorded.")
 def submit(engagement_dir, pack, spec_dir, deliverables, by, day, note, reopen):
     """Submit DELIVERABLES for acceptance; refused if any fails `sowpack check`."""
     from pipeline.signoff import SignoffError, submit as run
 
     ws = _ws(engagement_dir, pack, spec_dir)
     try:
-        events = run(ws, list(deliverables), by, _day(day), note, reopen)
+        events = run(ws, list(deliverables), by, _day(day), note, reopen,
+                     warn=lambda text: click.echo(f"WARNING: {text}", err=True))
     except SignoffError as exc:
         _refused(exc)
     _overview(ws, _day(day))
