@@ -12,7 +12,7 @@ from typing import Any
 from pipeline.core.errors import InputError, errors_in, relpath
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement, Purchase
-from pipeline.scaffold.answers_file import _facts, dump_value
+from pipeline.scaffold.answers_file import dump_value, rule_facts
 from pipeline.specs.hints import section_hint
 from pipeline.specs.model import ColumnSpec, DeliverableSpec, SowSpec
 from pipeline.specs.needs import needs_answer, needs_rows
@@ -139,7 +139,7 @@ def questions_for(eng: Engagement, specs: dict[int, SowSpec]) -> list[ServiceQue
         sq = ServiceQuestions(spec, p)
         answers = eng.answers.get(p.service)
         facts = answers.facts if answers else {}
-        for name, label in _facts(spec):
+        for name, label in rule_facts(spec):
             sq.questions.append(Question(f"{spec.service}|facts|{name}", "", "（数字）", f"请填写{label}。",
                                          "填写一个数字，用于核对服务套餐的范围。", facts.get(name), fact=True))
         for d in spec.for_package(p.package, p.select):

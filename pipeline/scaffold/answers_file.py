@@ -6,7 +6,6 @@ sections or deliverables the spec no longer has, charts and tables as they were 
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -15,7 +14,7 @@ import yaml
 from pipeline.specs.catalogue import TYPE_LABELS
 from pipeline.specs.hints import deliverable_hint, section_hint
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
-from pipeline.specs.needs import needs_answer, needs_rows, templated
+from pipeline.specs.needs import needs_rows, templated
 
 INDENT = "  "
 _BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\x85"}
@@ -77,7 +76,7 @@ def comment(text: str, depth: int) -> list[str]:
     return [f"{pad}# {line}".rstrip() for line in text.splitlines() if line.strip()] if text else []
 
 
-def _facts(spec: SowSpec) -> list[tuple[str, str]]:
+def rule_facts(spec: SowSpec) -> list[tuple[str, str]]:
     """The facts the spec's rules read, with what they mean."""
     out: dict[str, str] = {}
     for r in spec.rules:
@@ -136,7 +135,7 @@ def render_answers(spec: SowSpec, deliverables: list[DeliverableSpec], existing:
                      "文件路径（rows_from.file）相对于项目文件夹（engagement.yaml 所在处）。", 0)
     lines += ["version: 1", f"service: {spec.service}"]
     facts = dict(existing.get("facts") or {}) if isinstance(existing.get("facts"), dict) else {}
-    wanted = _facts(spec)
+    wanted = rule_facts(spec)
     if wanted or facts:
         lines.append("facts:")
         for name, label in wanted:
@@ -191,6 +190,3 @@ def _flow(name: str, value: Any, depth: int) -> list[str]:
         return [f"{INDENT * depth}{name}: {{{inner}}}"]
     return entry(name, value, depth)
 
-
-def today_iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
