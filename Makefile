@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
 
-.PHONY: deliverables test check golden clean setup sysdeps bench
+.PHONY: deliverables test check golden clean setup sysdeps testdeps bench
 
 deliverables: setup
 	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output
@@ -13,7 +13,7 @@ deliverables: setup
 check: deliverables
 	@set -e; for d in output/*/; do $(BIN)/sowpack check $$d; done
 
-test: setup
+test: setup testdeps
 	$(BIN)/python -m pytest
 
 golden: setup
@@ -32,6 +32,10 @@ $(STAMP): pyproject.toml
 # System packages for Chinese PDFs: a CJK font, HarfBuzz subsetting, poppler.
 sysdeps:
 	@sh tools/sysdeps.sh
+
+# The tests also open each pack's index.html in headless Chromium.
+testdeps:
+	@sh tools/sysdeps.sh --test
 
 clean:
 	rm -rf output

@@ -11,7 +11,8 @@ from pipeline.cli import main
 
 def test_help_on_every_command():
     runner = CliRunner()
-    for cmd in ([], ["build"], ["specs"], ["check"]):
+    for cmd in ([], ["build"], ["specs"], ["check"], ["new"], ["questionnaire"], ["questionnaire", "import"],
+                ["questionnaire", "export"]):
         result = runner.invoke(main, cmd + ["--help"])
         assert result.exit_code == 0
         assert "Usage:" in result.output

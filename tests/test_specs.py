@@ -65,12 +65,15 @@ def test_specs_json_lists_every_service():
     services = {s["service"]: s for s in data["services"]}
     assert sorted(services) == list(range(1, 30))
     hc = {d["id"]: d for d in services[9]["deliverables"]}
-    assert hc["health-report"]["sections"][1:7] == ["网络架构检查结果", "弹性计算架构检查结果", "存储架构检查结果",
-                                                    "数据库架构检查结果", "中间件架构检查结果", "安全架构检查结果"]
+    assert [x["title"] for x in hc["health-report"]["sections"][1:7]] == [
+        "网络架构检查结果", "弹性计算架构检查结果", "存储架构检查结果", "数据库架构检查结果", "中间件架构检查结果",
+        "安全架构检查结果"]
     catalogue = {d["id"]: d for d in services[1]["deliverables"]}
     resource = next(d for d in catalogue.values() if "数据资源目录" in d["seed_name"])
     assert resource["formats"] == ["xlsx"]
-    assert resource["columns"] == ["表英文名称", "表中文名称", "表的数据内容描述", "业务系统名称", "所属业务系统数据库名"]
+    assert [c["name"] for c in resource["columns"]] == ["表英文名称", "表中文名称", "表的数据内容描述", "业务系统名称",
+                                                       "所属业务系统数据库名"]
+    assert all(set(c) >= {"name", "type", "allowed"} for c in resource["columns"])
     for key in ("id", "seed_name", "aliases", "formats", "sections", "columns"):
         assert key in hc["health-report"]
 
@@ -296,3 +299,44 @@ def test_every_rule_type_and_key_is_documented():
         assert f"type: {name}" in rules, name
         for key in cls.keys:
             assert f"{key.name}" in rules, (name, key.name)
+
+def test_specs_json_nests_sections_and_types_columns():
+    """Sections carry children and required; columns their type and allowed values."""
+    result = CliRunner().invoke(main, ["specs", "23", "--json"])
+    assert result.exit_code == 0, result.output
+    (svc,) = json.loads(result.output)["services"]
+    for key in ("service", "title", "slug", "spec", "packages", "acceptance", "rules", "deliverables"):
+        assert key in svc
+    plan = next(d for d in svc["deliverables"] if d["id"] == "basic-governance-plan")
+    parent = next(s for s in plan["sections"] if s["children"])
+    assert parent["required"] is False and all("children" in c and "required" in c for c in parent["children"])
+    assert any(c["required"] for c in parent["children"])
+    minutes = next(d for d in svc["deliverables"] if d["kind"] == "minutes")
+    info = next(s for s in minutes["sections"] if s["title"] == "会议信息")
+    assert info["required"] is False and info["templated"] is True
+    issues = json.loads(CliRunner().invoke(main, ["specs", "12", "--json"]).output)["services"][0]
+    survey = next(d for d in issues["deliverables"] if d["id"] == "survey-report")
+    cols = {c["name"]: c for c in survey["columns"]}
+    assert cols["数据量（GB）"]["type"] == "number" and cols["业务表数量"]["type"] == "int"
+    assert cols["业务重要性"]["allowed"] == ["核心", "重要", "一般"]
+    assert survey["required"] is True and survey["rows_required"] is True
+
+
+def test_specs_text_prints_the_tree_columns_and_rules():
+    result = CliRunner().invoke(main, ["specs", "12", "--package", "通用版"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "* 调研概述  — needs an answer" in out
+    assert "项目概述  — written by the template; an answer replaces it" in out
+    assert "业务重要性  text  allowed: 核心、重要、一般" in out and "数据量（GB）  number" in out
+    assert "rule lead-time (working_days=10)" in out
+    nested = CliRunner().invoke(main, ["specs", "23"]).output
+    parent = next(line for line in nested.splitlines() if "(heading: answer its subsections)" in line)
+    child = nested.splitlines()[nested.splitlines().index(parent) + 1]
+    assert len(child) - len(child.lstrip(" *")) > len(parent) - len(parent.lstrip(" *"))
+
+
+def test_specs_refuses_an_unknown_service_or_package():
+    r = CliRunner().invoke(main, ["specs", "12", "--package", "通用"])
+    assert r.exit_code == 2 and "did you mean '通用版'?" in r.output
+    assert CliRunner().invoke(main, ["specs", "99"]).exit_code == 2

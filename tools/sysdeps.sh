@@ -1,7 +1,10 @@
 #!/bin/sh
-# Installs the Debian packages sowpack needs for Chinese PDFs, only when missing.
+# Installs the Debian packages sowpack needs, only when missing.
+#   sh tools/sysdeps.sh          Chinese PDFs: a CJK font, HarfBuzz subsetting, poppler
+#   sh tools/sysdeps.sh --test   the same, plus Chromium (the tests open each pack's index.html in it)
 set -e
 PKGS="libharfbuzz-subset0 fonts-noto-cjk poppler-utils"
+[ "$1" = "--test" ] && PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -17,6 +17,7 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
+from pipeline.build.overview import record_build
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.core.reporting import Reporter
@@ -54,6 +55,8 @@ class PackResult:
     explanations: list[str] = field(default_factory=list)
     #: (path, note) of every file kept because it was edited by hand or signed off.
     conflicts: list[tuple[str, str]] = field(default_factory=list)
+    #: Deliverables (09/health-report) with a signed-off file kept: reopening their sign-off delivers the new version.
+    reopen: list[str] = field(default_factory=list)
     #: (path, reason) of every file that could not be written.
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -271,13 +274,15 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
             writer.commit()
             reporter.status(word, relpath(res.pack / MANIFEST))
+            record_build(eng, res, acceptance, writer)  # index.html; the engagement's last pack
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]
         raise WriteError(f"{len(failures)} file(s) could not be written ({path}: {why}); close them if they are "
                          "open in another program, then build again")
     if any(res.conflicts for _, res, _ in results):
-        raise _conflict_error([c for _, res, _ in results for c in res.conflicts])
+        raise _conflict_error([c for _, res, _ in results for c in res.conflicts],
+                              [(eng.root, key) for eng, res, _ in results for key in res.reopen])
     return [r for _, r, _ in results]
 
 
@@ -287,7 +292,7 @@ class WriteError(PipelineError):
     category = "write"
 
 
-def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
+def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, str]] = ()) -> ConflictError:
     """One line saying what was kept and how to resolve it (the per-file lines came before)."""
     signed = sum(1 for _, note in conflicts if note.startswith("signed"))
     edited = len(conflicts) - signed
@@ -297,7 +302,11 @@ def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
                      "then rerun with --force to replace your version (it is kept as *.bak-N.*) or --keep-edits "
                      "to keep it")
     if signed:
-        parts.append(f"{signed} signed-off file(s) would change and were kept; the new version(s) are in *.new.*")
+        how = "; ".join(f"sowpack signoff submit {relpath(root)} {key} --reopen --by NAME" for root, key in
+                        sorted(set(reopen)))
+        parts.append(f"{signed} signed-off file(s) would change and were kept; the new version(s) are in *.new.*"
+                     + (f"; to deliver them, reopen the sign-off (this puts the *.new.* file(s) in place and records "
+                        f"them): {how}" if how else ""))
     return ConflictError("; ".join(parts))
 
 
@@ -395,6 +404,8 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             o.record = {k: prev[k] for k in ("built_from", "edited") if k in prev}
             o.record["pending"] = {"path": placed.pending, "sha256": sha256_bytes(o.data)}
             res.conflicts.append((shown, placed.note))
+            if placed.word == "signed" and o.job.key not in res.reopen:
+                res.reopen.append(o.job.key)
         else:
             o.record = {"built_from": o.built_from, **({"edited": True} if placed.edited else {})}
         reporter.status(placed.word, f"{shown}: {placed.note}" if placed.note else shown)

@@ -193,8 +193,23 @@ def to_junit(r: Report) -> str:
     return "\n".join(out)
 
 
-def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = False, echo=echo) -> int:
-    """The `sowpack check` command: print the report; 0 complete, 1 incomplete, 2 usage or input error."""
+def overview_state(r: Report) -> dict:
+    """The check part of the pack's overview page (pipeline.overview)."""
+    items = {}
+    for e in r.expected:
+        fs = r.by_deliverable.get((e.service, e.deliverable), [])
+        items[e.key] = {"status": _status(fs), "errors": sum(1 for f in fs if f.severity == ERROR),
+                        "warnings": sum(1 for f in fs if f.severity == WARNING)}
+    return {"by": "check", "on": None, "complete": not r.errors, "deliverables": items}
+
+
+def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = False, echo=echo,
+              on_report=None) -> int:
+    """The `sowpack check` command: print the report; 0 complete, 1 incomplete, 2 usage or input error.
+
+    Args:
+        on_report: called with the Report before it is printed (the CLI records it on the overview page).
+    """
     from pipeline.core.errors import SpecError
 
     try:
@@ -207,6 +222,8 @@ def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = Fal
             echo(str(f), err=True)
         echo(f"Error: spec: {exc.message}", err=True)
         return 2
+    if on_report is not None:
+        on_report(report)
     echo({"json": to_json, "junit": to_junit}.get(fmt, to_text)(report))
     if report.errors or (strict and report.count(WARNING)):
         return 1

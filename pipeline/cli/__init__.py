@@ -1,6 +1,6 @@
 """The command line (click): one module per command, no logic of its own.
 
-May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build.
+May import: core, specs, rules, inputs, ledger, document, readers, renderers, checks, signoff, build, scaffold, questionnaire, overview.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ from pipeline.cli.build import build  # noqa: E402  (commands register on the gr
 from pipeline.cli.check import check  # noqa: E402
 from pipeline.cli.signoff import signoff  # noqa: E402
 from pipeline.cli.specs import specs  # noqa: E402
+from pipeline.cli.new import new  # noqa: E402
+from pipeline.cli.questionnaire import questionnaire  # noqa: E402
 
-for _command in (build, specs, check, signoff):
+for _command in (new, questionnaire, build, specs, check, signoff):
     main.add_command(_command)

@@ -24,8 +24,10 @@ def check(pack_dir, fmt, spec_dir, no_specs, strict):
     the facts the build recorded. Exit 0 when complete, 1 when not, 2 on usage or
     input errors.
     """
-    from pipeline.checks.run import run_check
+    from pipeline.checks.run import overview_state, run_check
+    from pipeline.overview.record import record
 
     if spec_dir is None and not no_specs and DEFAULT_SPECS.is_dir():
         spec_dir = DEFAULT_SPECS
-    sys.exit(run_check(pack_dir, fmt, None if no_specs else spec_dir, strict=strict))
+    sys.exit(run_check(pack_dir, fmt, None if no_specs else spec_dir, strict=strict,
+                       on_report=lambda report: record(pack_dir, check=overview_state(report))))

@@ -16,7 +16,7 @@ def _common(f):
     f = click.option("--specs", "spec_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="Specs that say which deliverables the pack needs.  [default: deliverable_specs/ when present]")(f)
     f = click.option("--pack", "pack", default=None, type=click.Path(file_okay=False, path_type=Path),
-                     help="The built pack.  [default: output/<engagement folder name>]")(f)
+                     help="The built pack.  [default: where `sowpack build` last wrote it, else output/<engagement folder name>]")(f)
     f = click.argument("engagement_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))(f)
     return f
 
@@ -38,6 +38,12 @@ def _day(value) -> dt.date:
     from pipeline.signoff import today
 
     return value.date() if value is not None else today()
+
+
+def _overview(ws, on) -> None:
+    from pipeline.signoff.overview import refresh_overview
+
+    refresh_overview(ws, on)
 
 
 def _refused(exc) -> None:
@@ -70,16 +76,19 @@ def signoff() -> None:
 @click.option("--by", required=True, help="Who submits (the vendor's project manager).")
 @_day_option("--on", "Date of the submission (YYYY-MM-DD).")
 @click.option("--note", default=None, help="Free text kept with the event.")
-@click.option("--reopen", is_flag=True, help="Submit again a deliverable that was already accepted.")
+@click.option("--reopen", is_flag=True, help="Submit again a deliverable that was already accepted; a new version "
+              "the build kept beside a signed-off file (*.new.*) is put in place and recorded.")
 def submit(engagement_dir, pack, spec_dir, deliverables, by, day, note, reopen):
     """Submit DELIVERABLES for acceptance; refused if any fails `sowpack check`."""
     from pipeline.signoff import SignoffError, submit as run
 
     ws = _ws(engagement_dir, pack, spec_dir)
     try:
-        events = run(ws, list(deliverables), by, _day(day), note, reopen)
+        events = run(ws, list(deliverables), by, _day(day), note, reopen,
+                     warn=lambda text: click.echo(f"WARNING: {text}", err=True))
     except SignoffError as exc:
         _refused(exc)
+    _overview(ws, _day(day))
     for ev in events:
         files = ", ".join(f"{f['format']} {f['sha256'][:12]}…" for f in ev["files"])
         click.echo(f"submitted  {ev['service']:02d}/{ev['deliverable']} on {ev['on']} by {ev['by']} "
@@ -101,6 +110,7 @@ def accept(engagement_dir, pack, spec_dir, deliverable, by, day, note):
         ev, warnings = run(ws, deliverable, by, _day(day), note)
     except SignoffError as exc:
         _refused(exc)
+    _overview(ws, _day(day))
     for w in warnings:
         click.echo(f"WARNING: {w}", err=True)
     click.echo(f"accepted   {ev['service']:02d}/{ev['deliverable']} on {ev['on']} by {ev['by']} "
@@ -122,6 +132,7 @@ def reject(engagement_dir, pack, spec_dir, deliverable, by, issues, day):
         ev = run(ws, deliverable, by, _day(day), list(issues))
     except SignoffError as exc:
         _refused(exc)
+    _overview(ws, _day(day))
     click.echo(f"rejected   {ev['service']:02d}/{ev['deliverable']} on {ev['on']} by {ev['by']} "
                f"(#{ev['seq']}): {'；'.join(ev['issues'])}")
 
@@ -137,6 +148,7 @@ def status(engagement_dir, pack, spec_dir, day, fmt):
     ws = _ws(engagement_dir, pack, spec_dir)
     on = _day(day)
     states = run(ws, on)
+    _overview(ws, on)
     if fmt == "json":
         click.echo(json.dumps({"engagement": ws.manifest.get("engagement"), "today": on.isoformat(),
                                "rules": {str(k): {"review_days": r.review_days, "day_type": r.day_type,

@@ -109,6 +109,13 @@ class RenderError(PipelineError):
     category = "render"
 
 
+class UsageError(PipelineError):
+    """A command given arguments it cannot use (an unknown service, an existing folder): exit 2."""
+
+    category = "usage"
+    exit_code = 2
+
+
 class BusyError(PipelineError):
     """Another build holds the output folder."""
 

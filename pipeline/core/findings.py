@@ -129,6 +129,12 @@ CODES: dict[str, Code] = {
     "signoff.ledger-damaged": Code(ERROR, "the ledger's hash chain is broken: a line edited, removed or malformed"),
     "signoff.changed-after-submit": Code(WARNING, "a submitted file changed or is gone before the customer decided"),
     "signoff.unknown-deliverable": Code(WARNING, "the ledger names a deliverable the pack does not have"),
+    # --- `sowpack questionnaire import` ---
+    "questionnaire.refused": Code(ERROR, "a questionnaire cell refused (formula, control character, placeholder, "
+                                         "not allowed, not a date or number); nothing of its register is imported"),
+    "questionnaire.conflict": Code(WARNING, "an answer changed by hand since the export is kept (`--force` takes "
+                                            "the questionnaire's)"),
+    "questionnaire.unknown": Code(WARNING, "a question or register the engagement does not have; ignored"),
 }
 
 

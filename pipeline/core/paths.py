@@ -11,3 +11,5 @@ ROOT = PIPELINE.parent
 TEMPLATES = ROOT / "templates"
 #: The specs `build`, `check` and `signoff` read unless told otherwise.
 DEFAULT_SPECS = ROOT / "deliverable_specs"
+#: The contract: the 29 SOWs the specs are written from (a copy of shared/seeds/).
+SEED = ROOT / "seed" / "000_e82516de50cc8a61.txt"

@@ -233,6 +233,11 @@ def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
     return out
 
 
+def empty_answer(value: Any) -> bool:
+    """Nothing written yet: a key left empty (as `sowpack new` writes it), blank text or an empty list."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value == [] or value == {}
+
+
 def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templated: dict[str, str],
                     da: DeliverableAnswers | None, answers_loc: Location,
                     findings: list[Finding]) -> list[Section]:
@@ -240,7 +245,7 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
     for s in specs:
         ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=s.title)
         blocks: list[Block] = []
-        if da is not None and s.title in da.sections:
+        if da is not None and not empty_answer(da.sections.get(s.title)):
             where = da.section_locations[s.title]
             findings += scan_text(da.sections[s.title], where, f"section '{s.title}'", **ids)
             blocks, found = content_blocks(da.sections[s.title], where, job, s.title)
@@ -255,7 +260,7 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
                 "input.missing-answer",
                 f"{d.seed_name} ('{d.id}'): section '{s.title}' has no answer; add it under "
                 f"deliverables.{d.id}.sections",
-                da.location if da else answers_loc, **ids))
+                (da.section_locations.get(s.title) or da.location) if da else answers_loc, **ids))
         out.append(section)
     return out
 
@@ -288,12 +293,22 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
                      "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
             rows.append([known.get(c.name, "") for c in cols])
+            blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
+            if blank:
+                findings.append(Finding("input.blank-cell", f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
+                                        f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
+                                        "phone: (or email:) and role: to that person", eng.people_location, **ids))
+        if not rows:
+            findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
+                                    "add them under people: in engagement.yaml (name, org, role), or give "
+                                    f"deliverables.{d.id}.rows", answers_loc if da is None else da.location, **ids))
         return Register(title, cols, rows)
     if da is None or da.rows is None or not da.rows.rows:
         where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
+        fix = ("fill the sheet below its header row, one row per item" if da and da.rows and da.rows.source.sheet
+               else f"add deliverables.{d.id}.rows or rows_from")
         findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') needs rows for its columns "
-                                f"{'、'.join(c.name for c in cols)}; add deliverables.{d.id}.rows or rows_from",
-                                where, **ids))
+                                f"{'、'.join(c.name for c in cols)}; {fix}", where, **ids))
         return Register(title, cols, [])
     rows = da.rows
     names = [c.name for c in cols]

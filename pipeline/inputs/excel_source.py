@@ -79,3 +79,7 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
         return Rows(header, rows, locations, Location(shown, sheet=sheet)), []
     finally:
         wb.close()
+
+
+#: The size, zip and zip-bomb guard of input workbooks, for other readers of customer files.
+guard_workbook = _guard

@@ -129,7 +129,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         return None, findings
     eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
                      vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
-                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)))
+                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)),
+                     people_location=loc(path, pos, ("people",)))
     return eng, findings
 
 
@@ -150,6 +151,37 @@ def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Position
             locations[(len(rows), k)] = loc(path, pos, kp + (i, k))
         rows.append(row)
     return Rows(header, rows, locations, loc(path, pos, kp))
+
+
+#: Keys that make a mapping one content block (a chart or a table) rather than a group of subsections.
+BLOCK_KEYS = ("chart", "table")
+
+
+def is_group(value: Any) -> bool:
+    """A mapping of subsection titles (the spec's nesting), as opposed to a {chart}/{table} block."""
+    return isinstance(value, dict) and not any(k in value for k in BLOCK_KEYS)
+
+
+def flatten_sections(c: Collector, secs: dict, kp: tuple, path: Path, pos: Positions
+                     ) -> tuple[dict[str, Any], dict[str, Location]]:
+    """Section answers keyed by title at any depth: a section with subsections may hold them as a
+    mapping (the spec's nesting, as `sowpack new` writes it) or they may be listed flat."""
+    values: dict[str, Any] = {}
+    where: dict[str, Location] = {}
+
+    def walk(mapping: dict, at: tuple) -> None:
+        for k, v in mapping.items():
+            title = str(k).strip()
+            if is_group(v) and v:
+                walk(v, at + (k,))
+                continue
+            if title in values:
+                c.add("bad-value", f"section '{title}' is answered twice; keep one answer", at + (k,))
+                continue
+            values[title] = v
+            where[title] = loc(path, pos, at + (k,))
+    walk(secs, kp)
+    return values, where
 
 
 def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, list[Finding]]:
@@ -193,10 +225,8 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
                         rows, found = read_rows(xp, str(rf.get("sheet")))
                         findings += found
                         excel.append(xp)
-            delivs[str(did)] = DeliverableAnswers(
-                {str(k).strip(): v for k, v in secs.items()},
-                {str(k).strip(): loc(path, pos, kp + ("sections", k)) for k in secs},
-                rows, loc(path, pos, kp))
+            values, where = flatten_sections(c, secs, kp + ("sections",), path, pos)
+            delivs[str(did)] = DeliverableAnswers(values, where, rows, loc(path, pos, kp))
     findings = findings + c.findings
     if any(f.is_error for f in findings):
         return None, findings

@@ -74,6 +74,8 @@ class Engagement:
     purchases: list[Purchase]
     answers: dict[int, Answers]
     files: list[Path]
+    #: Where engagement.yaml lists the people (for findings about them).
+    people_location: Location | None = None
 
     @property
     def customer_name(self) -> str:

@@ -1,6 +1,6 @@
 """Sign-off operations: submit, accept, reject, status and verify against a pack.
 
-May import: core, specs, ledger, readers, renderers, checks.
+May import: core, specs, ledger, readers, renderers, checks, overview.
 """
 
 from pipeline.ledger.events import LEDGER, Event, LedgerError, append, read_ledger

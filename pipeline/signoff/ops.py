@@ -91,12 +91,13 @@ class Workspace:
 
 def workspace(engagement_dir: Path, pack: Path | None = None, spec_dir: Path | None = None,
               out_dir: Path = Path("output")) -> Workspace:
-    """The engagement and its pack (default: OUT/<engagement folder name>)."""
+    """The engagement and its pack (default: where `build` last wrote it, else OUT/<engagement folder name>)."""
     engagement_dir = Path(engagement_dir)
     if not engagement_dir.is_dir():
         raise SignoffError(f"{engagement_dir} is not an engagement folder")
     if pack is None:
-        pack = Path(out_dir) / safe_name(engagement_dir.resolve().name)
+        from pipeline.core.lastpack import last_pack
+        pack = last_pack(engagement_dir) or Path(out_dir) / safe_name(engagement_dir.resolve().name)
     return Workspace(engagement_dir, Path(pack), spec_dir)
 
 
@@ -109,28 +110,41 @@ def _files(ws: Workspace, e: Expected) -> list[dict]:
 
 
 def submit(ws: Workspace, names: list[str], by: str, on: dt.date, note: str | None = None,
-           reopen: bool = False) -> list[dict]:
+           reopen: bool = False, warn=None) -> list[dict]:
     """Record the submission of each deliverable, bound to its files' SHA-256.
 
-    Every deliverable is checked first; if any fails, nothing is recorded.
+    Every deliverable is checked first; if any fails, nothing is recorded. With reopen, the
+    new version a build kept beside a signed-off file (*.new.*) is put in its place and is
+    what the submission records.
+
+    Args:
+        warn: called with each warning (the same files as a rejected submission).
 
     Raises:
         SignoffError: a deliverable fails `sowpack check`, or is already accepted / submitted unchanged.
     """
     from pipeline.checks.pack import check_deliverable
+    from pipeline.signoff.reopen import as_submitted, pending_versions, promote, rejected_unchanged
 
     targets = [ws.find(n) for n in names]
+    staged = {e.key: pending_versions(ws, e) for e in targets} if reopen else {}
     failing: list[Finding] = []
     for e in targets:
-        failing += [f for f in check_deliverable(ws.pack, e) if f.severity == ERROR]
+        failing += [f for f in check_deliverable(ws.pack, as_submitted(e, staged.get(e.key, {})))
+                    if f.severity == ERROR]
     if failing:
         raise SignoffError(f"{len(failing)} problem(s) in the files; nothing was submitted (fix them, then "
                            "`sowpack check`)", failing)
     events = ws.events()
     for e in targets:
         _refuse_resubmit(events, e, _files(ws, e), on, reopen)
+        said = rejected_unchanged(events, e, _files(ws, e)) if not staged.get(e.key) else None
+        if said and warn is not None:
+            warn(said)
     out = []
     for e in targets:
+        if staged.get(e.key):
+            promote(ws, e, staged[e.key])
         files = _files(ws, e)
 
         def make(current, e=e, files=files):
@@ -153,7 +167,8 @@ def _refuse_resubmit(events: list[Event], e: Expected, files: list[dict], on: dt
     acc = last_closed(events, e.service, e.deliverable)
     if acc is not None and pending is None and not reopen:
         raise SignoffError(f"{e.key} was accepted on {acc.on} by {acc.by}; submitting it again reopens it: "
-                           "give --reopen if that is intended")
+                           "give --reopen if that is intended (a new version the build kept beside a signed-off "
+                           "file, *.new.*, is then put in place)")
 
 
 def _append(ws: Workspace, make) -> dict:

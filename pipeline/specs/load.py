@@ -29,10 +29,13 @@ def _sections(c: Collector, raw: Any, keypath: tuple, from_kind: bool) -> tuple[
         if isinstance(item, str):
             out.append(SectionSpec(item.strip(), (), from_kind))
         elif isinstance(item, dict):
-            m = c.mapping(item, kp, ["title"], ["children"])
+            m = c.mapping(item, kp, ["title"], ["children", "hint"])
             if m and c.typed(m.get("title"), kp + ("title",), str):
                 kids = _sections(c, m.get("children"), kp + ("children",), from_kind)
-                out.append(SectionSpec(m["title"].strip(), kids, from_kind))
+                hint = m.get("hint")
+                if hint is not None and not c.typed(hint, kp + ("hint",), str):
+                    hint = None
+                out.append(SectionSpec(m["title"].strip(), kids, from_kind, unfold(hint or "").strip()))
         else:
             c.typed(item, kp, (str, dict), what="a section title or {title, children}")
     return tuple(out)

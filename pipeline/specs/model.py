@@ -33,6 +33,8 @@ class SectionSpec:
     #: True for a section its kind declares (in _kinds.yaml): only these may take their
     #: body from the kind's text template, whose headings must be among them.
     from_kind: bool = False
+    #: What the SOW asks for in this section (spec key `hint`); else derived from the seed.
+    hint: str = ""
 
     def walk(self) -> Iterator["SectionSpec"]:
         yield self
