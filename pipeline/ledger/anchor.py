@@ -6,11 +6,12 @@ pack's manifest.json keeps, under `signoff`, what the pack last saw of the ledge
 
     "signoff": {"lines": 4, "head": "<sha256 of line 4>",
                 "signed": [{"path", "sha256", "service", "deliverable", "submission"}, ...],
-                "waived": [{"line", "sha256"}, ...]}
+                "waived": [{"line", "sha256", "prev"}, ...]}
 
 `signed` lists the files signed off at that time, so a ledger that is lost or cut
 unprotects nothing; `waived` lists damaged lines a user accepted as they are with
-`sowpack signoff repair`. Every signoff write and every build updates it, under the
+`sowpack signoff repair`, each with the hash of the line before it (a damaged line
+cannot vouch for its predecessor, so the waiver does). Every signoff write and every build updates it, under the
 ledger's lock. A ledger that is longer than the record and continues its chain is
 taken as appended to (by a signoff with another --pack, or another checkout); one that
 is shorter, gone, or different at the recorded end stops every write to the pack
@@ -27,7 +28,8 @@ from typing import Callable
 from pipeline.core.errors import Finding, Location, PipelineError, relpath
 from pipeline.core.manifest import MANIFEST, ShapeError, check_anchor_shape, dumps, read_manifest
 from pipeline.core.writer import OutputWriter
-from pipeline.ledger.events import LEDGER, Event, LedgerError, Parsed, Problem, append, parse, read_bytes
+from pipeline.ledger.events import (LEDGER, Event, LedgerError, Parsed, Problem, append, parse, read_bytes,
+                                    repair_waivers, waiver_key)
 from pipeline.ledger.signed import as_of, ledger_signed
 from pipeline.ledger.status import Rule
 
@@ -48,18 +50,18 @@ class Anchor:
     head: str
     #: path -> {path, sha256, service, deliverable, submission}
     signed: dict[str, dict] = field(default_factory=dict)
-    #: (line, sha256) of damaged lines accepted as they are
-    waived: set[tuple[int, str]] = field(default_factory=set)
+    #: (line, sha256, sha256 of the line before) of damaged lines accepted as they are
+    waived: set[tuple[int, str, str]] = field(default_factory=set)
 
     @classmethod
     def from_json(cls, data: dict) -> "Anchor":
         return cls(data["lines"], data["head"], {s["path"]: dict(s) for s in data.get("signed") or []},
-                   {(w["line"], w["sha256"]) for w in data.get("waived") or []})
+                   {waiver_key(w) for w in data.get("waived") or []})
 
     def to_json(self) -> dict:
         return {"lines": self.lines, "head": self.head,
                 "signed": [self.signed[p] for p in sorted(self.signed)],
-                "waived": [{"line": n, "sha256": h} for n, h in sorted(self.waived)]}
+                "waived": [{"line": n, "sha256": h, "prev": prev} for n, h, prev in sorted(self.waived)]}
 
 
 def anchor_of(manifest: dict | None) -> Anchor | None:
@@ -90,8 +92,8 @@ class Guard:
         return [p for p in self.problems if p.waived is None]
 
     @property
-    def waived(self) -> set[tuple[int, str]]:
-        return {(p.line, self.parsed.hash_of(p.line)) for p in self.problems
+    def waived(self) -> set[tuple[int, str, str]]:
+        return {(p.line, self.parsed.hash_of(p.line), self.parsed.prev_of(p.line)) for p in self.problems
                 if p.waived is not None and p.line is not None}
 
     def protected(self, rules: dict[int, Rule], manifest: dict | None,
@@ -140,9 +142,7 @@ def examine(ledger: Path, parsed: Parsed, manifest: dict | None, pack: Path) -> 
     repairs = [e for e in parsed.events if e.event == "repair"]
     # Without a record every repair in the ledger counts; with one, the pack's list rules
     # for the lines it saw (else one write to the ledger alone could excuse an edit).
-    floor = anchor.lines if anchor else 0
-    accepted = {(w.get("line"), w.get("sha256")) for e in repairs for w in e.waives
-                if isinstance(w.get("line"), int) and w["line"] > floor}
+    accepted = repair_waivers(repairs, anchor.lines if anchor else 0)
     parsed.waive(accepted | (anchor.waived if anchor else set()), repairs)
     problems += parsed.problems
     if anchor is not None and anchor.lines:
@@ -217,7 +217,7 @@ def append_checked(engagement_dir: Path, pack: Path, make: Callable[[Guard], dic
         waived = guard.waived
         last = parsed.events[-1] if parsed.events else None
         if repair and last is not None and last.event == "repair":
-            waived |= {(w["line"], w["sha256"]) for w in last.waives}
+            waived |= {waiver_key(w) for w in last.waives}
         protected = Guard(ledger, parsed, guard.anchor, []).protected(rules, manifest)
         record(pack, Anchor(len(parsed.lines), parsed.head, protected, waived))
 

@@ -125,22 +125,42 @@ class Parsed:
     def hash_of(self, n: int) -> str | None:
         return line_hash(self.lines[n - 1]) if 1 <= n <= len(self.lines) else None
 
+    def prev_of(self, n: int) -> str | None:
+        """Hash of the line before line n (GENESIS for line 1): what a waiver pins in place of the chain."""
+        return GENESIS if n == 1 else self.hash_of(n - 1)
+
     @property
     def open_problems(self) -> list[Problem]:
         return [p for p in self.problems if p.waived is None]
 
-    def waive(self, accepted: set[tuple[int, str]], repairs: list[Event] | None = None) -> None:
-        """Mark the problems of lines accepted as they are ((line, sha256) pairs) as waived."""
+    def waive(self, accepted: set[tuple[int, str, str]], repairs: list[Event] | None = None) -> None:
+        """Mark the problems of lines accepted as they are as waived.
+
+        A waiver is (line, its sha256, the sha256 of the line before it): a damaged line
+        breaks the chain's link to the line before it, so the waiver pins that line
+        instead; an edit of it after the repair is still found.
+        """
         by_line = {}
         for ev in repairs if repairs is not None else [e for e in self.events if e.event == "repair"]:
             for w in ev.waives:
-                by_line[(w.get("line"), w.get("sha256"))] = f"accepted as it is by {ev.by} on {ev.on} (line {ev.line})"
+                by_line[waiver_key(w)] = f"accepted as it is by {ev.by} on {ev.on} (line {ev.line})"
         for p in self.problems:
             if p.line is None or p.waived is not None:
                 continue
-            key = (p.line, self.hash_of(p.line))
+            key = (p.line, self.hash_of(p.line), self.prev_of(p.line))
             if key in accepted:
                 p.waived = by_line.get(key, "accepted as it is by `sowpack signoff repair`")
+
+
+def waiver_key(w: dict) -> tuple:
+    """(line, sha256, prev) of one waiver as a repair event or the pack's record writes it."""
+    return (w.get("line"), w.get("sha256"), w.get("prev"))
+
+
+def repair_waivers(events: list[Event], after_line: int = 0) -> set[tuple]:
+    """Every waiver the ledger's repair events give for lines after after_line."""
+    return {waiver_key(w) for e in events if e.event == "repair" for w in e.waives
+            if isinstance(w.get("line"), int) and w["line"] > after_line}
 
 
 def line_hash(line: bytes) -> str:
@@ -174,8 +194,9 @@ def _shape_problem(obj: dict) -> str | None:
     if kind == "repair":
         waives = obj.get("waives") or []
         if not isinstance(waives, list) or not all(isinstance(w, dict) and isinstance(w.get("line"), int)
-                                                   and is_sha256(w.get("sha256")) for w in waives):
-            return "'waives' must list {line, sha256}"
+                                                   and is_sha256(w.get("sha256")) and is_sha256(w.get("prev"))
+                                                   for w in waives):
+            return "'waives' must list {line, sha256, prev}"
         return None
     if not isinstance(obj.get("service"), int) or isinstance(obj.get("service"), bool):
         return f"'service' must be a number (got {obj.get('service')!r:.40})"
@@ -247,7 +268,7 @@ def read_ledger(path: Path) -> tuple[list[Event], list[Problem]]:
     (pipeline/ledger/anchor.py decides with the pack's record when there is one).
     """
     parsed = parse(read_bytes(path))
-    parsed.waive({(w.get("line"), w.get("sha256")) for e in parsed.events if e.event == "repair" for w in e.waives})
+    parsed.waive(repair_waivers(parsed.events))
     return parsed.events, parsed.problems
 
 
@@ -325,8 +346,7 @@ def append(path: Path, make: Callable[[list[Event]], dict], *,
     with locked(path) as (fd, data):
         parsed = parse(data)
         if check is None:
-            parsed.waive({(w.get("line"), w.get("sha256")) for e in parsed.events if e.event == "repair"
-                          for w in e.waives})
+            parsed.waive(repair_waivers(parsed.events))
             problems = parsed.open_problems
         else:
             problems = check(parsed)

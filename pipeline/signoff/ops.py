@@ -344,7 +344,8 @@ def repair(ws: Workspace, by: str, on: dt.date, note: str | None = None) -> tupl
                 continue
             sha = parsed.hash_of(p.line) or (line_hash(parsed.partial) if parsed.partial else None)
             if sha:
-                waives[p.line] = {"line": p.line, "sha256": sha, "problem": p.message}
+                waives[p.line] = {"line": p.line, "sha256": sha, "prev": parsed.prev_of(p.line),
+                                  "problem": p.message}
         replaced = any(p.code in ("signoff.ledger-truncated", "signoff.ledger-changed") for p in current.open)
         anchor = current.anchor
         return {"event": "repair", "engagement": (manifest or {}).get("engagement") or ws.engagement_dir.name,
