@@ -133,7 +133,8 @@ def check_anchor_shape(data: object, field: str = "signoff") -> None:
     _need(is_sha256(data.get("head")), f"{field}.head", _SHA[1], data.get("head"))
     for key, shape in (("signed", {"path": _PATH, "sha256": _SHA, "service": (_int, "an integer"),
                                    "deliverable": _STR}),
-                       ("waived", {"line": (lambda v: _int(v) and v >= 1, "a line number"), "sha256": _SHA, "prev": _SHA})):
+                       ("waived", {"line": (lambda v: _int(v) and v >= 1, "a line number"), "sha256": _SHA,
+                                   "prev": _SHA})):
         items = data.get(key, [])
         _need(isinstance(items, list), f"{field}.{key}", "a list", items)
         for i, item in enumerate(items):
