@@ -100,6 +100,8 @@ class Guard:
                   on: dt.date | None = None) -> dict[str, dict]:
         """Every signed-off file: the ledger's, plus those the pack remembers and the ledger never reopened."""
         events = self.parsed.events
+        if not events and not (self.anchor and self.anchor.signed):
+            return {}  # nothing signed: and no need to read the date ($SOWPACK_TODAY) at all
         try:
             day = on or as_of(events)
         except ValueError as exc:
