@@ -16,6 +16,7 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.sta
 
 #: case -> (finding code, file the first line must name)
 EXPECTED = {
+    "answers-in-sibling-folder": ("input.bad-value", "engagement.yaml:14:5"),
     "answers-outside-folder": ("input.bad-value", "engagement.yaml:14:5"),
     "control-character": ("input.yaml", "answers/90-mini.yaml:6:17"),
     "excel-blank-cell": ("input.blank-cell", "资源清单.xlsx[资源清单]!B2"),
@@ -24,12 +25,16 @@ EXPECTED = {
     "excel-not-allowed": ("input.not-allowed", "资源清单.xlsx[资源清单]!C2"),
     "excel-renamed-column": ("input.missing-column", "资源清单.xlsx[资源清单]"),
     "excel-wrong-sheet": ("input.bad-excel", "资源清单.xlsx"),
+    "ledger-broken-chain": ("signoff.ledger-damaged", "signoff.jsonl:2"),
+    "ledger-not-json": ("signoff.ledger-damaged", "signoff.jsonl:2"),
+    "ledger-path-outside-pack": ("signoff.ledger-damaged", "signoff.jsonl:1"),
     "list-for-mapping": ("input.bad-type", "engagement.yaml:3:1"),
     "malformed-yaml": ("input.yaml", "answers/90-mini.yaml:6:13"),
     "missing-answer": ("input.missing-answer", "answers/90-mini.yaml:4:3"),
     "missing-answers-file": ("input.missing-file", "engagement.yaml:14:5"),
     "no-engagement-yaml": ("input.missing-file", "engagement.yaml"),
     "not-utf8-yaml": ("input.yaml", "answers/90-mini.yaml"),
+    "rows-from-folder": ("input.bad-value", "answers/90-mini.yaml:11:17"),
     "spec-list-for-mapping": ("spec.bad-type", "specs/90-mini.yaml:9:1"),
     "spec-rule-typo": ("spec.unknown-rule-key", "specs/90-mini.yaml:16:5"),
     "spec-unknown-format": ("spec.bad-format", "specs/90-mini.yaml:18:21"),
@@ -72,6 +77,24 @@ FIRST_LINES = {
                       "'rules[0]'; did you mean 'working_days'? [spec.unknown-rule-key]",
     "wrong-type-date": "tests/bad_inputs/wrong-type-date/engagement.yaml:6:1: ERROR: 'date' must be a date written "
                        "YYYY-MM-DD (got '2026-13-45') [input.bad-type]",
+    "answers-in-sibling-folder": "tests/bad_inputs/answers-in-sibling-folder/engagement.yaml:14:5: ERROR: 'answers' "
+                                 "path '../_base/engagement/answers/90-mini.yaml' leaves the engagement folder "
+                                 "tests/bad_inputs/answers-in-sibling-folder; copy the file into the folder and name "
+                                 "it from there [input.bad-value]",
+    "rows-from-folder": "tests/bad_inputs/rows-from-folder/answers/90-mini.yaml:11:17: ERROR: 'rows_from.file' "
+                        "'answers' is a folder, not a regular file; point it at an .xlsx workbook [input.bad-value]",
+    "ledger-not-json": "tests/bad_inputs/ledger-not-json/signoff.jsonl:2: ERROR: not a JSON event (Expecting property "
+                       "name enclosed in double quotes: line 1 column 8 (char 7)); restore it, or accept it as it is "
+                       "with `sowpack signoff repair tests/bad_inputs/ledger-not-json --by NAME` "
+                       "[signoff.ledger-damaged]",
+    "ledger-broken-chain": "tests/bad_inputs/ledger-broken-chain/signoff.jsonl:2: ERROR: hash chain broken: the line "
+                           "before it was changed, removed or reordered; restore it, or accept it as it is with "
+                           "`sowpack signoff repair tests/bad_inputs/ledger-broken-chain --by NAME` "
+                           "[signoff.ledger-damaged]",
+    "ledger-path-outside-pack": "tests/bad_inputs/ledger-path-outside-pack/signoff.jsonl:1: ERROR: not a valid event: "
+                                "'files[0].path' must be a relative path inside the pack (got '../../etc/passwd'); "
+                                "restore it, or accept it as it is with `sowpack signoff repair "
+                                "tests/bad_inputs/ledger-path-outside-pack --by NAME` [signoff.ledger-damaged]",
 }
 
 

@@ -361,3 +361,72 @@ def test_yaml_tags_that_would_build_python_objects_are_refused(mini):
     assert "could not determine a constructor for the tag" in error_lines(result)[0]
     assert not (mini.root / "pwned").exists() and not (ROOT / "pwned").exists()
     assert os.path.exists(path)
+
+
+# --- inputs: only regular files, only inside the engagement folder -----------------------------
+
+@pytest.fixture
+def no_hang():
+    """Fail (instead of hanging the suite) if a build blocks on a special file."""
+    import signal
+
+    def stop(signum, frame):
+        raise TimeoutError("the build blocked on a special file")
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(120)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("where", ["rows_from", "answers", "engagement.yaml"])
+def test_a_fifo_as_an_input_is_refused_at_once(mini, no_hang, where):
+    if where == "rows_from":
+        os.mkfifo(mini.eng / "资源清单.xlsx")
+        _excel_answers(mini, mini.eng / "资源清单.xlsx")
+        want = "eng/answers/90-mini.yaml:13:7: ERROR: 'rows_from.file' '资源清单.xlsx' is a FIFO, not a regular file; " \
+               "point it at an .xlsx workbook [input.bad-value]"
+    elif where == "answers":
+        os.mkfifo(mini.eng / "answers" / "pipe.yaml")
+        mini.edit("engagement.yaml", "answers: answers/90-mini.yaml", "answers: answers/pipe.yaml")
+        want = "eng/engagement.yaml:14:5: ERROR: 'answers' path 'answers/pipe.yaml' is a FIFO, not a regular file; " \
+               "point it at a YAML file [input.bad-value]"
+    else:
+        (mini.eng / "engagement.yaml").unlink()
+        os.mkfifo(mini.eng / "engagement.yaml")
+        want = "eng/engagement.yaml: ERROR: engagement.yaml is a FIFO, not a regular file; replace it with the file " \
+               "itself [input.bad-value]"
+    result = mini.build()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert error_lines(result)[0] == want
+    assert not mini.out.exists()
+
+
+@pytest.mark.parametrize("answers", ["../other/90-mini.yaml", "answers/link.yaml", "/dev/zero", "answers"])
+def test_answers_are_read_only_from_inside_the_engagement_folder(mini, no_hang, answers):
+    other = mini.root / "other"
+    other.mkdir()
+    shutil.copy(mini.eng / "answers" / "90-mini.yaml", other / "90-mini.yaml")
+    (mini.eng / "answers" / "link.yaml").symlink_to(other / "90-mini.yaml")  # a link that leads out
+    mini.edit("engagement.yaml", "answers: answers/90-mini.yaml", f"answers: {answers}")
+    result = mini.build()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = error_lines(result)[0]
+    assert line.startswith("eng/engagement.yaml:14:5: ERROR: 'answers' path "), line
+    if answers == "answers":
+        assert "is a folder, not a regular file; point it at a YAML file [input.bad-value]" in line
+    else:
+        assert line.endswith("leaves the engagement folder eng; copy the file into the folder and name it from "
+                             "there [input.bad-value]"), line
+    assert not mini.out.exists()
+
+
+def test_a_workbook_linked_from_outside_the_engagement_is_refused(mini, no_hang):
+    outside = _workbook(mini.root / "外部.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
+    (mini.eng / "资源清单.xlsx").symlink_to(outside)
+    _excel_answers(mini, mini.eng / "资源清单.xlsx")
+    result = mini.build()
+    assert result.exit_code == 1
+    assert error_lines(result)[0] == ("eng/answers/90-mini.yaml:13:7: ERROR: 'rows_from.file' '资源清单.xlsx' leaves the "
+                                      "engagement folder eng; copy the workbook into the folder and name it from there "
+                                      "[input.bad-value]")

@@ -225,3 +225,306 @@ def test_closing_document_from_the_ledger(ws, monkeypatch):
     accept(ws, keys[3], "王强", D(2026, 4, 9))
     done = _acceptance_text(ws.engagement_dir)
     assert "同意本项目通过验收" in done and "未提交" not in done
+
+
+# --- the ledger fails closed (issue 9): the tiny engagement, signed off through the CLI ----------
+
+REPORT_FILES = [f"90-mini-check/测试客户迷你检查报告.{f}" for f in ("docx", "pptx", "pdf")]
+CATALOG = "90-mini-check/测试客户资源清单.xlsx"
+ANSWERS = "answers/90-mini.yaml"
+
+
+def signoff(m, command: str, *args: str, pack: Path | None = None):
+    return CliRunner().invoke(main, ["signoff", command, str(m.eng), *args, "--specs", str(m.specs),
+                                     "--pack", str(pack or m.pack)])
+
+
+def sign_off(m) -> None:
+    """Build, then: 1 submit report, 2 submit catalog, 3 accept report, 4 reject catalog."""
+    assert m.build().exit_code == 0
+    for command, *args in (("submit", "report", "catalog", "--by", "张伟", "--on", "2026-04-03"),
+                           ("accept", "report", "--by", "王芳", "--on", "2026-04-08"),
+                           ("reject", "catalog", "--by", "王芳", "--on", "2026-04-08", "--issue", "缺项")):
+        r = signoff(m, command, *args)
+        assert r.exit_code == 0, r.output
+
+
+@pytest.fixture
+def signed(mini_engagement, monkeypatch):
+    """The tiny engagement with its report accepted and its catalog rejected; then an answer changes."""
+    monkeypatch.setenv("SOWPACK_TODAY", "2026-04-10")
+    sign_off(mini_engagement)
+    mini_engagement.edit(ANSWERS, "本次检查覆盖", "本次检查全面覆盖")
+    return mini_engagement
+
+
+def ledger_lines(m) -> list[bytes]:
+    return (m.eng / LEDGER).read_bytes().splitlines(keepends=True)
+
+
+def write_lines(m, lines: list[bytes]) -> None:
+    (m.eng / LEDGER).write_bytes(b"".join(lines))
+
+
+def signed_bytes(m) -> dict[str, bytes]:
+    return {rel: (m.pack / rel).read_bytes() for rel in REPORT_FILES}
+
+
+def test_the_pack_records_the_end_of_the_ledger_and_the_signed_files(signed):
+    anchor = signed.manifest()["signoff"]
+    lines = ledger_lines(signed)
+    from pipeline.ledger.events import line_hash
+    assert (anchor["lines"], anchor["head"]) == (4, line_hash(lines[-1]))
+    assert [s["path"] for s in anchor["signed"]] == sorted(REPORT_FILES)
+    assert all(s["submission"] == 1 and s["deliverable"] == "report" for s in anchor["signed"])
+    r = signoff(signed, "verify")
+    assert r.exit_code == 0 and r.output.endswith("0 error(s), 0 warning(s): signed-off files unchanged\n"), r.output
+
+
+def test_a_damaged_accept_line_stops_every_write(signed):
+    """The issue: the accept line made invalid JSON, an answer changed, build: the signed files were replaced."""
+    lines = ledger_lines(signed)
+    lines[2] = b"X" + lines[2]
+    write_lines(signed, lines)
+    before, ledger = signed.files(), (signed.eng / LEDGER).read_bytes()
+    for args in ((), ("--force",)):
+        result = signed.build(*args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        out = result.output.splitlines()
+        assert out[0] == ("eng/signoff.jsonl:3: ERROR: not a JSON event (Expecting value: line 1 column 1 (char 0)); "
+                          "restore it, or accept it as it is with `sowpack signoff repair eng --by NAME` "
+                          "[signoff.ledger-damaged]")
+        assert out[-1] == ("Error: ledger: 2 problem(s) in the sign-off ledger eng/signoff.jsonl: signed-off files "
+                           "cannot be told apart, so nothing was written")
+        assert signed.files() == before  # nothing written at all, not even a .new file
+    for command, *args in (("submit", "catalog", "--by", "张伟"), ("accept", "catalog", "--by", "王芳"),
+                           ("reject", "report", "--by", "王芳", "--issue", "x")):
+        r = signoff(signed, command, *args)
+        assert r.exit_code == 1, r.output
+        assert r.output.startswith("Error: signoff: eng/signoff.jsonl:3: the ledger is damaged: not a JSON event"), \
+            r.output
+        assert "sowpack signoff repair eng --by NAME" in r.output
+    assert (signed.eng / LEDGER).read_bytes() == ledger
+
+
+@pytest.mark.parametrize("cut, first", [
+    (lambda lines: lines[:-1], "eng/signoff.jsonl:4: ERROR: the ledger ends at line 3, but out/eng/manifest.json "
+                               "recorded 4 line(s): lines were cut from its end; restore it, or accept it as it is "
+                               "with `sowpack signoff repair eng --by NAME` [signoff.ledger-truncated]"),
+    (lambda lines: lines[:-1] + [lines[-1].replace(b'"event":"reject"', b'"event":"accept"')],
+     "eng/signoff.jsonl:4: ERROR: line 4 is not the line out/eng/manifest.json recorded as the ledger's end (sha256 "
+     "{head}…): it was edited or replaced; restore it, or accept it as it is with `sowpack signoff repair eng --by "
+     "NAME` [signoff.ledger-changed]"),
+    (None, "eng/signoff.jsonl: ERROR: the ledger is missing, but out/eng/manifest.json recorded 4 line(s) and 3 "
+           "signed-off file(s); restore it, or accept it as it is with `sowpack signoff repair eng --by NAME` "
+           "[signoff.ledger-truncated]"),
+], ids=["last-line-deleted", "reject-made-accept", "ledger-deleted"])
+def test_the_end_of_the_chain_is_anchored_in_the_pack(signed, cut, first):
+    first = first.format(head=signed.manifest()["signoff"]["head"][:12])
+    if cut is None:
+        (signed.eng / LEDGER).unlink()
+    else:
+        write_lines(signed, cut(ledger_lines(signed)))
+    before = signed.files()
+    r = signoff(signed, "verify")
+    assert r.exit_code == 1 and r.output.splitlines()[0] == first, r.output
+    r = signoff(signed, "status")
+    assert r.exit_code == 1 and r.output.splitlines()[0] == first, r.output  # said before any 已验收
+    assert "this status cannot be trusted" in r.output.splitlines()[-1]
+    r = signoff(signed, "status", "--format", "json")
+    assert r.exit_code == 1
+    result = signed.build()
+    assert result.exit_code == 1 and result.output.splitlines()[0] == first
+    assert signed.files() == before
+    assert (signed.eng / LEDGER).exists() is (cut is not None)  # a refused write creates no ledger
+
+
+def test_a_lost_ledger_unprotects_nothing_and_repair_is_on_the_record(signed):
+    signed_before = signed_bytes(signed)
+    (signed.eng / LEDGER).unlink()
+    r = signoff(signed, "repair", "--by", "张伟", "--note", "误删", "--on", "2026-04-10")
+    assert r.exit_code == 0 and r.output.startswith("repaired   "), r.output
+    event = json.loads((signed.eng / LEDGER).read_bytes())
+    assert (event["event"], event["by"], event["note"], event["anchor"]["lines"]) == ("repair", "张伟", "误删", 4)
+    assert signoff(signed, "repair", "--by", "张伟").output.startswith("nothing to repair: ")
+    assert signoff(signed, "verify").exit_code == 0
+    # The pack still remembers the accepted report: a build keeps it, even with --force.
+    result = signed.build("--force")
+    assert result.exit_code == 1, result.output
+    assert "signed off, so never replaced" in result.output
+    assert signed_bytes(signed) == signed_before
+    # Submitting it again is a reopening, as it would be with the ledger intact.
+    r = signoff(signed, "submit", "report", "--by", "张伟", "--on", "2026-04-11")
+    assert r.exit_code == 1 and "give --reopen" in r.output
+    assert signoff(signed, "submit", "report", "--by", "张伟", "--on", "2026-04-11", "--reopen").exit_code == 0
+    assert [s["path"] for s in signed.manifest()["signoff"]["signed"]] == []
+    result = signed.build()
+    assert result.exit_code == 0, result.output  # reopened: the pending .new versions take its place
+    assert signed_bytes(signed) != signed_before
+
+
+def test_repair_accepts_damaged_lines_only_through_the_pack(signed):
+    lines = ledger_lines(signed)
+    write_lines(signed, lines[:2] + [b"{garbage\n"] + lines[3:])
+    r = signoff(signed, "repair", "--by", "张伟", "--on", "2026-04-10")
+    assert r.exit_code == 0 and "damaged line(s) accepted: 3, 4" in r.output, r.output
+    repair_line = json.loads(ledger_lines(signed)[-1])
+    assert [w["line"] for w in repair_line["waives"]] == [3, 4] and repair_line["seq"] == 5
+    assert [w["line"] for w in signed.manifest()["signoff"]["waived"]] == [3, 4]
+    r = signoff(signed, "verify")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0].startswith("eng/signoff.jsonl:3: WARNING: not a JSON event")
+    assert "(accepted as it is by 张伟 on 2026-04-10 (line 5)) [signoff.ledger-repaired]" in r.output
+    # The damaged line was the acceptance; the pack remembers it, so the report stays protected.
+    before = signed_bytes(signed)
+    assert signed.build().exit_code == 1 and signed_bytes(signed) == before
+    # The line before a damaged one is pinned by the waiver (the damaged line cannot vouch for it), and a
+    # repair line written into the ledger by hand cannot excuse an edit of a line the pack saw.
+    from pipeline.ledger.events import line_hash
+    lines = ledger_lines(signed)
+    lines[1] = lines[1].replace("张伟".encode(), "李四".encode())
+    forged = {"v": 1, "seq": 6, "event": "repair", "on": "2026-04-11", "by": "x",
+              "waives": [{"line": 3, "sha256": line_hash(lines[2]), "prev": line_hash(lines[1])}],
+              "prev": line_hash(lines[-1])}
+    write_lines(signed, lines + [json.dumps(forged).encode() + b"\n"])
+    r = signoff(signed, "verify")
+    assert r.exit_code == 1, r.output
+    assert r.output.splitlines()[0].startswith("eng/signoff.jsonl:3: ERROR: not a JSON event"), r.output
+
+
+def test_lines_appended_through_another_pack_are_taken_up(signed, tmp_path):
+    other = tmp_path / "copy"
+    shutil.copytree(signed.pack, other)
+    r = signoff(signed, "submit", "catalog", "--by", "张伟", "--on", "2026-04-09", pack=other)
+    assert r.exit_code == 0, r.output
+    assert signed.manifest()["signoff"]["lines"] == 4  # this pack has not seen line 5
+    assert signoff(signed, "verify").exit_code == 0
+    result = signed.build()
+    assert result.exit_code == 1 and "signed off, so never replaced" in result.output  # and nothing else refused
+    assert signed.manifest()["signoff"]["lines"] == 5
+
+
+# --- the pack is a boundary -------------------------------------------------------------------
+
+SECRET = "TOP-SECRET-4242"
+
+
+@pytest.mark.parametrize("field, value, first", [
+    ("path", 5, "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', no '..') (got 5)"),
+    ("format", ["docx"], "'deliverables[0].format' must be one of docx, pptx, xlsx, pdf (got ['docx'])"),
+    ("path", "../../etc/shadow", "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
+                                 "no '..') (got '../../etc/shadow')"),
+    ("path", "/etc/passwd", "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', no "
+                            "'..') (got '/etc/passwd')"),
+    ("path", "../outside.xlsx", "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
+                                "no '..') (got '../outside.xlsx')"),
+    ("service", True, "'deliverables[0].service' must be an integer (got True)"),
+])
+def test_manifest_fields_of_the_wrong_type_or_leaving_the_pack_are_refused(mini_engagement, field, value, first):
+    m = mini_engagement
+    assert m.build().exit_code == 0
+    (m.out / "outside.xlsx").write_text(SECRET, encoding="utf-8")
+    data = m.manifest()
+    data["deliverables"][0][field] = value
+    (m.pack / "manifest.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    want = f"out/eng/manifest.json: {first}; rebuild the pack or correct the manifest"
+    r = CliRunner().invoke(main, ["check", str(m.pack), "--specs", str(m.specs)])
+    assert (r.exit_code, r.output.splitlines()) == (2, [f"Error: input: {want}"])
+    for command, *args in (("verify",), ("status",), ("submit", "report", "--by", "张伟")):
+        r = signoff(m, command, *args)
+        assert (r.exit_code, r.output.splitlines()) == (2, [f"Error: signoff: {want}"]), r.output
+    assert not (m.eng / LEDGER).exists()
+
+
+def test_a_link_out_of_the_pack_is_named_never_opened(signed, tmp_path):
+    secret = tmp_path / "secret.xlsx"
+    secret.write_text(SECRET, encoding="utf-8")
+    (signed.pack / CATALOG).unlink()
+    (signed.pack / CATALOG).symlink_to(secret)
+    r = CliRunner().invoke(main, ["check", str(signed.pack), "--specs", str(signed.specs)])
+    assert r.exit_code == 1 and SECRET not in r.output
+    assert r.output.splitlines()[0] == (
+        f"out/eng/{CATALOG}: ERROR: 《【XXX】资源清单》 (xlsx): {CATALOG} leads outside the pack (a link?), so it was not "
+        "opened; put the file itself in the pack [completeness.outside-pack]")
+    r = signoff(signed, "submit", "catalog", "--by", "张伟", "--on", "2026-04-09")
+    assert r.exit_code == 1 and "completeness.outside-pack" in r.output
+    (signed.pack / REPORT_FILES[0]).unlink()
+    (signed.pack / REPORT_FILES[0]).symlink_to(secret)
+    r = signoff(signed, "verify")
+    assert r.exit_code == 1 and SECRET not in r.output
+    assert f"out/eng/{REPORT_FILES[0]}: ERROR: 90/report (docx): {REPORT_FILES[0]} leads outside the pack" in r.output
+
+
+# --- property: no cut, edit, reordering or truncation of the ledger goes unnoticed ------------
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """The signed-off tiny engagement, built once; each example works on a copy."""
+    from conftest import MiniEngagement
+
+    root = tmp_path_factory.mktemp("pristine")
+    m = MiniEngagement(root)
+    sign_off(m)
+    m.edit(ANSWERS, "本次检查覆盖", "本次检查全面覆盖")  # so a build that got through would replace the report
+    return m
+
+
+def _mutations():
+    from hypothesis import strategies as st
+
+    def cut(lines, i):
+        return lines[:i % len(lines)] + lines[i % len(lines) + 1:]
+
+    def edit(data, at, byte):
+        at %= len(data)
+        return data[:at] + bytes([byte if byte != data[at] else (byte + 1) % 256]) + data[at + 1:]
+
+    def reorder(lines, perm):
+        order = sorted(range(len(lines)), key=lambda k: perm[k % len(perm)] * 10 + k)
+        return [lines[k] for k in order]
+
+    return st.one_of(
+        st.tuples(st.just("cut"), st.integers(0, 10)).map(lambda a: ("lines", lambda ls: cut(ls, a[1]))),
+        st.tuples(st.integers(0, 5000), st.integers(0, 255)).map(
+            lambda a: ("bytes", lambda data: edit(data, a[0], a[1]))),
+        st.lists(st.integers(0, 9), min_size=4, max_size=4).map(lambda p: ("lines", lambda ls: reorder(ls, p))),
+        st.integers(0, 5000).map(lambda n: ("bytes", lambda data: data[:n % len(data)])),
+        st.integers(1, 4).map(lambda k: ("lines", lambda ls: ls[:-k])),
+        st.just(("delete", None)),
+    )
+
+
+def test_no_cut_edit_reorder_or_truncation_of_the_ledger_goes_unnoticed(pristine):
+    from hypothesis import HealthCheck, assume, given, settings
+
+    @settings(max_examples=30, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(mutation=_mutations())
+    def check(mutation):
+        import tempfile
+        from conftest import MiniEngagement
+
+        kind, change = mutation
+        with tempfile.TemporaryDirectory() as tmp:
+            m = MiniEngagement.__new__(MiniEngagement)
+            m.root, m.eng, m.specs, m.out = Path(tmp), Path(tmp) / "eng", Path(tmp) / "specs", Path(tmp) / "out"
+            m.pack = m.out / "eng"
+            for src, dst in ((pristine.eng, m.eng), (pristine.specs, m.specs), (pristine.out, m.out)):
+                shutil.copytree(src, dst)
+            path = m.eng / LEDGER
+            raw = path.read_bytes()
+            if kind == "delete":
+                path.unlink()
+            else:
+                new = change(raw) if kind == "bytes" else b"".join(change(raw.splitlines(keepends=True)))
+                assume(new != raw)
+                path.write_bytes(new)
+            before = signed_bytes(m)
+            r = signoff(m, "verify")
+            assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+            result = m.build("--force")
+            assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+            assert result.output.splitlines()[-1].startswith("Error: ledger: "), result.output
+            assert signed_bytes(m) == before
+
+    check()

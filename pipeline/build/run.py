@@ -25,7 +25,8 @@ from pipeline.rules.engine import report_rules
 from pipeline.specs.load import load_specs
 from pipeline.specs.model import SowSpec
 from pipeline.core.paths import DEFAULT_SPECS, TEMPLATES
-from pipeline.ledger.signed import signed_files
+from pipeline.ledger.anchor import LedgerRefused, guard_build
+from pipeline.ledger.status import Rule
 from pipeline.core.writer import ConflictError, OutputWriter, safe_name
 
 
@@ -59,6 +60,8 @@ class PackResult:
     reopen: list[str] = field(default_factory=list)
     #: (path, reason) of every file that could not be written.
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: The pack's record of the sign-off ledger (manifest `signoff`), None without a ledger.
+    anchor: dict | None = None
 
 
 @contextlib.contextmanager
@@ -159,10 +162,13 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         s.update(manifest_entry(eng, p, specs[p.service]))
     gate = {"customer_short": eng.customer_short}
     # --- end sign-off gate
+    # The sign-off anchor (pipeline/ledger/anchor.py) only when there is a ledger: packs
+    # without one keep the manifest they always had.
+    anchor = {"signoff": res.anchor} if res.anchor is not None else {}
     return {"schema": 1, "engagement": eng.name, "customer": eng.customer_name, "project": eng.project,
             "tool": "sowpack", "tool_version": __version__, "build_date": eng.date.isoformat(),
             "services": services, "deliverables": deliverables, "inputs": inputs,
-            "templates_sha256": templates_digest(), **gate}
+            "templates_sha256": templates_digest(), **gate, **anchor}
 
 
 def _walk_levels(sections, level=1):
@@ -242,9 +248,22 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             docs.append((job, doc))
         planned.append((eng, docs))
     _stop_on_errors(reporter, strict, "input")
+    # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
+    # can tell which files are signed off: then nothing at all is written.
+    rules = {s.service: Rule(s.acceptance.review_days, s.acceptance.day_type, s.acceptance.deemed_accepted,
+                             s.acceptance.rule) for s in specs_list}
+    guards = [guard_build(eng.root, Path(out_dir) / safe_name(eng.name), rules) for eng, _ in planned]
+    for _, _, found in guards:
+        reporter.findings_from(found)
+    refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards) if found]
+    if refused:
+        eng, found = refused[0]
+        raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
+                            f"{found[0].location.path}: signed-off files cannot be told apart, so nothing was written",
+                            [f for _, fs in refused for f in fs])
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
-    acceptance = {s.service: s.acceptance for s in specs_list}
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance) for eng, docs in planned]
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)
+               for (eng, docs), (signed, anchor, _) in zip(planned, guards)]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -274,7 +293,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
             writer.commit()
             reporter.status(word, relpath(res.pack / MANIFEST))
-            record_build(eng, res, acceptance, writer)  # index.html; the engagement's last pack
+            record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]
@@ -311,12 +330,12 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, acceptance: dict) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, signed: dict[str, str | None],
+          anchor: dict | None) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
-    res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
+    res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name), anchor=anchor)
     previous = entries_by_path(read_manifest(res.pack))
-    writer = OutputWriter(res.pack, previous, signed_files(eng.root, res.pack, acceptance), force=force,
-                          keep_edits=keep_edits)
+    writer = OutputWriter(res.pack, previous, signed, force=force, keep_edits=keep_edits)
     writer.recover()  # files an interrupted build finished writing are not hand edits
     for job, doc in docs:
         mine = []

@@ -12,6 +12,7 @@ from pipeline.checks.expected import Expected, from_manifest
 from pipeline.readers.common import Seen, UnreadableFile, WrongType, norm_title
 from pipeline.readers.read import read
 from pipeline.core.errors import Finding, Location, relpath
+from pipeline.core.manifest import inside
 from pipeline.core.text import find_placeholder
 
 #: Fonts that prove Chinese glyphs were embedded in a PDF.
@@ -251,16 +252,28 @@ def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
 
 def _near(pack: Path, rel: str, e: Expected) -> list[str]:
     """Files beside a missing one with the same name and another suffix (报告.doc for 报告.docx)."""
-    p = pack / rel
-    if not p.parent.is_dir():
+    p = inside(pack, rel)
+    if p is None or not p.parent.is_dir():
         return []
     mine = {Path(x).name for x in e.paths.values()}
     return sorted(q.name for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem and q.name not in mine)
 
 
 def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
-    """All formats of one deliverable: presence, then every check per file."""
+    """All formats of one deliverable: presence, then every check per file.
+
+    Only regular files inside the pack are opened: a path that leaves it (through a link)
+    is reported, never read, and a FIFO or device is not a file (so it is missing).
+    """
     out: list[Finding] = []
+    outside = [f for f in e.formats if inside(pack, e.paths[f]) is None]
+    for fmt in outside:
+        out.append(Finding("completeness.outside-pack", f"{e.seed_name} ({fmt}): {e.paths[fmt]} leads outside the "
+                           "pack (a link?), so it was not opened; put the file itself in the pack",
+                           Location(f"{relpath(pack)}/{e.paths[fmt]}"), service=e.service,
+                           deliverable=e.deliverable, format=fmt))  # the link's own name, not where it leads
+    if outside:
+        return out
     missing = [f for f in e.formats if not (pack / e.paths[f]).is_file()]
     if missing and len(missing) == len(e.formats):
         near = sorted({n for f in missing for n in _near(pack, e.paths[f], e)})
@@ -285,10 +298,13 @@ def extra_files(pack: Path, expected: list[Expected]) -> list[Finding]:
     """Files no deliverable accounts for (Office lock files and hidden files are ignored)."""
     known = {str(Path(p)) for e in expected for p in e.paths.values()}
     out = []
+    root = pack.resolve()
     for p in sorted(pack.rglob("*")):
         rel = p.relative_to(pack)
         if not p.is_file() or rel.parent == Path(".") or any(part.startswith((".", "~$")) for part in rel.parts):
             continue
+        if root not in p.resolve().parents:
+            continue  # a link out of the pack: not the pack's file, and its name is not the pack's to report
         if str(rel) not in known:
             out.append(Finding("completeness.extra-file", f"{rel} is not a deliverable of this pack",
                                Location(relpath(p))))

@@ -15,7 +15,7 @@ from pipeline import __version__
 from pipeline.checks.expected import Expected, from_manifest, from_specs, load_needed_specs
 from pipeline.checks.pack import check_deliverable, extra_files
 from pipeline.core.errors import ERROR, WARNING, Finding, relpath
-from pipeline.core.manifest import MANIFEST
+from pipeline.core.manifest import MANIFEST, ShapeError, check_shape
 from pipeline.core.reporting import echo
 
 JSON_SCHEMA = 1
@@ -69,6 +69,11 @@ def read_pack_manifest(pack: Path) -> dict:
         raise UsageError(f"{relpath(path)} is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("deliverables"), list):
         raise UsageError(f"{relpath(path)} is not a sowpack manifest (no 'deliverables' list)")
+    try:
+        # Every path is checked to stay inside the pack before any file is opened.
+        check_shape(data)
+    except ShapeError as exc:
+        raise UsageError(f"{relpath(path)}: {exc}; rebuild the pack or correct the manifest") from None
     data["_path"] = str(path)
     return data
 

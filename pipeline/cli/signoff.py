@@ -67,6 +67,7 @@ def signoff() -> None:
           --issue "缺少数据库资源" --issue "风险等级未分级"
       sowpack signoff status sample_inputs/hengxin-retail --today 2026-04-20
       sowpack signoff verify sample_inputs/hengxin-retail
+      sowpack signoff repair sample_inputs/hengxin-retail --by 张伟 --note "误删后从备份恢复"
     """
 
 
@@ -145,16 +146,25 @@ def status(engagement_dir, pack, spec_dir, day, fmt):
     """Per deliverable: submitted on, due by, accepted / rejected / deemed accepted / overdue."""
     from pipeline.signoff import status as run
 
+    from pipeline.signoff import ledger_problems
+
     ws = _ws(engagement_dir, pack, spec_dir)
     on = _day(day)
     states = run(ws, on)
     _overview(ws, on)
+    # A ledger that fails the guard may show acceptances nobody gave: say so first, and exit 1.
+    problems = ledger_problems(ws)
+    for f in problems:
+        click.echo(str(f), err=True)
     if fmt == "json":
         click.echo(json.dumps({"engagement": ws.manifest.get("engagement"), "today": on.isoformat(),
                                "rules": {str(k): {"review_days": r.review_days, "day_type": r.day_type,
                                                   "deemed_accepted": r.deemed_accepted}
                                          for k, r in sorted(ws.rules.items())},
-                               "deliverables": [s.to_json() for s in states]}, ensure_ascii=False, indent=2))
+                               "deliverables": [s.to_json() for s in states],
+                               "ledger_problems": [f.to_json() for f in problems]}, ensure_ascii=False, indent=2))
+        if problems:
+            raise SystemExit(1)
         return
     click.echo(f"{ws.manifest.get('engagement')}: sign-off status on {on}")
     service = None
@@ -179,6 +189,10 @@ def status(engagement_dir, pack, spec_dir, day, fmt):
     for s in states:
         counts[s.label] = counts.get(s.label, 0) + 1
     click.echo("total: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if problems:
+        click.echo(f"{ws.ledger}: {len(problems)} problem(s) in the ledger: this status cannot be trusted "
+                   "until it is restored or repaired (`sowpack signoff verify`)", err=True)
+        raise SystemExit(1)
 
 
 @signoff.command()
@@ -196,3 +210,28 @@ def verify(engagement_dir, pack, spec_dir, day):
     click.echo(f"{ws.ledger}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s): "
                f"{'signed-off files unchanged' if not errors else 'FAILED'}")
     raise SystemExit(1 if errors else 0)
+
+
+@signoff.command()
+@_common
+@click.option("--by", required=True, help="Who accepts the ledger as it is (recorded in the ledger).")
+@_day_option("--on", "Date of the repair (YYYY-MM-DD).")
+@click.option("--note", default=None, help="Why: what happened to the ledger, where it was restored from.")
+def repair(engagement_dir, pack, spec_dir, by, day, note):
+    """Accept a damaged, cut or lost ledger as it is now, on the record.
+
+    Restore the ledger from version control or a backup first when you can: that needs
+    no repair. Otherwise this appends a `repair` event naming who accepted which damaged
+    lines, and records the ledger's new end in the pack's manifest.json, so builds and
+    sign-offs go on. Files the pack remembers as signed off stay protected.
+    """
+    from pipeline.signoff import repair as run
+
+    ws = _ws(engagement_dir, pack, spec_dir)
+    ev, guard = run(ws, by, _day(day), note)
+    if ev is None:
+        click.echo(f"nothing to repair: {ws.ledger} matches what {ws.pack / 'manifest.json'} recorded")
+        return
+    lines = ", ".join(str(w["line"]) for w in ev.get("waives") or []) or "none"
+    click.echo(f"repaired   {ws.ledger} on {ev['on']} by {ev['by']} (#{ev['seq']}): accepted as it is; "
+               f"damaged line(s) accepted: {lines}; {len(guard.open)} problem(s) resolved")

@@ -86,6 +86,7 @@ CODES: dict[str, Code] = {
     "completeness.toc-missing": Code(WARNING, "a Word document with headings has no TOC"),
     "completeness.no-cjk-font": Code(ERROR, "a PDF with Chinese text and no embedded CJK font (readers see boxes)"),
     "completeness.page-size": Code(WARNING, "a Word or PDF page that is not A4"),
+    "completeness.outside-pack": Code(ERROR, "the file is a link that leads outside the pack; it is not opened"),
     "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
                                           "ignored)"),
     "check.unknown-service": Code(WARNING, "the manifest names a service or package the specs do not know (judged "
@@ -129,6 +130,14 @@ CODES: dict[str, Code] = {
     "signoff.ledger-damaged": Code(ERROR, "the ledger's hash chain is broken: a line edited, removed or malformed"),
     "signoff.changed-after-submit": Code(WARNING, "a submitted file changed or is gone before the customer decided"),
     "signoff.unknown-deliverable": Code(WARNING, "the ledger names a deliverable the pack does not have"),
+    "signoff.outside-pack": Code(ERROR, "a signed-off path is now a link out of the pack; it is not opened"),
+    "signoff.ledger-truncated": Code(ERROR, "the ledger is shorter than the pack recorded, or gone: lines were cut "
+                                            "from its end"),
+    "signoff.ledger-changed": Code(ERROR, "the line where the pack recorded the ledger's end was edited or replaced"),
+    "signoff.anchor-damaged": Code(ERROR, "the pack's record of the ledger (manifest.json `signoff`) is malformed"),
+    "signoff.ledger-repaired": Code(WARNING, "damaged ledger lines accepted by `sowpack signoff repair` (who, when)"),
+    "signoff.ledger-unanchored": Code(WARNING, "a ledger the pack has no record of yet: its end cannot be checked "
+                                               "until the next signoff write or build"),
     # --- `sowpack questionnaire import` ---
     "questionnaire.refused": Code(ERROR, "a questionnaire cell refused (formula, control character, placeholder, "
                                          "not allowed, not a date or number); nothing of its register is imported"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +47,33 @@ def _scan_chars(c: Collector, value: Any, kp: tuple) -> None:
 
 
 def _inside(root: Path, rel: str) -> Path | None:
-    """Resolve rel against root; None when it escapes the inputs folder's parent."""
-    p = (root / rel).resolve()
-    allowed = root.resolve().parent
+    """Resolve rel against the engagement folder, links followed; None when it leaves the folder."""
+    allowed = root.resolve()
+    p = (allowed / rel).resolve()
+    return p if allowed in p.parents else None
+
+
+def _not_regular(path: Path) -> str | None:
+    """What an existing input is when it is not a regular file (a FIFO would block the build forever)."""
     try:
-        p.relative_to(allowed)
-    except ValueError:
+        mode = path.stat().st_mode
+    except OSError:
         return None
-    return p
+    if stat.S_ISREG(mode):
+        return None
+    return "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+        "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+        "not a regular file"
 
 
 def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     """Load an engagement folder: engagement.yaml, then each bought service's answers."""
     path = root / "engagement.yaml"
+    kind = _not_regular(path)
+    if kind or (path.exists() and _inside(root, path.name) is None):
+        what = kind or "a link that leads outside the engagement folder"
+        return None, [Finding("input.bad-value", f"engagement.yaml is {what}, not a regular file; replace it with the "
+                              "file itself", Location(relpath(path)))]
     if not path.is_file():
         return None, [Finding("input.missing-file",
                               f"no engagement.yaml in {relpath(root)}; an engagement folder needs one (see deliverable_specs/README.md)",
@@ -98,7 +113,13 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             if isinstance(m.get("answers"), str):
                 ans = _inside(root, m["answers"])
                 if ans is None:
-                    c.add("bad-value", f"'answers' path '{m['answers']}' leaves the inputs folder; keep answers inside it", kp + ("answers",))
+                    c.add("bad-value", f"'answers' path '{m['answers']}' leaves the engagement folder "
+                                       f"{relpath(root)}; copy the file into the folder and name it from there",
+                          kp + ("answers",))
+                elif _not_regular(ans):
+                    c.add("bad-value", f"'answers' path '{m['answers']}' is {_not_regular(ans)}, not a regular "
+                                       "file; point it at a YAML file", kp + ("answers",))
+                    ans = None
                 elif not ans.is_file():
                     c.add("missing-file", f"answers file '{m['answers']}' does not exist in {relpath(root)}; "
                                           "create it or fix 'answers'", kp + ("answers",))
@@ -220,7 +241,12 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
                     # Excel files are named relative to the engagement folder.
                     xp = _inside(root, rf["file"])
                     if xp is None:
-                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the inputs folder", kp + ("rows_from", "file"))
+                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the engagement folder "
+                                           f"{relpath(root)}; copy the workbook into the folder and name it from "
+                                           "there", kp + ("rows_from", "file"))
+                    elif _not_regular(xp):
+                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' is {_not_regular(xp)}, not a regular "
+                                           "file; point it at an .xlsx workbook", kp + ("rows_from", "file"))
                     else:
                         rows, found = read_rows(xp, str(rf.get("sheet")))
                         findings += found

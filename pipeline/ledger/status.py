@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 
-from pipeline.ledger.events import Event
+from pipeline.ledger.events import DECISIONS, Event
 from pipeline.core.workdays import CalendarUnknown, add_days
 
 TODAY_ENV = "SOWPACK_TODAY"
@@ -120,7 +120,7 @@ def compute(events: list[Event], deliverables: list[tuple[int, str, str]], rules
     """
     states = {(s, d): State(s, d, name) for s, d, name in deliverables}
     for ev in sorted(events, key=lambda e: e.seq):
-        if ev.on > on:
+        if ev.on > on or ev.event not in DECISIONS:
             continue
         st = states.get((ev.service, ev.deliverable))
         if st is None:

@@ -56,7 +56,7 @@ def ledger_context(job, eng, default_as_of) -> dict:
     counts = Counter(rows[i]["state"] for i in others)
     closed = sum(counts[s] for s in CLOSED)
     summary = "、".join(f"{LABELS[s]}{counts[s]}项" for s in LABELS if counts.get(s) and s not in CLOSED)
-    return {"present": bool(events), "damaged": bool(problems), "as_of": cn_date(as_of), "rows": rows,
+    return {"present": bool(events), "damaged": any(getattr(p, "waived", None) is None for p in problems), "as_of": cn_date(as_of), "rows": rows,
             "total": len(others), "closed": closed, "deemed": counts.get("deemed-accepted", 0),
             "all_closed": bool(others) and closed == len(others), "summary": summary}
 
