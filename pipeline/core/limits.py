@@ -31,15 +31,23 @@ MAX_ROWS = 100_000
 #: Columns of one register sheet (Excel 2003's 256; registers use fewer than 30). A
 #: sheet that declares column XFD would otherwise make every row 16,384 cells wide.
 MAX_COLUMNS = 256
-#: Cells written in one sheet: openpyxl reads about 200,000 cells a second, so a
-#: million is a few seconds; a 5 KB sheet can declare far more.
-MAX_CELLS = 1_000_000
+#: Cells written in one sheet (filled or not), e.g. 20,000 rows of 10 columns. openpyxl
+#: reads about 30,000 cells a second on a quiet machine (100,000 x 4 cells took 62 s with
+#: the 2 cores shared), so this bounds a sheet to a few seconds; a 5 KB file can
+#: declare billions of cells.
+MAX_CELLS = 200_000
+#: Unpacked size of one worksheet part of an input workbook. Worksheets are streamed,
+#: never held whole; openpyxl's inline strings take about 70 bytes a cell, so a sheet of
+#: MAX_CELLS cells needs about 15 MB; the margin is for long texts.
+MAX_SHEET_PART_BYTES = 64 * 1024 * 1024
 
 # --- Office files opened by `build` (inputs) and `check` (outputs) ---------------------
-#: Unpacked size of any one zip part, and of all XML parts `check` parses from one file
-#: together: lxml holds about 13 bytes of tree per byte of dense XML, so 32 MiB costs at
-#: most ~420 MB; a sowpack document part is well under 1 MiB, a 1,000,000-cell sheet ~30 MiB.
-MAX_PART_BYTES = 32 * 1024 * 1024
+#: Unpacked size of any zip part parsed whole into memory (every part `check` reads; an
+#: input workbook's shared strings, styles and workbook part), and of all the XML `check`
+#: parses from one file together: lxml holds about 13 bytes of tree per byte of dense
+#: XML, so 32 MiB costs at most ~420 MB. A sowpack document part is well under 1 MiB,
+#: a sheet of MAX_CELLS cells written by sowpack about 8 MiB.
+MAX_XML_PART_BYTES = 32 * 1024 * 1024
 
 # --- JSON the tool reads back (manifest.json, the build journal) ------------------------
 #: A pack's manifest is tens of KB; anything near this limit was not written by sowpack.
