@@ -9,15 +9,15 @@ PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTO
 
 #: Bidirectional controls: they make text display in another order than it is stored
 #: ("Trojan Source"), so a file name or a sentence can say something else than it reads.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 #: What never reaches a document or a file name: C0 controls but tab, LF and CR (CR is a
 #: line break to every format), DEL, C1 controls, bidirectional controls, lone
 #: surrogates, non-characters.
-_BAD_CHARS = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}\\ud800-\\udfff\\ufffe\\uffff]")
+_BAD_CHARS = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff]")
 #: What is escaped wherever text is shown on a terminal: all of the above, plus tab, line
 #: breaks (a message is one line) and the Unicode line and paragraph separators.
-_UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
-_UNSHOWN_KEEP_NL = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
+_UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
+_UNSHOWN_KEEP_NL = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
 
 
 def find_placeholder(text: str) -> str | None:
@@ -33,7 +33,7 @@ def bad_char(text: str) -> str | None:
 
 def char_kind(code: str) -> str:
     """What a character bad_char() found is, in words: 'U+202E' -> 'bidirectional control'."""
-    return "bidirectional control" if re.fullmatch(f"[{_BIDI}]", chr(int(code[2:], 16))) else "control character"
+    return "bidirectional control" if re.fullmatch(f"[{BIDI}]", chr(int(code[2:], 16))) else "control character"
 
 
 def clean(text: str) -> str:
