@@ -317,7 +317,13 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                 raise WriteError(f"cannot write {relpath(res.pack / JOURNAL)}: {exc.strerror or exc}; nothing in "
                                  f"{relpath(res.pack)} was changed; free some space or fix the permissions, then build "
                                  "again") from None
-            _write_pack(res, writer, reporter)
+            try:
+                _write_pack(res, writer, reporter)
+            except OSError as exc:  # a backup, a removal, a folder: each file written so far is journaled
+                where = relpath(exc.filename) if exc.filename else relpath(res.pack)
+                raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "
+                                 f"in {JOURNAL}, so the next build records them; fix the cause, then build "
+                                 "again") from None
             try:
                 word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
             except OSError as exc:
@@ -404,14 +410,19 @@ def _verify_staged(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) 
     rendered = [o for o in res.outputs if o.reasons]
     if not rendered:
         return []
-    with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
-        stage = Path(tmp)
-        for o in rendered:
-            p = stage / o.rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(o.data)
-        staged = dataclasses.replace(res, outputs=rendered)
-        found = check_outputs(stage, _manifest(eng, specs, staged))
+    try:
+        with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
+            stage = Path(tmp)
+            for o in rendered:
+                p = stage / o.rel
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(o.data)
+            staged = dataclasses.replace(res, outputs=rendered)
+            found = check_outputs(stage, _manifest(eng, specs, staged))
+    except OSError as exc:
+        raise WriteError(f"cannot stage the rendered files in {tempfile.gettempdir()} to check them: "
+                         f"{exc.strerror or exc}; free some space there or point TMPDIR elsewhere; nothing was "
+                         "written") from None
     prefix, shown = str(relpath(stage)), relpath(res.pack)
     return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=shown + f.location.path[len(prefix):]))
             if f.location and f.location.path.startswith(prefix) else f for f in found]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
-from pipeline.readers.common import Seen, UnreadableFile, WrongType, norm_title
+from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, norm_title
 from pipeline.readers.read import read
 from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
 from pipeline.core.text import find_placeholder
@@ -22,6 +22,7 @@ CHECK_CODES = {
     "completeness.missing-format": (ERROR, "a required deliverable is absent in one of its mandated formats"),
     "completeness.unreadable": (ERROR, "the file does not open: empty, corrupt or truncated"),
     "completeness.wrong-type": (ERROR, "the file is not what its extension says"),
+    "completeness.too-large": (ERROR, "the file is over a size limit of sowpack (a zip bomb, millions of cells)"),
     "completeness.missing-section": (ERROR, "a required section title is absent"),
     "completeness.section-order": (ERROR, "a required section comes before one the spec puts ahead of it"),
     "completeness.empty-section": (ERROR, "a required section has nothing under it"),
@@ -38,6 +39,7 @@ CHECK_CODES = {
     "check.unknown-service": (WARNING, "the manifest names a service or package the specs do not know"),
     "check.spec-changed": (INFO, "the spec changed since the pack was built"),
     "check.not-in-spec": (INFO, "the pack holds a deliverable the spec no longer requires"),
+    "check.interrupted": (ERROR, "the last build into the pack was interrupted: the manifest may not describe the files"),
 }
 SEVERITY.update({code: sev for code, (sev, _) in CHECK_CODES.items()})
 
@@ -264,6 +266,10 @@ def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
         seen = read(path, fmt)
     except WrongType as exc:
         ctx.add("completeness.wrong-type", f"{e.seed_name} ({fmt}) does not open: {exc}")
+        return ctx.items
+    except TooLarge as exc:
+        ctx.add("completeness.too-large", f"{e.seed_name} ({fmt}) is not read: {exc}; open it in its program, "
+                                          "remove what does not belong there and save it again")
         return ctx.items
     except UnreadableFile as exc:
         ctx.add("completeness.unreadable", f"{e.seed_name} ({fmt}) does not open: {exc}")
