@@ -283,8 +283,8 @@ class OutputWriter:
             if disk is None or not ok:
                 continue
             self.recovered[rel] = ok
-            if match is None:
-                continue  # neither version: the old one (the manifest says so) or a hand edit
+            if match is None or disk == (self.previous.get(rel) or {}).get("sha256"):
+                continue  # the version the manifest records (it says what it is built from), or a hand edit
             entry = dict(self.previous.get(rel) or {}, sha256=disk)
             entry.pop("edited", None)
             if isinstance(match.get("built_from"), dict):
