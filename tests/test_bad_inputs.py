@@ -48,6 +48,17 @@ EXPECTED = {
     "wrong-type-date": ("input.bad-type", "engagement.yaml:6:1"),
     "wrong-type-service": ("input.bad-type", "engagement.yaml:12:5"),
     "xlsx-is-text": ("input.bad-excel", "资源清单.xlsx"),
+    # Resource bombs and hostile text (issue 9): bounded work, one located line.
+    "yaml-alias-bomb": ("input.yaml", "answers/90-mini.yaml:10:7"),
+    "yaml-too-deep": ("input.yaml", "answers/90-mini.yaml:4:39"),
+    "yaml-recursive-alias": ("input.yaml", "answers/90-mini.yaml:4:9"),
+    "excel-huge-dimension": ("input.bad-excel", "资源清单.xlsx[资源清单]"),
+    "excel-malformed-xml": ("input.bad-excel", "资源清单.xlsx[资源清单]"),
+    "bidi-control": ("input.bad-value", "answers/90-mini.yaml:6:7"),
+    "c1-control": ("input.bad-value", "engagement.yaml:4:1"),
+    "escape-sequence-in-key": ("input.bad-value", "answers/90-mini.yaml:7:7"),
+    "empty-engagement": ("input.missing-key", "engagement.yaml"),
+    "no-services": ("input.bad-value", "engagement.yaml:11:1"),
 }
 
 #: The exact first line of a few cases, as a user sees it.
@@ -95,6 +106,35 @@ FIRST_LINES = {
                                 "'files[0].path' must be a relative path inside the pack (got '../../etc/passwd'); "
                                 "restore it, or accept it as it is with `sowpack signoff repair "
                                 "tests/bad_inputs/ledger-path-outside-pack --by NAME` [signoff.ledger-damaged]",
+    "yaml-alias-bomb": "tests/bad_inputs/yaml-alias-bomb/answers/90-mini.yaml:10:7: ERROR: this value holds more than "
+                       "200000 YAML values once its aliases (*name) are expanded, which sowpack does not read; write "
+                       "the values out, or put a large register in an Excel sheet (rows_from) [input.yaml]",
+    "yaml-too-deep": "tests/bad_inputs/yaml-too-deep/answers/90-mini.yaml:4:39: ERROR: nested more than 32 levels deep, "
+                     "which sowpack does not read; flatten the structure here [input.yaml]",
+    "yaml-recursive-alias": "tests/bad_inputs/yaml-recursive-alias/answers/90-mini.yaml:4:9: ERROR: an alias (*name) "
+                            "refers to the value that contains it, which never ends; remove the alias [input.yaml]",
+    "excel-huge-dimension": "tests/bad_inputs/excel-huge-dimension/资源清单.xlsx[资源清单]: ERROR: cell XFD1048576 holds "
+                            "a value beyond the first 256 columns, more than sowpack reads; delete it or move the "
+                            "register to a sheet of its own [input.bad-excel]",
+    "excel-malformed-xml": "tests/bad_inputs/excel-malformed-xml/资源清单.xlsx[资源清单]: ERROR: the sheet's XML is "
+                           "malformed (line 1: Opening and ending tag mismatch: broken line 1 and c, line 1, column "
+                           "988); open the workbook in Excel and save it again [input.bad-excel]",
+    "bidi-control": "tests/bad_inputs/bidi-control/answers/90-mini.yaml:6:7: ERROR: section '检查概述' contains the "
+                    "bidirectional control U+202E, which makes text display in another order than it is stored; "
+                    "delete it [input.bad-value]",
+    "c1-control": "tests/bad_inputs/c1-control/engagement.yaml:4:1: ERROR: 'project' contains the character U+009B (a "
+                  "control character or half of a surrogate pair, which documents cannot hold); delete it "
+                  "[input.bad-value]",
+    # The key's escape sequences are shown as text, never obeyed by the terminal.
+    "escape-sequence-in-key": "tests/bad_inputs/escape-sequence-in-key/answers/90-mini.yaml:7:7: ERROR: "
+                              "'deliverables.report.sections.\\x1b[2J\\x1b[31m检查概述' contains the character U+001B "
+                              "(a control character or half of a surrogate pair, which documents cannot hold); delete "
+                              "it [input.bad-value]",
+    "empty-engagement": "tests/bad_inputs/empty-engagement/engagement.yaml: ERROR: engagement.yaml is empty; it must "
+                        "give version, customer, project, date and services (see deliverable_specs/README.md) "
+                        "[input.missing-key]",
+    "no-services": "tests/bad_inputs/no-services/engagement.yaml:11:1: ERROR: 'services' is empty, so there is nothing "
+                   "to build; list each service bought (service, package, answers) [input.bad-value]",
 }
 
 

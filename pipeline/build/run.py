@@ -27,7 +27,8 @@ from pipeline.specs.model import SowSpec
 from pipeline.core.paths import DEFAULT_SPECS, TEMPLATES
 from pipeline.ledger.anchor import LedgerRefused, guard_build
 from pipeline.ledger.status import Rule
-from pipeline.core.writer import ConflictError, OutputWriter, safe_name
+from pipeline.core.text import quote
+from pipeline.core.writer import JOURNAL, ConflictError, OutputWriter, safe_name
 
 
 
@@ -177,31 +178,74 @@ def _walk_levels(sections, level=1):
         yield from _walk_levels(s.children, level + 1)
 
 
+LOCK = ".sowpack.lock"
+
+
 @contextlib.contextmanager
 def output_lock(out_dir: Path):
     """One build at a time per output folder: a second one stops with a clear line instead of
-    interleaving its writes and manifests with the first."""
-    import fcntl
-    import tempfile
+    interleaving its writes and manifests with the first.
 
-    # The lock lives in the temp folder, keyed by the output path, so a build that
-    # stops on bad input still leaves no output folder behind.
-    key = sha256_bytes(str(Path(out_dir).resolve()).encode())[:16]
-    with open(Path(tempfile.gettempdir()) / f"sowpack-{key}.lock", "a+") as fh:
+    The lock is OUT/.sowpack.lock, with the packs it guards: any two builds of one pack
+    meet there, whatever their TMPDIR, user or working directory. A build that stops
+    before writing removes the folder it created for the lock, so bad input still
+    leaves no output folder behind.
+    """
+    import fcntl
+    import os
+
+    out = Path(out_dir)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fh = open(out / LOCK, "a+")
+    except OSError as exc:
+        raise WriteError(f"cannot create the lock file {relpath(out / LOCK)}: {exc.strerror or exc}; check that the "
+                         "output folder is writable (--out)") from None
+    try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BusyError(f"another sowpack build is writing to {relpath(out_dir)}; wait for it to finish") from None
+            # The lock file may have been removed and created anew between open and flock
+            # by a build that created the folder and is now leaving: then ours is stale.
+            same = os.path.samestat(os.fstat(fh.fileno()), os.stat(out / LOCK))
+        except (BlockingIOError, FileNotFoundError):
+            same = False
+        if not same:
+            raise BusyError(f"another sowpack build is writing to {relpath(out_dir)}; wait for it to finish")
         try:
             yield
         finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            if created and not any(p.name != LOCK for p in out.iterdir()):
+                (out / LOCK).unlink(missing_ok=True)  # still holding the lock: nobody else is inside
+                with contextlib.suppress(OSError):
+                    out.rmdir()
+    finally:
+        fh.close()
 
 
 def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, **options) -> list[PackResult]:
     """Build the pack of every engagement (see _build), holding the output folder's lock."""
     with output_lock(out_dir):
         return _build(engagement_dirs, out_dir, reporter, **options)
+
+
+def _shared_packs(engagements: list[Engagement], out_dir: Path) -> list[Finding]:
+    """Two engagements whose packs would be one folder ('a:b' and 'a_b', or 'A' and 'a' on a
+    case-insensitive share): an error naming both, before anything is written."""
+    seen: dict[str, Engagement] = {}
+    out = []
+    for eng in engagements:
+        first = seen.setdefault(safe_name(eng.name).casefold(), eng)
+        if first is eng:
+            continue
+        if first.root.resolve() == eng.root.resolve():
+            msg = "this engagement folder is given twice; give it once"
+        else:
+            msg = (f"the engagement folders {quote(relpath(first.root))} and {quote(relpath(eng.root))} would both "
+                   f"build into {quote(relpath(Path(out_dir) / safe_name(eng.name)))}; rename one of them or build "
+                   "them with different --out folders")
+        out.append(Finding("input.bad-value", msg, Location(relpath(eng.root))))
+    return out
 
 
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
@@ -233,9 +277,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             reporter.findings_from(check_purchases(eng, specs))
             report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
-    names = [e.name for e in engagements]
-    for n in sorted({n for n in names if names.count(n) > 1}):
-        reporter.finding(Finding("input.bad-value", f"two engagement folders are named '{n}'", Location(n)))
+    reporter.findings_from(_shared_packs(engagements, out_dir))
+    if not engagements and not errors_in(reporter.findings):
+        raise InputError("no engagement to build; nothing was written")
     _stop_on_errors(reporter, strict, "input")
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
     planned: list[tuple[Engagement, list[tuple[Job, Document]]]] = []
@@ -288,9 +332,26 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # like Ctrl-C, it leaves each file old or new and no temporary file behind.
     with _terminate_as_exit():
         for eng, res, writer in results:
-            writer.begin({o.rel: sha256_bytes(o.data) for o in res.outputs if o.reasons})
-            _write_pack(res, writer, reporter)
-            word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+            try:
+                writer.begin({o.rel: {"sha256": sha256_bytes(o.data), "built_from": o.built_from}
+                              for o in res.outputs if o.reasons})
+            except OSError as exc:
+                raise WriteError(f"cannot write {relpath(res.pack / JOURNAL)}: {exc.strerror or exc}; nothing in "
+                                 f"{relpath(res.pack)} was changed; free some space or fix the permissions, then build "
+                                 "again") from None
+            try:
+                _write_pack(res, writer, reporter)
+            except OSError as exc:  # a backup, a removal, a folder: each file written so far is journaled
+                where = relpath(exc.filename) if exc.filename else relpath(res.pack)
+                raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "
+                                 f"in {JOURNAL}, so the next build records them; fix the cause, then build "
+                                 "again") from None
+            try:
+                word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+            except OSError as exc:
+                raise WriteError(f"cannot write {relpath(res.pack / MANIFEST)}: {exc.strerror or exc}; the files "
+                                 f"written are listed in {JOURNAL}, so the next build records them; free some space "
+                                 "or fix the permissions, then build again") from None
             writer.commit()
             reporter.status(word, relpath(res.pack / MANIFEST))
             record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
@@ -377,14 +438,19 @@ def _verify_staged(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) 
     rendered = [o for o in res.outputs if o.reasons]
     if not rendered:
         return []
-    with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
-        stage = Path(tmp)
-        for o in rendered:
-            p = stage / o.rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(o.data)
-        staged = dataclasses.replace(res, outputs=rendered)
-        found = check_outputs(stage, _manifest(eng, specs, staged))
+    try:
+        with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
+            stage = Path(tmp)
+            for o in rendered:
+                p = stage / o.rel
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(o.data)
+            staged = dataclasses.replace(res, outputs=rendered)
+            found = check_outputs(stage, _manifest(eng, specs, staged))
+    except OSError as exc:
+        raise WriteError(f"cannot stage the rendered files in {tempfile.gettempdir()} to check them: "
+                         f"{exc.strerror or exc}; free some space there or point TMPDIR elsewhere; nothing was "
+                         "written") from None
     prefix, shown = str(relpath(stage)), relpath(res.pack)
     return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=shown + f.location.path[len(prefix):]))
             if f.location and f.location.path.startswith(prefix) else f for f in found]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
-from pipeline.readers.common import Seen, UnreadableFile, WrongType, norm_title
+from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, norm_title
 from pipeline.readers.read import read
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.manifest import inside
@@ -238,6 +238,10 @@ def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
         seen = read(path, fmt)
     except WrongType as exc:
         ctx.add("completeness.wrong-type", f"{e.seed_name} ({fmt}) does not open: {exc}")
+        return ctx.items
+    except TooLarge as exc:
+        ctx.add("completeness.too-large", f"{e.seed_name} ({fmt}) is not read: {exc}; open it in its program, "
+                                          "remove what does not belong there and save it again")
         return ctx.items
     except UnreadableFile as exc:
         ctx.add("completeness.unreadable", f"{e.seed_name} ({fmt}) does not open: {exc}")

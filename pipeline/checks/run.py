@@ -14,9 +14,12 @@ from xml.sax.saxutils import escape, quoteattr
 from pipeline import __version__
 from pipeline.checks.expected import Expected, from_manifest, from_specs, load_needed_specs
 from pipeline.checks.pack import check_deliverable, extra_files
-from pipeline.core.errors import ERROR, WARNING, Finding, relpath
+from pipeline.core.errors import ERROR, WARNING, Finding, Location, relpath
+from pipeline.core.limits import MAX_JSON_BYTES
 from pipeline.core.manifest import MANIFEST, ShapeError, check_shape
 from pipeline.core.reporting import echo
+from pipeline.core.text import printable
+from pipeline.core.writer import JOURNAL
 
 JSON_SCHEMA = 1
 
@@ -64,7 +67,14 @@ def read_pack_manifest(pack: Path) -> dict:
     if not path.is_file():
         raise UsageError(f"{relpath(path)} is missing; point sowpack check at a pack folder written by `sowpack build`")
     try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise UsageError(f"{relpath(path)} is {size} bytes, more than the {MAX_JSON_BYTES} a sowpack manifest can "
+                             "be; rebuild the pack with `sowpack build`")
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UsageError(f"{relpath(path)} is nested too deeply to be a sowpack manifest; rebuild the pack with "
+                         "`sowpack build`") from None
     except (ValueError, OSError) as exc:
         raise UsageError(f"{relpath(path)} is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("deliverables"), list):
@@ -103,6 +113,10 @@ def check_pack(pack: Path, spec_dir: Path | None, *, rules: bool = True, only: s
         expected = [e for e in expected if e.key in only]
         general = []
     report = Report(pack, manifest, against, expected, general=list(general))
+    if (pack / JOURNAL).exists():
+        report.general.insert(0, Finding("check.interrupted", "the last build into this pack was interrupted while "
+                                         f"writing ({JOURNAL} is still there), so manifest.json may not describe the "
+                                         "files; run sowpack build again", Location(relpath(pack / JOURNAL))))
     for e in expected:
         report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e)
     if only is None:
@@ -220,7 +234,7 @@ def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = Fal
     try:
         report = check_pack(pack, spec_dir)
     except UsageError as exc:
-        echo(f"Error: input: {exc}", err=True)
+        echo(f"Error: input: {printable(str(exc))}", err=True)
         return 2
     except SpecError as exc:
         for f in exc.findings:
@@ -229,7 +243,8 @@ def run_check(pack: Path, fmt: str, spec_dir: Path | None, *, strict: bool = Fal
         return 2
     if on_report is not None:
         on_report(report)
-    echo({"json": to_json, "junit": to_junit}.get(fmt, to_text)(report))
+    text = {"json": to_json, "junit": to_junit}.get(fmt, to_text)(report)
+    echo(printable(text, keep_newlines=True) if fmt == "text" else text)
     if report.errors or (strict and report.count(WARNING)):
         return 1
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pipeline.core.findings import ERROR, INFO, WARNING, severity as severity_of
+from pipeline.core.text import printable
 
 __all__ = ["ERROR", "INFO", "WARNING", "Location", "Finding", "errors_in", "PipelineError", "SpecError", "InputError",
            "TemplateError", "RenderError", "BusyError", "relpath", "replace"]
@@ -24,11 +25,12 @@ class Location:
     key: str | None = None
 
     def __str__(self) -> str:
-        text = self.path
+        # File and sheet names come from the user's disk: never print their control characters.
+        text = printable(self.path)
         if self.sheet is not None:
-            text += f"[{self.sheet}]"
+            text += f"[{printable(self.sheet)}]"
             if self.cell:
-                text += f"!{self.cell}"
+                text += f"!{printable(self.cell)}"
         if self.line is not None:
             text += f":{self.line}"
             if self.column is not None:
@@ -52,6 +54,9 @@ class Finding:
     def __post_init__(self) -> None:
         if not self.severity:
             object.__setattr__(self, "severity", severity_of(self.code))
+        # A message quotes input text: escape what a terminal would obey (ESC sequences,
+        # bidirectional overrides) and line breaks, so every finding stays one honest line.
+        object.__setattr__(self, "message", printable(self.message))
 
     @property
     def is_error(self) -> bool:
@@ -85,6 +90,7 @@ class PipelineError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, findings: Iterable[Finding] = ()) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
         self.findings = list(findings)

@@ -86,6 +86,7 @@ CODES: dict[str, Code] = {
     "completeness.toc-missing": Code(WARNING, "a Word document with headings has no TOC"),
     "completeness.no-cjk-font": Code(ERROR, "a PDF with Chinese text and no embedded CJK font (readers see boxes)"),
     "completeness.page-size": Code(WARNING, "a Word or PDF page that is not A4"),
+    "completeness.too-large": Code(ERROR, "the file is over a size limit of sowpack (a zip bomb, millions of cells)"),
     "completeness.outside-pack": Code(ERROR, "the file is a link that leads outside the pack; it is not opened"),
     "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
                                           "ignored)"),
@@ -93,6 +94,8 @@ CODES: dict[str, Code] = {
                                            "by the manifest instead)"),
     "check.spec-changed": Code(INFO, "the spec changed since the build; the current spec is applied"),
     "check.not-in-spec": Code(INFO, "the pack holds a deliverable the spec no longer requires"),
+    "check.interrupted": Code(ERROR, "the last build into the pack was interrupted: the manifest may not describe "
+                                     "the files"),
     # --- business rules (pipeline/rules/: each rule type lists the codes it emits). A purchase
     # outside what the SOW sells is an ERROR and stops the build; a commercial risk the vendor
     # may accept, or a rule that cannot be checked, is a WARNING; what is billed is INFO.

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+from pipeline.core.limits import MAX_JSON_BYTES
+
 MANIFEST = "manifest.json"
 
 
@@ -30,8 +32,10 @@ def read_manifest(pack: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            return None
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

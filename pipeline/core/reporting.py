@@ -5,6 +5,7 @@ import sys
 from collections import Counter
 
 from pipeline.core.errors import Finding
+from pipeline.core.text import printable
 
 
 def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
@@ -68,16 +69,17 @@ class ConsoleReporter(Reporter):
 
     def emit_status(self, word: str, path: str) -> None:
         if self.verbose or word != "identical":
-            echo(f"{word:>9}  {path}", err=True)
+            echo(f"{word:>9}  {printable(path)}", err=True)
 
     def progress(self, done: int, total: int, label: str) -> None:
+        label = printable(label)
         if self.tty:
             echo(f"\r[{done}/{total}] {label[:60]:<60}", err=True, nl=done == total)
         elif done == total or done % 25 == 0:
             echo(f"[{done}/{total}] {label}", err=True)
 
     def info(self, text: str) -> None:
-        echo(text, err=True)
+        echo(printable(text, keep_newlines=True), err=True)
 
 
 class MemoryReporter(Reporter):

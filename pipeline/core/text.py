@@ -7,7 +7,17 @@ import re
 #: Leftover placeholder text that must never reach a customer.
 PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|\{\{.*?\}\}|\{%.*?%\}")
 
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Bidirectional controls: they make text display in another order than it is stored
+#: ("Trojan Source"), so a file name or a sentence can say something else than it reads.
+BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: What never reaches a document or a file name: C0 controls but tab, LF and CR (CR is a
+#: line break to every format), DEL, C1 controls, bidirectional controls, lone
+#: surrogates, non-characters.
+_BAD_CHARS = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff]")
+#: What is escaped wherever text is shown on a terminal: all of the above, plus tab, line
+#: breaks (a message is one line) and the Unicode line and paragraph separators.
+_UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
+_UNSHOWN_KEEP_NL = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
 
 
 def find_placeholder(text: str) -> str | None:
@@ -16,14 +26,42 @@ def find_placeholder(text: str) -> str | None:
 
 
 def bad_char(text: str) -> str | None:
-    """The first character that Office formats cannot store, as U+XXXX, or None."""
+    """The first character that must not reach a document or a file name, as U+XXXX, or None."""
     m = _BAD_CHARS.search(text)
     return f"U+{ord(m.group(0)):04X}" if m else None
 
 
+def char_kind(code: str) -> str:
+    """What a character bad_char() found is, in words: 'U+202E' -> 'bidirectional control'."""
+    return "bidirectional control" if re.fullmatch(f"[{BIDI}]", chr(int(code[2:], 16))) else "control character"
+
+
 def clean(text: str) -> str:
-    """Drop characters that Office XML cannot hold (renderers' last line of defence)."""
+    """Drop characters that must not reach a document (renderers' last line of defence)."""
     return _BAD_CHARS.sub("", text)
+
+
+def _escape_one(m: re.Match) -> str:
+    n = ord(m.group(0))
+    return {9: "\\t", 10: "\\n", 13: "\\r"}.get(n) or (f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}")
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """Text safe to print: controls, bidirectional marks and line breaks shown as \\x1b, \\u202e, \\n."""
+    return (_UNSHOWN_KEEP_NL if keep_newlines else _UNSHOWN).sub(_escape_one, text)
+
+
+def quote(value) -> str:
+    """A value quoted in a message: 'text' with anything unprintable escaped."""
+    return "'" + printable(str(value)) + "'"
+
+
+def truncate_bytes(text: str, limit: int) -> str:
+    """The longest prefix of text whose UTF-8 encoding fits limit bytes (never half a character)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", "ignore")
 
 
 # Only the numbers renderers write: 一、 （一） 1. （1）; "5天课程" keeps its 5.

@@ -14,23 +14,44 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.core.errors import InputError, PipelineError, SpecError
-from pipeline.core.manifest import sha256_bytes, sha256_file
+from functools import lru_cache
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+from pipeline.core.errors import InputError, PipelineError, SpecError
+from pipeline.core.limits import MAX_DERIVED_NAME_BYTES, MAX_JSON_BYTES
+from pipeline.core.manifest import sha256_bytes, sha256_file
+from pipeline.core.text import BIDI, truncate_bytes
+
+#: Never in a derived name: path separators, what Windows refuses, controls (C0, DEL, C1),
+#: bidirectional controls (a name that reads 'exe.docx' but is 'xcod.exe') and lone surrogates.
+_UNSAFE = re.compile(f'[\\x00-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff/\\\\:*?"<>|]+')
 #: Written before a pack's files, removed after its manifest: what an interrupted build was writing.
 JOURNAL = ".sowpack-journal.json"
+JOURNAL_SCHEMA = 2
 #: Temporary files this writer creates: .<name>.<random>.tmp (mkstemp).
 _TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp$")
+#: Bytes of the final name kept in a temporary name (the rest of it is 14 bytes: '.', '.XXXXXXXX.tmp').
+_TEMP_NAME_BYTES = 200
 
 
 def safe_name(text: str, limit: int = 80) -> str:
-    """A file or folder name derived from input text that cannot leave its folder."""
+    """A file or folder name derived from input text that cannot leave its folder.
+
+    At most `limit` characters and core.limits.MAX_DERIVED_NAME_BYTES UTF-8 bytes, so
+    the name with its suffix, a .bak-N/.new-N tag and a temporary suffix fits 255 bytes.
+    """
     name = _UNSAFE.sub("_", text).strip().strip(".").strip()
-    name = name[:limit].strip() or "_"
+    name = truncate_bytes(name[:limit], MAX_DERIVED_NAME_BYTES).strip() or "_"
     if name in (".", ".."):
         name = "_"
     return name
+
+
+@lru_cache(maxsize=1)
+def file_mode() -> int:
+    """The mode a new file gets under the user's umask (mkstemp would give 0600, which a team share cannot read)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def beside(rel: str, tag: str) -> str:
@@ -79,6 +100,8 @@ class OutputWriter:
     force: bool = False
     keep_edits: bool = False
     written: dict[Path, str] = field(default_factory=dict)
+    #: path -> the versions (sha256, built_from) an interrupted build's journal listed for it.
+    recovered: dict[str, list[dict]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -206,31 +229,70 @@ class OutputWriter:
             folder = folder.parent
 
     # --- surviving an interrupted build -------------------------------------------
-    def begin(self, planned: dict[str, str]) -> None:
-        """Record what is about to be written (path -> sha256), so a kill in between is not taken for a hand edit."""
-        self.write(self.root / JOURNAL, json.dumps(planned, ensure_ascii=False, sort_keys=True).encode())
+    # The journal lists, before anything is replaced, each file about to be written with
+    # the sha256 and the sources ('built_from') of every version it may hold afterwards.
+    # A build interrupted at any moment leaves each file old or new; the next build finds
+    # out which from its bytes, so a file is never recorded as built from sources it was
+    # not built from (an input reverted after the interruption makes it stale, as it is).
+    def begin(self, planned: dict[str, dict]) -> None:
+        """Record what is about to be written: path -> {"sha256", "built_from"}.
+
+        Versions a previous interrupted build left (recover()) stay listed, so a second
+        interruption still tells them apart from hand edits.
+        """
+        files: dict[str, list[dict]] = {}
+        for rel, versions in sorted(self.recovered.items()):
+            files.setdefault(rel, []).extend(versions)
+        for rel, version in sorted(planned.items()):
+            if version not in files.setdefault(rel, []):
+                files[rel].append(version)
+        data = {"schema": JOURNAL_SCHEMA, "state": "writing", "files": files}
+        self.write(self.root / JOURNAL, json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
 
     def commit(self) -> None:
         """The manifest now records everything: the journal is no longer needed."""
         (self.root / JOURNAL).unlink(missing_ok=True)
 
     def recover(self) -> list[str]:
-        """After an interrupted build, adopt the files it finished writing as sowpack's own."""
+        """After an interrupted build, record each file it finished writing with the sources it was built from."""
+        self.recovered = {}
+        path = self.root / JOURNAL
         try:
-            planned = json.loads((self.root / JOURNAL).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if path.stat().st_size > MAX_JSON_BYTES:
+                return []
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return []
+        if isinstance(data, dict) and data.get("schema") == JOURNAL_SCHEMA and isinstance(data.get("files"), dict):
+            files = data["files"]
+        elif isinstance(data, dict) and "schema" not in data:
+            # Schema 1: path -> sha256, without the sources; such a file is rebuilt.
+            files = {rel: [{"sha256": sha, "built_from": None}] for rel, sha in data.items()}
+        else:
             return []
         done = []
-        for rel, sha in sorted(planned.items() if isinstance(planned, dict) else []):
+        for rel, versions in sorted(files.items()):
+            if not isinstance(versions, list):
+                continue
             try:
-                ours = isinstance(sha, str) and self.disk_sha(rel) == sha
+                disk = self.disk_sha(rel)
             except PipelineError:
                 continue
-            if ours:
-                entry = dict(self.previous.get(rel) or {}, sha256=sha)
-                entry.pop("edited", None)
-                self.previous[rel] = entry
-                done.append(rel)
+            ok = [v for v in versions if isinstance(v, dict) and isinstance(v.get("sha256"), str)]
+            match = next((v for v in ok if v["sha256"] == disk), None)
+            if disk is None or not ok:
+                continue
+            self.recovered[rel] = ok
+            if match is None or disk == (self.previous.get(rel) or {}).get("sha256"):
+                continue  # the version the manifest records (it says what it is built from), or a hand edit
+            entry = dict(self.previous.get(rel) or {}, sha256=disk)
+            entry.pop("edited", None)
+            if isinstance(match.get("built_from"), dict):
+                entry["built_from"] = match["built_from"]
+            else:
+                entry.pop("built_from", None)  # sources unknown: rebuilt ("no record of a previous build")
+            self.previous[rel] = entry
+            done.append(rel)
         return done
 
     def sweep(self) -> list[Path]:
@@ -253,8 +315,10 @@ class OutputWriter:
         else:
             word = "create"
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{truncate_bytes(path.name, _TEMP_NAME_BYTES)}.", suffix=".tmp",
+                                   dir=path.parent)
         try:
+            os.fchmod(fd, file_mode())
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()

@@ -17,7 +17,7 @@ from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
-from pipeline.core.text import bad_char, find_placeholder, unfold
+from pipeline.core.text import bad_char, char_kind, find_placeholder, unfold
 from pipeline.ledger.view import ledger_context
 
 @dataclass
@@ -227,8 +227,10 @@ def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
     for s in _strings(value):
         bad = bad_char(s)
         if bad:
-            out.append(Finding("input.bad-value", f"{what} contains the control character {bad}, which documents "
-                                                  "cannot hold; delete it", where, **ids))
+            why = ("makes text display in another order than it is stored" if char_kind(bad) == "bidirectional control"
+                   else "documents cannot hold")
+            out.append(Finding("input.bad-value", f"{what} contains the {char_kind(bad)} {bad}, which {why}; delete it",
+                               where, **ids))
             break
     return out
 

@@ -9,7 +9,7 @@ from typing import Any
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.excel_source import read_rows
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase, Rows
-from pipeline.core.text import bad_char
+from pipeline.core.text import bad_char, char_kind, quote
 from pipeline.core.validate import Collector, keyname
 from pipeline.core.yamlio import Positions, load_yaml, loc
 
@@ -30,20 +30,30 @@ def _date(c: Collector, value: Any, kp: tuple, required: bool = True) -> dt.date
     return None
 
 
-def _scan_chars(c: Collector, value: Any, kp: tuple) -> None:
-    """Reject characters documents cannot hold (C0 controls, lone surrogates) at their place."""
+def _scan_chars(c: Collector, value: Any, kp: tuple, keys_only: bool = False) -> None:
+    """Reject characters documents cannot hold (controls, bidirectional marks, lone surrogates) at their place.
+
+    Args:
+        keys_only: scan only the keys of mappings (their values are scanned where they are assembled).
+    """
     if isinstance(value, str):
         bad = bad_char(value)
         if bad:
-            c.add("bad-value", f"'{keyname(kp)}' contains the character {bad} (a control character or half of a "
-                               "surrogate pair), which documents cannot hold; delete it", kp)
+            what = ("a bidirectional control, which makes text display in another order than it is stored"
+                    if char_kind(bad) == "bidirectional control"
+                    else "a control character or half of a surrogate pair, which documents cannot hold")
+            c.add("bad-value", f"'{keyname(kp)}' contains the character {bad} ({what}); delete it", kp)
     elif isinstance(value, dict):
         for k, v in value.items():
             _scan_chars(c, str(k), kp + (k,))
-            _scan_chars(c, v, kp + (k,))
+            if not keys_only:
+                _scan_chars(c, v, kp + (k,))
+            elif isinstance(v, (dict, list)):
+                _scan_chars(c, v, kp + (k,), keys_only=True)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _scan_chars(c, v, kp + (i,))
+            if not keys_only or isinstance(v, (dict, list)):
+                _scan_chars(c, v, kp + (i,), keys_only=keys_only)
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -80,7 +90,16 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
                               Location(relpath(path)))]
     data, pos, findings = load_yaml(path, "input")
     if data is None:
+        if not findings:  # an empty file (or only comments) is valid YAML that says nothing
+            findings = [Finding("input.missing-key", "engagement.yaml is empty; it must give version, customer, "
+                                "project, date and services (see deliverable_specs/README.md)",
+                                Location(relpath(path)))]
         return None, findings
+    bad = bad_char(root.resolve().name)
+    if bad:
+        findings.append(Finding("input.bad-value", f"the engagement folder name {quote(root.resolve().name)} contains "
+                                f"the {char_kind(bad)} {bad}, and the pack folder is named after it; rename the folder",
+                                Location(relpath(root))))
     c = Collector(path, pos, "input")
     top = c.mapping(data, (), ["version", "customer", "project", "date", "services"],
                     ["vendor", "document_control", "people", "engagement"])
@@ -104,6 +123,9 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         people = []
     purchases: list[Purchase] = []
     if c.typed(top.get("services"), ("services",), list):
+        if not top["services"]:
+            c.add("bad-value", "'services' is empty, so there is nothing to build; list each service bought "
+                               "(service, package, answers)", ("services",))
         for i, s in enumerate(top["services"]):
             kp = ("services", i)
             m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
@@ -217,7 +239,8 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if top.get("service") != service:
         c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file for service {service}", ("service",))
     facts = top.get("facts") or {}
-    _scan_chars(c, facts, ("facts",))  # sections and rows are scanned where they are assembled
+    _scan_chars(c, facts, ("facts",))  # sections and rows are scanned where they are assembled,
+    _scan_chars(c, top.get("deliverables"), ("deliverables",), keys_only=True)  # their keys here
     if not c.typed(facts, ("facts",), dict):
         facts = {}
     delivs: dict[str, DeliverableAnswers] = {}

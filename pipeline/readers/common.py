@@ -23,6 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.core.formats import FORMATS
+from pipeline.core.limits import MAX_XML_PART_BYTES
 from pipeline.core.text import strip_number
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -49,6 +50,10 @@ class UnreadableFile(Exception):
 
 class WrongType(UnreadableFile):
     """The file is readable but is not what its extension says."""
+
+
+class TooLarge(UnreadableFile):
+    """The file is over a limit of core.limits (a zip bomb, a sheet declaring millions of cells)."""
 
 
 @dataclass
@@ -124,9 +129,21 @@ class _Package:
         self.zf = zf
         self.names = set(zf.namelist())
         self._cache: dict[str, etree._Element] = {}
+        #: Unpacked bytes of the XML parsed so far (bounded by MAX_XML_PART_BYTES, all parts together).
+        self.parsed = 0
 
     def xml(self, name: str) -> etree._Element:
         if name not in self._cache:
+            try:
+                # zipfile never unpacks more than a member's recorded size (or fails its CRC),
+                # so checking the recorded size bounds memory before anything is inflated.
+                size = self.zf.getinfo(name).file_size
+            except KeyError:
+                raise UnreadableFile(f"corrupt: the part '{name}' is missing") from None
+            if size > MAX_XML_PART_BYTES - self.parsed:
+                raise TooLarge(f"the part '{name}' unpacks to {size} bytes; sowpack reads at most "
+                               f"{MAX_XML_PART_BYTES} bytes of XML from one file (zip bomb?)")
+            self.parsed += size
             try:
                 data = self.zf.read(name)
             except KeyError:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.readers.common import A, P, R, S, Heading, Seen, Sheet, Text, UnreadableFile, _Package, norm_title
+from pipeline.core.limits import MAX_CELLS, MAX_COLUMNS
+from pipeline.readers.common import A, P, R, S, Heading, Seen, Sheet, Text, TooLarge, UnreadableFile, _Package, norm_title
 
 
 def _a_paragraphs(el) -> list[str]:
@@ -112,13 +113,22 @@ def read_xlsx(pkg: _Package) -> Seen:
             continue  # chartsheets and dialog sheets hold no register
         ws = pkg.xml(rels[rid][1])
         grid: list[tuple[int, list[str]]] = []
+        count = 0
         for row in ws.iter(S + "row"):
             rnum = int(row.get("r")) if row.get("r", "").isdigit() else (grid[-1][0] + 1 if grid else 1)
             cells: list[str] = []
             for j, c in enumerate(row.iter(S + "c")):
+                count += 1
+                if count > MAX_CELLS:
+                    raise TooLarge(f"sheet '{name}' has more than {MAX_CELLS} cells, more than sowpack reads")
                 ref = c.get("r")
                 m = _CELL.match(ref or "")
                 col = _col_index(m.group(1)) if m else j
+                if col >= MAX_COLUMNS:
+                    if c.find(S + "v") is None and c.find(S + "is") is None:
+                        continue  # formatting only: nothing a reader sees
+                    raise TooLarge(f"sheet '{name}' has a value in cell {ref or col_letter(col)}, beyond the first "
+                                   f"{MAX_COLUMNS} columns sowpack reads")
                 t = c.get("t")
                 if t == "inlineStr":
                     val = "".join(x.text or "" for x in c.iter(S + "t"))
