@@ -328,7 +328,7 @@ def test_values_a_template_reads_beyond_the_input_files_are_tracked(mini, tmp_pa
     overlay = tmp_path / "tpl"
     (overlay / "text").mkdir(parents=True)
     (overlay / "text" / "report.md.j2").write_text(
-        "# 附注\n\n{{ '已有签收记录' if ledger.present else '尚无签收记录' }}\n", encoding="utf-8")
+        "附注：{{ '已有签收记录' if ledger.present else '尚无签收记录' }}\n", encoding="utf-8")
     assert mini.build("--templates", str(overlay)).exit_code == 0
     from pipeline.ledger.events import GENESIS, LEDGER
     line = json.dumps({"v": 1, "seq": 1, "event": "submit", "engagement": "eng", "service": 90,

@@ -39,7 +39,7 @@ def texts(path: Path) -> str:
 def test_a_template_reaching_for_python_internals_fails_cleanly(mini, expr):
     overlay = mini.root / "tpl" / "text"
     overlay.mkdir(parents=True)
-    (overlay / "report.md.j2").write_text(f"# 检查概述\n\n{{{{ {expr} }}}}\n", encoding="utf-8")
+    (overlay / "report.md.j2").write_text(f"正文\n\n{{{{ {expr} }}}}\n", encoding="utf-8")
     result = mini.build("--templates", str(mini.root / "tpl"))
     assert result.exit_code == 1
     assert "Traceback" not in result.output

@@ -151,11 +151,13 @@ def status(engagement_dir, pack, spec_dir, day, fmt):
     ws = _ws(engagement_dir, pack, spec_dir)
     on = _day(day)
     states = run(ws, on)
-    _overview(ws, on)
-    # A ledger that fails the guard may show acceptances nobody gave: say so first, and exit 1.
+    # A ledger that fails the guard may show acceptances nobody gave: say so first, and exit 1;
+    # the pack (its overview page included) is not written to while the ledger fails.
     problems = ledger_problems(ws)
     for f in problems:
         click.echo(str(f), err=True)
+    if not problems:
+        _overview(ws, on)
     if fmt == "json":
         click.echo(json.dumps({"engagement": ws.manifest.get("engagement"), "today": on.isoformat(),
                                "rules": {str(k): {"review_days": r.review_days, "day_type": r.day_type,
