@@ -71,7 +71,8 @@ def test_markup_in_answers_renders_as_literal_text_in_every_format(mini):
     eng["customer"]["name"] = "测试<b>客户</b>&<script>x</script>有限公司"
     mini.save("engagement.yaml", eng)
     spec = (mini.specs / "90-mini.yaml").read_text(encoding="utf-8")
-    (mini.specs / "90-mini.yaml").write_text(spec.replace("formats: [docx, pptx, pdf]", "formats: [docx, pptx, pdf, xlsx]"),
+    (mini.specs / "90-mini.yaml").write_text(spec.replace("formats: [docx, pptx, pdf]",
+                                                          "formats: [docx, pptx, pdf, xlsx]"),
                                              encoding="utf-8")
     result = mini.build()
     assert result.exit_code == 0, result.output
@@ -308,7 +309,8 @@ def test_input_formulas_are_never_evaluated_only_stored_values_are_read(mini):
     _excel_answers(mini, path)
     result = mini.build()  # the formula without a stored value is a blank cell, at its place
     assert result.exit_code == 1
-    assert error_lines(result)[0].startswith("eng/资源清单.xlsx[资源清单]!B3: ERROR: required column '资源名称' is blank")
+    assert error_lines(result)[0].startswith("eng/资源清单.xlsx[资源清单]!B3: ERROR: "
+                                             "required column '资源名称' is blank")
 
 
 def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(mini):
@@ -339,7 +341,8 @@ def test_an_oversized_workbook_is_refused(mini):
 def test_too_many_rows_are_refused(mini, monkeypatch):
     import pipeline.inputs.excel_source as xs
     monkeypatch.setattr(xs, "MAX_ROWS", 3)
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(5)])
+    path = _workbook(mini.eng / "资源清单.xlsx",
+                     [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(5)])
     _excel_answers(mini, path)
     result = mini.build()
     assert result.exit_code == 1 and "more than 3 rows" in error_lines(result)[0]

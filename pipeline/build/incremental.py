@@ -157,7 +157,8 @@ def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | Non
     if ctx is None:
         from pipeline.document.assemble import context
         ctx = context(job, eng)
-    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select), input_digests(eng, job.purchase),
+    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select),
+                       input_digests(eng, job.purchase),
                        template_digests(job.deliverable.template, fmt, overlay), tool_version(),
                        value_digests(job.deliverable.template, ctx, overlay))
 

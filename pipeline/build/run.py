@@ -12,8 +12,8 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
 from pipeline.document.nodes import Document
-from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
-                             relpath)
+from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
+                                  errors_in, relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
@@ -155,7 +155,7 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
     # --- sign-off gate (pipeline/rules/): the facts and rules `sowpack check` re-runs from
     # the pack alone, and the customer short name that file names derive from.
     from pipeline.rules.engine import manifest_entry
-    for p, s in zip(eng.purchases, services):
+    for p, s in zip(eng.purchases, services, strict=True):
         s.update(manifest_entry(eng, p, specs[p.service]))
     gate = {"customer_short": eng.customer_short}
     # --- end sign-off gate
@@ -394,7 +394,8 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             placed = writer.place(o.rel, o.data)
         except OSError as exc:
             # A file open in Word on a share, a full disk: keep the old record so the next build retries.
-            o.sha256, o.record = prev.get("sha256"), {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            o.sha256 = prev.get("sha256")
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
             res.failures.append((shown, f"{exc.strerror or exc}"))
             reporter.status("error", f"{shown}: not written: {exc.strerror or exc}")
             continue

@@ -5,7 +5,8 @@ import datetime as dt
 import re
 
 #: Leftover placeholder text that must never reach a customer.
-PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|\{\{.*?\}\}|\{%.*?%\}")
+PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|"
+                         r"\{\{.*?\}\}|\{%.*?%\}")
 
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -27,7 +28,8 @@ def clean(text: str) -> str:
 
 
 # Only the numbers renderers write: 一、 （一） 1. （1）; "5天课程" keeps its 5.
-_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|（\d+）|\d+(?:\.\d+)*(?:[.、]\s*|\s+))\s*")
+_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|（\d+）"
+                             r"|\d+(?:\.\d+)*(?:[.、]\s*|\s+))\s*")
 
 
 def strip_number(title: str) -> str:

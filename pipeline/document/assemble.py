@@ -129,8 +129,9 @@ def render_text(template: str, ctx: dict, job: Job,
     try:
         text = tpl.render(ctx)
     except SecurityError as exc:
-        return {}, findings + [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read the values "
-                                               "sowpack passes them (customer, service, deliverable, facts...)",
+        return {}, findings + [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read "
+                                               "the values sowpack passes them (customer, service, deliverable, "
+                                               "facts...)",
                             Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
     except jinja2.UndefinedError as exc:
         return {}, findings + [Finding("template.undefined", f"{exc.message} while rendering '{job.deliverable.id}'; "
@@ -167,7 +168,8 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
-        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where, **ids)]
+        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where,
+                            **ids)]
     blocks: list[Block] = []
     findings: list[Finding] = []
     for item in value:
@@ -185,11 +187,13 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
                     nums = [n or 0.0 for n in nums][:len(cats)]
                 series.append((str(name), tuple(nums)))
             if not cats or not series:
-                findings.append(Finding("input.bad-value", f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
+                findings.append(Finding("input.bad-value",
+                                        f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
                 continue
             ctype = c.get("type", "line")
             if ctype not in ("line", "bar"):
-                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where, **ids))
+                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where,
+                                        **ids))
                 ctype = "line"
             blocks.append(Chart(ctype, str(c.get("title", title)), tuple(cats), tuple(series), str(c.get("unit", ""))))
         elif isinstance(item, dict) and "table" in item and isinstance(item["table"], dict):
@@ -221,8 +225,8 @@ def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
     for s in _strings(value):
         ph = find_placeholder(s)
         if ph:
-            out.append(Finding("input.placeholder", f"{what} still contains the placeholder '{ph}'; write the real text",
-                               where, **ids))
+            out.append(Finding("input.placeholder",
+                               f"{what} still contains the placeholder '{ph}'; write the real text", where, **ids))
             break
     for s in _strings(value):
         bad = bad_char(s)
@@ -295,7 +299,8 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             rows.append([known.get(c.name, "") for c in cols])
             blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
             if blank:
-                findings.append(Finding("input.blank-cell", f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
+                findings.append(Finding("input.blank-cell",
+                                        f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
                                         f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
                                         "phone: (or email:) and role: to that person", eng.people_location, **ids))
         if not rows:
@@ -328,10 +333,12 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             where = rows.locations.get((i, c.name), rows.source)
             value = _cell(row.get(c.name), c.type)
             if c.name in rows.header and value == "":
-                findings.append(Finding("input.blank-cell", f"required column '{c.name}' is blank in row {i + 1}; fill it",
+                findings.append(Finding("input.blank-cell",
+                                        f"required column '{c.name}' is blank in row {i + 1}; fill it",
                                         where, target=c.name, **ids))
             elif c.allowed and value != "" and str(value) not in c.allowed:
-                findings.append(Finding("input.not-allowed", f"'{value}' is not allowed in column '{c.name}'; use one of "
+                findings.append(Finding("input.not-allowed",
+                                        f"'{value}' is not allowed in column '{c.name}'; use one of "
                                         f"{'、'.join(c.allowed)}", where, target=c.name, **ids))
             if isinstance(value, str):
                 findings += scan_text(value, where, f"column '{c.name}'", target=c.name, **ids)

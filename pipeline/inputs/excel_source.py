@@ -19,7 +19,8 @@ def _guard(path: Path, shown: str) -> Finding | None:
         return Finding("input.missing-file", f"cannot read Excel file: {exc.strerror}; fix 'rows_from.file' "
                                                  "or add the file", Location(shown))
     if size > MAX_XLSX_BYTES:
-        return Finding("input.bad-excel", f"file is {size} bytes, over the {MAX_XLSX_BYTES} allowed; split it", Location(shown))
+        return Finding("input.bad-excel", f"file is {size} bytes, over the {MAX_XLSX_BYTES} allowed; split it",
+                       Location(shown))
     if not zipfile.is_zipfile(path):
         return Finding("input.bad-excel", "not an Excel workbook (.xlsx is a zip file; this is not); "
                                           "save it from Excel as .xlsx", Location(shown))
@@ -46,7 +47,7 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
     try:
         # data_only: take the values Excel stored; formulas are never evaluated here.
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on malformed files
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed files
         return None, [Finding("input.bad-excel", f"cannot open workbook: {type(exc).__name__}: {exc}", Location(shown))]
     try:
         if sheet not in wb.sheetnames:

@@ -61,7 +61,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     path = root / "engagement.yaml"
     if not path.is_file():
         return None, [Finding("input.missing-file",
-                              f"no engagement.yaml in {relpath(root)}; an engagement folder needs one (see deliverable_specs/README.md)",
+                              f"no engagement.yaml in {relpath(root)}; an engagement folder needs one "
+                              "(see deliverable_specs/README.md)",
                               Location(relpath(path)))]
     data, pos, findings = load_yaml(path, "input")
     if data is None:
@@ -73,7 +74,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         return None, findings + c.findings
     _scan_chars(c, top, ())
     if top.get("version") != INPUT_VERSION:
-        c.add("bad-value", f"unsupported engagement version {top.get('version')!r}; write 'version: {INPUT_VERSION}'", ("version",))
+        c.add("bad-value", f"unsupported engagement version {top.get('version')!r}; write 'version: {INPUT_VERSION}'",
+              ("version",))
     customer = c.mapping(top.get("customer"), ("customer",), ["name"], ["short_name", "industry", "address"]) or {}
     for k, v in customer.items():
         c.typed(v, ("customer", k), str)
@@ -91,14 +93,17 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     if c.typed(top.get("services"), ("services",), list):
         for i, s in enumerate(top["services"]):
             kp = ("services", i)
-            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
+            m = c.mapping(s, kp, ["service", "package", "answers"],
+                          ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
             if not m or not c.typed(m.get("service"), kp + ("service",), int):
                 continue
             ans = None
             if isinstance(m.get("answers"), str):
                 ans = _inside(root, m["answers"])
                 if ans is None:
-                    c.add("bad-value", f"'answers' path '{m['answers']}' leaves the inputs folder; keep answers inside it", kp + ("answers",))
+                    c.add("bad-value",
+                          f"'answers' path '{m['answers']}' leaves the inputs folder; keep answers inside it",
+                          kp + ("answers",))
                 elif not ans.is_file():
                     c.add("missing-file", f"answers file '{m['answers']}' does not exist in {relpath(root)}; "
                                           "create it or fix 'answers'", kp + ("answers",))
@@ -107,8 +112,10 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             select = m.get("select") or []
             if not c.typed(select, kp + ("select",), list, what="a list of deliverable ids"):
                 select = []
-            purchases.append(Purchase(m["service"], str(m.get("package")), _date(c, m.get("applied_on"), kp + ("applied_on",), False),
-                                      _date(c, m.get("start"), kp + ("start",), False), _date(c, m.get("end"), kp + ("end",), False),
+            purchases.append(Purchase(m["service"], str(m.get("package")),
+                                      _date(c, m.get("applied_on"), kp + ("applied_on",), False),
+                                      _date(c, m.get("start"), kp + ("start",), False),
+                                      _date(c, m.get("end"), kp + ("end",), False),
                                       ans, loc(path, pos, kp), extra, tuple(str(x) for x in select)))
         seen = [p.service for p in purchases]
         for dup in sorted({s for s in seen if seen.count(s) > 1}):
@@ -194,7 +201,8 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if not top:
         return None, findings + c.findings
     if top.get("service") != service:
-        c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file for service {service}", ("service",))
+        c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file "
+                           f"for service {service}", ("service",))
     facts = top.get("facts") or {}
     _scan_chars(c, facts, ("facts",))  # sections and rows are scanned where they are assembled
     if not c.typed(facts, ("facts",), dict):
@@ -220,7 +228,8 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
                     # Excel files are named relative to the engagement folder.
                     xp = _inside(root, rf["file"])
                     if xp is None:
-                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the inputs folder", kp + ("rows_from", "file"))
+                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the inputs folder",
+                              kp + ("rows_from", "file"))
                     else:
                         rows, found = read_rows(xp, str(rf.get("sheet")))
                         findings += found

@@ -23,8 +23,8 @@ def instructions(eng: Engagement, services: list[ServiceQuestions], sheets: dict
              "填写方法：",
              "1. 每个服务一张工作表，每行一个问题；请在“回答”列填写，可换行（Alt+Enter），可用“- ”开头列条目。",
              "2. “说明”列摘自服务说明书（SOW），帮助理解问题；已有的回答已预先填入，可直接修改。",
-             "3. 每个登记表一张工作表：第一行是列名，请从第二行起每行填写一项；带下拉的列请从列表选择，"
-             "日期列填写日期（如 2026-03-02），数字列填写数字。",
+             ("3. 每个登记表一张工作表：第一行是列名，请从第二行起每行填写一项；带下拉的列请从列表选择，"
+              "日期列填写日期（如 2026-03-02），数字列填写数字。"),
              "4. 请勿修改工作表名称、列名和“编号”列，勿插入公式（公式不会被读取）。",
              "5. 填好后将本文件发回项目经理。",
              "",
@@ -79,7 +79,8 @@ def to_xlsx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
             for j, v in enumerate(values, 1):
                 put(qs, i, j, v).alignment = WRAP
             if q.structured:
-                qs.cell(row=i, column=5).value = (q.hint + "\n" if q.hint else "") + "（本回答含图表或表格，请在答案文件中修改）"
+                qs.cell(row=i, column=5).value = ((q.hint + "\n" if q.hint else "")
+                                                  + "（本回答含图表或表格，请在答案文件中修改）")
         for j, w in enumerate(WIDTHS, 1):
             qs.column_dimensions[chr(64 + j)].width = w
         for letter in ("G", "H"):

@@ -59,7 +59,8 @@ class _Cells:
         self.shown, self.result = relpath(path), result
 
     def refuse(self, sheet: str, cell: str, message: str) -> None:
-        self.result.findings.append(Finding("questionnaire.refused", message, Location(self.shown, sheet=sheet, cell=cell)))
+        self.result.findings.append(Finding("questionnaire.refused", message,
+                                            Location(self.shown, sheet=sheet, cell=cell)))
 
 
 def _letter(i: int) -> str:
@@ -128,15 +129,16 @@ def _typed(cells: _Cells, sheet: str, cell: str, value: Any, col: ColumnSpec) ->
     if col.type in ("int", "number"):
         n = _number(value)
         if n is None or (col.type == "int" and not isinstance(n, int)):
-            cells.refuse(sheet, cell, f"column '{col.name}' takes {'a whole number' if col.type == 'int' else 'a number'}"
-                                      f" (got {value!r:.40})")
+            cells.refuse(sheet, cell, f"column '{col.name}' takes "
+                                      f"{'a whole number' if col.type == 'int' else 'a number'} (got {value!r:.40})")
             return False, None
         return True, n
     text = _text(cells, sheet, cell, value)
     if text is None:
         return False, None
     if col.allowed and text not in col.allowed:
-        cells.refuse(sheet, cell, f"'{text}' is not allowed in column '{col.name}'; choose one of {'、'.join(col.allowed)}")
+        cells.refuse(sheet, cell,
+                     f"'{text}' is not allowed in column '{col.name}'; choose one of {'、'.join(col.allowed)}")
         return False, None
     return True, text
 
@@ -220,8 +222,8 @@ def _questions(ws, q_by_key: dict, cells: _Cells, result: ImportResult, force: b
                                               "carry; change it in the answers file")
                 continue
         service, did, target = q.key.split("|", 2)
-        if _decide(result, text, current, digest(current), baseline, force, Location(cells.shown, sheet=ws.title, cell=where),
-                   f"answer '{q.path}'"):
+        if _decide(result, text, current, digest(current), baseline, force,
+                   Location(cells.shown, sheet=ws.title, cell=where), f"answer '{q.path}'"):
             out.append(_Change(int(service), did, target, value, f"{q.deliverable or '事实'} / {q.path}"))
     return out
 
@@ -243,7 +245,8 @@ def _register(ws, reg: RegisterSheet, baseline: str | None, cells: _Cells, resul
             break
         row = list(row)
         values = {c.name: (row[header.index(c.name)] if header.index(c.name) < len(row) else None) for c in reg.columns}
-        if all(v is None or v.value is None or (isinstance(v.value, str) and not v.value.strip()) for v in values.values()):
+        if all(v is None or v.value is None or (isinstance(v.value, str) and not v.value.strip())
+               for v in values.values()):
             continue
         got = {}
         for col in reg.columns:
@@ -286,7 +289,7 @@ def _people(ws, eng, baseline: str | None, cells: _Cells, result: ImportResult, 
     n = 1
     for row in rows:
         n += 1
-        for name, key in PEOPLE_COLUMNS[:3]:
+        for name, _key in PEOPLE_COLUMNS[:3]:
             if not row.get(name):
                 cells.refuse(ws.title, f"{_letter(header.index(name))}{n}", f"'{name}' is required for every person")
         if not row.get("电话") and not row.get("邮箱"):
@@ -303,7 +306,8 @@ def _write_people(path: Path, people: list[dict]) -> tuple[str, str]:
     from pipeline.scaffold.answers_file import dump_value
 
     lines = path.read_text(encoding="utf-8").splitlines()
-    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {dump_value(str(v))}" for k, v in p.items()) + "}" for p in people]
+    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {dump_value(str(v))}" for k, v in p.items()) + "}"
+                           for p in people]
     start = next((i for i, line in enumerate(lines) if line.startswith("people:")), None)
     if start is None:
         lines += block
@@ -328,7 +332,7 @@ def read_changes(path: Path, eng, services: list[ServiceQuestions], force: bool,
     try:
         # read_only, formulas kept as formulas (data_only=False) so that they can be refused, never computed.
         wb = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types on malformed files
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed files
         raise InputError(f"cannot open {relpath(path)}: {type(exc).__name__}: {exc}") from None
     cells = _Cells(path, result)
     q_by_key = {q.key: (sq, q) for sq in services for q in sq.questions}

@@ -59,7 +59,7 @@ def read(path: Path) -> View:
         return reader(path)
     except UnreadableFile:
         raise
-    except Exception as exc:  # the Office libraries raise a zoo of types on bad files
+    except Exception as exc:  # noqa: BLE001 - the Office libraries raise a zoo of types on bad files
         raise UnreadableFile(f"{type(exc).__name__}: {str(exc)[:200]}") from None
 
 
@@ -116,18 +116,8 @@ def read_docx(path: Path) -> View:
             if text:
                 v.texts.append(text)
         elif el.tag == qn("w:tbl"):
-            rows = []
-            for tr in el.iter(qn("w:tr")):
-                rows.append(["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))])
-            ncols = max((len(r) for r in rows), default=0)
-            v.tables.append(rows)
-            v.dump.append(f"TABLE {len(rows)}x{ncols}")
-            for r in rows:
-                v.dump.append("| " + " | ".join(r) + " |")
-                v.texts.extend(c for c in r if c)
-            if v.headings and len(rows) > 1:
-                v.headings[-1].content += sum(len(c) for r in rows[1:] for c in r)
-    for i, sec in enumerate(doc.sections):
+            _docx_table(el, v)
+    for sec in doc.sections:
         for part, name in ((sec.header, "HEADER"), (sec.footer, "FOOTER")):
             text = "".join(p.text for p in part.paragraphs)
             instr = "".join(t.text or "" for t in part._element.iter(qn("w:instrText")))
@@ -147,6 +137,23 @@ def read_docx(path: Path) -> View:
                      f"EA-FONTS {','.join(sorted(ea))} LANG-EA {v.info['lang_eastAsia']}")
     del rfonts
     return v
+
+
+def _docx_table(el, v: View) -> None:
+    """A body-level w:tbl of read_docx: its rows into the view, its text into the heading above."""
+    from docx.oxml.ns import qn
+
+    rows = []
+    for tr in el.iter(qn("w:tr")):
+        rows.append(["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))])
+    ncols = max((len(r) for r in rows), default=0)
+    v.tables.append(rows)
+    v.dump.append(f"TABLE {len(rows)}x{ncols}")
+    for r in rows:
+        v.dump.append("| " + " | ".join(r) + " |")
+        v.texts.extend(c for c in r if c)
+    if v.headings and len(rows) > 1:
+        v.headings[-1].content += sum(len(c) for r in rows[1:] for c in r)
 
 
 # --- pptx ---------------------------------------------------------------------

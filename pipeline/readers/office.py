@@ -55,7 +55,8 @@ def read_pptx(pkg: _Package) -> Seen:
                 for r in rows:
                     texts.extend((c, where) for c in r if c.strip())
                 body += sum(len(c.strip()) for r in rows[1:] for c in r)
-            elif gf.find(f".//{A}graphicData") is not None and "chart" in (gf.find(f".//{A}graphicData").get("uri") or ""):
+            elif (gf.find(f".//{A}graphicData") is not None
+                  and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
                 body += 10
         if tree is not None and any(True for _ in tree.iter(P + "pic")):
             body += 10

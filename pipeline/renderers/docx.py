@@ -135,14 +135,14 @@ class _Writer:
             natural.append(max(shortest, min(max([text_width(c) for c in cells] or [0]), 60) + 2))
         spare = max(sum(natural) - sum(minimum), 1)
         room = max(TABLE_UNITS - sum(minimum), 0)
-        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural)]
+        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural, strict=True)]
         t.autofit = False
         widths = [Mm(TYPE_AREA_MM * w / sum(weights)) for w in weights]
         # LibreOffice lays out by the grid, Word by the cells: set both.
-        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths):
+        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=True):
             gc.w = width
         for row in t.rows:
-            for cell, width in zip(row.cells, widths):
+            for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = width
         self.doc.add_paragraph(style="Body Text")
 

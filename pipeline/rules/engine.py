@@ -1,4 +1,5 @@
-"""Running the business rules: in the build's CHECK phase, and in `sowpack check` from the facts the manifest recorded."""
+"""Running the business rules: in the build's CHECK phase, and in `sowpack check` from the facts the manifest
+recorded."""
 from __future__ import annotations
 
 from pipeline.core.errors import INFO, Finding, Location, relpath

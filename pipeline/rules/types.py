@@ -77,9 +77,10 @@ class PackageLimit(Rule):
         if limit is not None and value > limit:
             bigger = self._fits(value, minimums, ((k, v) for k, v in limits.items() if v is not None and v >= value))
             hint = (f"; {bigger[0][1]} covers up to {fmt(bigger[0][0])}" if bigger else
-                    f"; no package covers it (the largest allows {fmt(max(v for v in limits.values() if v is not None))}"
-                    "): outside the SOW")
-            out.add("rules.package-limit", f"{label} is {fmt(value)}, over the {sf.package} limit of {fmt(limit)}{hint}",
+                    "; no package covers it (the largest allows "
+                    f"{fmt(max(v for v in limits.values() if v is not None))}): outside the SOW")
+            out.add("rules.package-limit",
+                    f"{label} is {fmt(value)}, over the {sf.package} limit of {fmt(limit)}{hint}",
                     self, where, target=name)
             return
         if minimum is not None and value < minimum:
@@ -91,7 +92,8 @@ class PackageLimit(Rule):
             return
         if limit is None:
             return
-        smaller = self._fits(value, minimums, ((k, v) for k, v in limits.items() if v is not None and value <= v < limit))
+        smaller = self._fits(value, minimums,
+                             ((k, v) for k, v in limits.items() if v is not None and value <= v < limit))
         if smaller:
             out.add("rules.package-oversized", f"{label} is {fmt(value)}: {smaller[0][1]} (up to {fmt(smaller[0][0])}) "
                     f"would cover it too", self, where, target=name)
@@ -131,7 +133,8 @@ class PricingUnit(Rule):
                 target=self.get("fact"))
         bought, source = self._bought(sf)
         if units > bought:
-            out.add("rules.pricing-unit-exceeded", f"{label} {fmt(value)} needs {units} pricing unit(s) of {fmt(unit)}; "
+            out.add("rules.pricing-unit-exceeded",
+                    f"{label} {fmt(value)} needs {units} pricing unit(s) of {fmt(unit)}; "
                     f"{source} covers {fmt(bought)}: buy {fmt(units - bought)} more or reduce the scope "
                     f"(say how many were bought with facts: {UNITS_FACT}: N)", self, where, target=self.get("fact"))
 
@@ -189,7 +192,8 @@ class HolidayRate(Rule):
             try:
                 found = holidays_between(sf.start, sf.end)
             except CalendarUnknown as exc:
-                out.add("rules.calendar-unknown", f"holiday days not checked: {exc}", self, target="holiday_onsite_days")
+                out.add("rules.calendar-unknown", f"holiday days not checked: {exc}", self,
+                        target="holiday_onsite_days")
                 return
             if not found:
                 out.add("rules.no-holiday-in-period", f"holiday_onsite_days is {fmt(holiday)} but no statutory holiday "
@@ -218,7 +222,8 @@ class RequiresPackage(Rule):
                 out.add("rules.requires-package", f"{sf.package} cannot be bought alone: it requires {need} "
                         f"(buy a package that includes {need})", self, target="package")
         need_service = self.get("requires_service")
-        if isinstance(need_service, int) and self.get("package") in (None, sf.package) and need_service not in out.bought:
+        if (isinstance(need_service, int) and self.get("package") in (None, sf.package)
+                and need_service not in out.bought):
             out.add("rules.requires-service", f"{sf.package} cannot be bought alone: it requires service "
                     f"{need_service}, which this engagement does not buy", self, target="package")
 
