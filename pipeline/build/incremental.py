@@ -80,6 +80,7 @@ def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str
     """The text template and every template it includes, extends or imports, with their hashes,
     and the context names they read (None when that cannot be told)."""
     env = environment(*_roots(overlay))
+    assert env.loader is not None  # environment() always has a file loader
     out: dict[str, str] = {}
     names: set[str] | None = set()
     todo = [name]
@@ -92,6 +93,7 @@ def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str
         except jinja2.TemplateNotFound:
             out[n] = "missing"
             continue
+        assert filename is not None  # a file loader always gives the file's path
         out[n] = sha256_file(Path(filename))
         try:
             ast = env.parse(source)

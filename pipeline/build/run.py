@@ -255,6 +255,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         for problem in pdf_environment_problems():
             reporter.info(problem)
     for done, (res, o) in enumerate(todo, 1):
+        assert o.doc is not None  # an output with reasons to render was planned with its document
         with phase("render", f"{o.job.key} ({o.format})"):
             o.data = get_renderer(o.format).render(o.doc)
         reporter.progress(done, len(todo), f"{res.engagement} {o.rel}")
@@ -292,7 +293,7 @@ class WriteError(PipelineError):
     category = "write"
 
 
-def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, str]] = ()) -> ConflictError:
+def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, str]] | tuple[()] = ()) -> ConflictError:
     """One line saying what was kept and how to resolve it (the per-file lines came before)."""
     signed = sum(1 for _, note in conflicts if note.startswith("signed"))
     edited = len(conflicts) - signed
@@ -420,12 +421,12 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         old = writer.previous[rel].get("pending") or {}
         if old.get("path"):
             writer.drop_pending(old["path"], old.get("sha256"))
-        placed = writer.retire(rel)
-        if placed is not None:
+        retired = writer.retire(rel)
+        if retired is not None:
             shown = relpath(res.pack / rel)
-            reporter.status(placed.word, f"{shown}: {placed.note}" if placed.note else shown)
-            if placed.backup:
-                reporter.status("backup", relpath(res.pack / placed.backup))
+            reporter.status(retired.word, f"{shown}: {retired.note}" if retired.note else shown)
+            if retired.backup:
+                reporter.status("backup", relpath(res.pack / retired.backup))
 
 
 @contextlib.contextmanager

@@ -155,14 +155,14 @@ def check_columns(ctx: _Ctx, seen: Seen) -> None:
                     next((c for c in cols if not any(c in [x.strip() for x in t[0]] for t in seen.tables if t)),
                          cols[0]))
             return
-        rows = [(t[0], r) for t in tables for r in t[1:] if any(x.strip() for x in r)]
-        if not rows:
+        data = [(t[0], r) for t in tables for r in t[1:] if any(x.strip() for x in r)]
+        if not data:
             ctx.add("completeness.no-rows", "the register table has no data row")
             return
         for c in cols:
             if c in hand:
                 continue
-            blank = [f"row {n}" for n, (head, r) in enumerate(rows, 1)
+            blank = [f"row {n}" for n, (head, r) in enumerate(data, 1)
                      if (j := [x.strip() for x in head].index(c)) >= len(r) or not r[j].strip()]
             if blank:
                 _blank_report(ctx, c, blank)

@@ -16,7 +16,7 @@ class _Shown(click.ClickException):
 
     def __init__(self, exc: PipelineError) -> None:
         super().__init__(exc.message)
-        self.exit_code = exc.exit_code
+        self.exit_code = exc.exit_code  # type: ignore[misc]  # click types it a ClassVar; ours differs per error
         self._text = exc.format_message()
 
     def format_message(self) -> str:

@@ -110,7 +110,7 @@ def render_text(template: str, ctx: dict, job: Job,
     """Render templates/text/<template>.md.j2 (looked up first in templates, when given) into {title: markdown}."""
     env = environment(str(templates), str(TEMPLATES)) if templates else environment()
     name = f"text/{template}.md.j2"
-    where = dict(service=job.spec.service, deliverable=job.deliverable.id)
+    where: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id)
     try:
         tpl = env.get_template(name)
     except jinja2.TemplateNotFound:
@@ -124,6 +124,7 @@ def render_text(template: str, ctx: dict, job: Job,
     # of the template only says which of them the text below it fills.
     d = job.deliverable
     declared = [s.title for s in d.all_sections() if s.from_kind]
+    assert env.loader is not None and tpl.filename is not None  # environment() always has a file loader
     source = env.loader.get_source(env, name)[0]
     findings = undeclared_headings(source, tpl.filename, d.kind, declared)
     try:
@@ -158,7 +159,7 @@ def _number(value: Any) -> float | None:
 
 def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[list[Block], list[Finding]]:
     """An answer (Markdown, or a list of Markdown / {chart} / {table}) -> blocks."""
-    ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
+    ids: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
     if value is None:
         return [], []
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -184,8 +185,8 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
                 if len(nums) != len(cats) or any(n is None for n in nums):
                     findings.append(Finding("input.bad-value", f"chart series '{name}' in section '{title}' needs "
                                             f"{len(cats)} numbers, one per category", where, **ids))
-                    nums = [n or 0.0 for n in nums][:len(cats)]
-                series.append((str(name), tuple(nums)))
+                    nums = [n or 0.0 for n in nums[:len(cats)]]
+                series.append((str(name), tuple(0.0 if n is None else n for n in nums)))
             if not cats or not series:
                 findings.append(Finding("input.bad-value",
                                         f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
@@ -247,7 +248,7 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
                     findings: list[Finding]) -> list[Section]:
     out = []
     for s in specs:
-        ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=s.title)
+        ids: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id, target=s.title)
         blocks: list[Block] = []
         if da is not None and not empty_answer(da.sections.get(s.title)):
             where = da.section_locations[s.title]
@@ -287,27 +288,27 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     if not d.columns:
         return None
     cols = [ColumnDef(c.name, c.allowed, c.type, c.width) for c in d.columns]
-    ids = dict(service=job.spec.service, deliverable=d.id)
+    ids: dict[str, Any] = dict(service=job.spec.service, deliverable=d.id)
     if d.template == "sign-in" and (da is None or da.rows is None):
         # Without an attendee list the sheet lists the customer's project members;
         # sign-in time and signature are filled by hand at the session.
         people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
-        rows = []
+        listed = []
         for i, p in enumerate(people, 1):
             known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
                      "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
-            rows.append([known.get(c.name, "") for c in cols])
+            listed.append([known.get(c.name, "") for c in cols])
             blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
             if blank:
                 findings.append(Finding("input.blank-cell",
                                         f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
                                         f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
                                         "phone: (or email:) and role: to that person", eng.people_location, **ids))
-        if not rows:
+        if not listed:
             findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
                                     "add them under people: in engagement.yaml (name, org, role), or give "
                                     f"deliverables.{d.id}.rows", answers_loc if da is None else da.location, **ids))
-        return Register(title, cols, rows)
+        return Register(title, cols, listed)
     if da is None or da.rows is None or not da.rows.rows:
         where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
         fix = ("fill the sheet below its header row, one row per item" if da and da.rows and da.rows.source.sheet

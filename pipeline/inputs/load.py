@@ -144,7 +144,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
 def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Positions) -> Rows | None:
     if not c.typed(raw, kp, list):
         return None
-    rows, locations = [], {}
+    rows: list[dict[str, Any]] = []
+    locations: dict[tuple[int, str], Location] = {}
     header: list[str] = []
     for i, r in enumerate(raw):
         if not c.typed(r, kp + (i,), dict):

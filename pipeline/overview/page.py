@@ -41,8 +41,8 @@ def render(manifest: dict, state: dict) -> str:
     out = ["<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
            f"<title>{escape(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
            f"<h1>{escape(title)}</h1>"]
-    groups: dict[int, list[dict]] = {}
-    order: list[tuple[int, str]] = []
+    groups: dict[tuple, list[dict]] = {}
+    order: list[tuple] = []  # (service, deliverable id) as the manifest has them
     for d in manifest.get("deliverables") or []:
         if not isinstance(d, dict):
             continue
@@ -70,6 +70,8 @@ def render(manifest: dict, state: dict) -> str:
         if not isinstance(svc, dict):
             continue
         number = svc.get("service")
+        if number is None:
+            continue
         out.append(f"<h2>{int(number):02d}. {escape(str(svc.get('title', '')))}"
                    f"（{escape(str(svc.get('package', '')))}）</h2>")
         out.append("<table><thead><tr><th>交付物</th><th>文件</th><th>检查</th><th>验收状态</th></tr></thead><tbody>")
@@ -79,7 +81,7 @@ def render(manifest: dict, state: dict) -> str:
             entries = groups[(s, did)]
             key = f"{s:02d}/{did}"
             links = " ".join(f'<a href="{escape(_href(e["path"]))}">'
-                             f'{escape(FORMAT_LABELS.get(e.get("format"), e.get("format", "")))}'
+                             f'{escape(FORMAT_LABELS.get(e.get("format", ""), e.get("format", "")))}'
                              f"：{escape(e['path'].rsplit('/', 1)[-1])}</a>"
                              for e in entries if isinstance(e.get("path"), str))
             c = c_items.get(key) or {}

@@ -41,7 +41,7 @@ def instructions(eng: Engagement, services: list[ServiceQuestions], sheets: dict
 
 def sheet_names(services: list[ServiceQuestions]) -> dict:
     taken = {INSTRUCTIONS, INDEX, PEOPLE_SHEET}
-    out = {}
+    out: dict[tuple, str] = {}
     for sq in services:
         out[("service", sq.spec.service)] = sheet_title(f"{sq.spec.service:02d} {sq.spec.name}", taken)
         for r in sq.registers:
@@ -103,11 +103,11 @@ def to_xlsx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
 def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
     """A Word copy to read or print: the same questions and register headers (answers come back in the .xlsx)."""
     from pipeline.core.text import cn_date
-    from pipeline.document.nodes import Document, Meta, Paragraph, Run, Section, Table
+    from pipeline.document.nodes import Block, Document, Meta, Paragraph, Run, Section, Table
     from pipeline.renderers import get_renderer
 
     names = sheet_names(services)
-    intro = [Paragraph((Run(line),)) for line in instructions(eng, services, names)[1:] if line]
+    intro: list[Block] = [Paragraph((Run(line),)) for line in instructions(eng, services, names)[1:] if line]
     sections = [Section(INSTRUCTIONS, 1, intro)]
     for sq in services:
         rows = tuple((f"Q{i}", q.path, q.question, q.hint, q.text) for i, q in enumerate(sq.questions, 1))
@@ -116,7 +116,7 @@ def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
             body = tuple(tuple(str(row.get(c.name, "") or "") for c in r.columns) for row in r.rows) or \
                 tuple(tuple("" for _ in r.columns) for _ in range(3))
             allowed = [f"{c.name}：{'、'.join(c.allowed)}" for c in r.columns if c.allowed]
-            blocks = [Table(tuple(c.name for c in r.columns), body, f"{r.title}登记表")]
+            blocks: list[Block] = [Table(tuple(c.name for c in r.columns), body, f"{r.title}登记表")]
             if allowed:
                 blocks.insert(0, Paragraph((Run("可选值：" + "；".join(allowed)),)))
             kids.append(Section(f"{r.title}登记表", 2, blocks))

@@ -206,6 +206,8 @@ def _questions(ws, q_by_key: dict, cells: _Cells, result: ImportResult, force: b
             continue
         baseline = row[ib].value if ib is not None and ib < len(row) else None
         current = q.text
+        value: Any
+        text: str | None
         if q.fact:
             n = _number(cell.value)
             if n is None:
@@ -248,7 +250,7 @@ def _register(ws, reg: RegisterSheet, baseline: str | None, cells: _Cells, resul
         if all(v is None or v.value is None or (isinstance(v.value, str) and not v.value.strip())
                for v in values.values()):
             continue
-        got = {}
+        got: dict[str, Any] = {}
         for col in reg.columns:
             cell = values[col.name]
             where = f"{_letter(header.index(col.name))}{r}"
@@ -278,7 +280,8 @@ def _register(ws, reg: RegisterSheet, baseline: str | None, cells: _Cells, resul
 def _people(ws, eng, baseline: str | None, cells: _Cells, result: ImportResult, force: bool) -> list[_Change]:
     """The project members sheet -> engagement.yaml's people (name, org and role required)."""
     cols = people_columns()
-    reg = RegisterSheet(0, None, PEOPLE_SHEET, cols, people_rows(eng.people))
+    # The one register without a deliverable; _register() writes its change as "people".
+    reg = RegisterSheet(0, None, PEOPLE_SHEET, cols, people_rows(eng.people))  # type: ignore[arg-type]
     changes = _register(ws, reg, baseline, cells, result, force)
     if not changes:
         return []
@@ -423,6 +426,7 @@ def import_questionnaire(root: Path, path: Path, specs: dict[int, SowSpec], forc
         if not mine:
             continue
         ans_path = sq.purchase.answers_path
+        assert ans_path is not None  # load() refuses a service without its answers file
         raw, _, found = load_yaml(ans_path, "input")
         if found or not isinstance(raw, dict):
             raise InputError(f"cannot read {relpath(ans_path)}", found)
@@ -430,17 +434,17 @@ def import_questionnaire(root: Path, path: Path, specs: dict[int, SowSpec], forc
         raw["deliverables"] = delivs
         for ch in mine:
             if ch.deliverable == "facts":
-                facts = raw.get("facts") if isinstance(raw.get("facts"), dict) else {}
+                facts = raw["facts"] if isinstance(raw.get("facts"), dict) else {}
                 facts[ch.target] = ch.value
                 raw["facts"] = facts
             elif ch.target:
-                d = delivs.get(ch.deliverable) if isinstance(delivs.get(ch.deliverable), dict) else {}
+                d = delivs[ch.deliverable] if isinstance(delivs.get(ch.deliverable), dict) else {}
                 secs = flat_sections(d.get("sections"))
                 secs[ch.target] = ch.value
                 d["sections"] = secs
                 delivs[ch.deliverable] = d
             else:
-                d = delivs.get(ch.deliverable) if isinstance(delivs.get(ch.deliverable), dict) else {}
+                d = delivs[ch.deliverable] if isinstance(delivs.get(ch.deliverable), dict) else {}
                 reg = next(r for r in sq.registers if r.deliverable.id == ch.deliverable)
                 if isinstance(d.get("rows_from"), dict) and "rows" not in d:
                     result.written.append(_write_rows(root, d["rows_from"], reg, ch.value))

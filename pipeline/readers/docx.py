@@ -192,7 +192,7 @@ def _page(sect, seen: Seen) -> None:
         seen.page_mm = (round(w / 1440 * 25.4), round(h / 1440 * 25.4))
 
 
-def _para_style(p, styles: dict[str, tuple[str, int | None]]) -> tuple[str, int | None]:
+def _para_style(p, styles: dict) -> tuple[str, int | None]:
     """(lowercase style name, heading level or None) of a w:p; a direct outline level wins over the style's."""
     ppr = p.find(W + "pPr")
     sid = None

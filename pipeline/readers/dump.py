@@ -123,6 +123,8 @@ def read_docx(path: Path) -> View:
             instr = "".join(t.text or "" for t in part._element.iter(qn("w:instrText")))
             v.dump.append(f"{name} {text}" + (f" {{{instr.strip()}}}" if instr.strip() else ""))
             v.texts.append(text)
+        if sec.page_width is None or sec.page_height is None:
+            raise UnreadableFile("corrupt: a section has no page size")
         v.info["page_mm"] = (round(sec.page_width.mm), round(sec.page_height.mm))
     v.info["toc_entries"] = toc_entries
     rfonts = doc.styles["Normal"].element.find(qn("w:rPr"))
@@ -164,6 +166,8 @@ def read_pptx(path: Path) -> View:
     _zip_guard(path)
     prs = Presentation(str(path))
     v = View("pptx")
+    if prs.slide_width is None or prs.slide_height is None:
+        raise UnreadableFile("corrupt: the presentation has no slide size")
     v.info["slide_size"] = (prs.slide_width, prs.slide_height)
     v.dump.append(f"SIZE {Emu(prs.slide_width).inches:.2f}x{Emu(prs.slide_height).inches:.2f}in")
     ea = set()
@@ -302,7 +306,7 @@ def read_pdf(path: Path) -> View:
         first = outline[0][2]
         body = "\n".join(pages[first:])
         pos = 0
-        found = []
+        found: list[tuple[Heading, tuple[int, int] | None]] = []
         for title, level, _ in outline:
             i = body.find(title, pos)
             if i < 0:

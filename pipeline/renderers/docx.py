@@ -5,7 +5,7 @@ import io
 
 from docx import Document as load_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
@@ -148,7 +148,7 @@ class _Writer:
 
     def chart(self, c: Chart) -> None:
         self.doc.add_picture(io.BytesIO(chart_png(c)), width=Mm(150))
-        self.doc.paragraphs[-1].alignment = 1
+        self.doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         self.doc.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
     def blocks(self, blocks) -> None:

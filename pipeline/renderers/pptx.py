@@ -139,6 +139,7 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
     prs = Presentation(str(REFERENCE))
     layouts = {lay.name: lay for lay in prs.slide_layouts}
     W, H = prs.slide_width, prs.slide_height
+    assert W is not None and H is not None  # the reference deck sets its slide size
     for sp in slides:
         slide = prs.slides.add_slide(layouts[sp.layout])
         _set_text(slide.shapes.title.text_frame, [(0, sp.title)], 36 if sp.layout == "Title Slide" else 28, True)

@@ -17,7 +17,7 @@ def evaluate(services: list[ServiceFacts]) -> list[RuleFinding]:
     for sf in services:
         out = Emitter(sf, bought)
         for raw in sf.rules:
-            cls = RULES.get(raw.get("type"))
+            cls = RULES.get(raw.get("type", ""))
             if cls is not None:  # a manifest may record a rule type this sowpack no longer has
                 cls(raw).check(out)
         findings.extend(out.items)

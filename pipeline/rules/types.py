@@ -52,7 +52,8 @@ class PackageLimit(Rule):
             return
         for p, low in minimums.items():
             high = limits.get(p)
-            if number(low) is not None and number(high) is not None and number(low) > number(high):
+            lo, hi = number(low), number(high)
+            if lo is not None and hi is not None and lo > hi:
                 c.add("bad-value", f"'{keyname(kp + ('minimums', p))}' ({low}) is over the {p} limit ({high})",
                       kp + ("minimums", p))
 
@@ -66,10 +67,13 @@ class PackageLimit(Rule):
         limits = {k: number(v) for k, v in (self.get("limits") or {}).items()}
         minimums = {k: number(v) for k, v in (self.get("minimums") or {}).items()}
         limit, minimum = limits.get(sf.package), minimums.get(sf.package)
-        if limit is None and minimum is None:
+        if limit is not None:
+            bound = f"limit of {fmt(limit)}"
+        elif minimum is not None:
+            bound = f"minimum of {fmt(minimum)}"
+        else:
             return
         label, name = self.get("label") or self.get("fact"), self.get("fact")
-        bound = f"limit of {fmt(limit)}" if limit is not None else f"minimum of {fmt(minimum)}"
         value = out.fact(self, f"the {sf.package} {bound}")
         if value is None:
             return
@@ -110,13 +114,13 @@ class PricingUnit(Rule):
     codes = ("rules.pricing-units", "rules.pricing-unit-exceeded", "rules.missing-fact")
 
     def _bought(self, sf: ServiceFacts) -> tuple[float, str]:
-        if self.get("purchased_fact") and number(sf.facts.get(self.get("purchased_fact"))) is not None:
-            return number(sf.facts[self.get("purchased_fact")]), f"fact {self.get('purchased_fact')}"
+        if self.get("purchased_fact") and (n := number(sf.facts.get(self.get("purchased_fact")))) is not None:
+            return n, f"fact {self.get('purchased_fact')}"
         given = sf.facts.get(UNITS_FACT)
-        if isinstance(given, dict) and number(given.get(self.get("fact"))) is not None:
-            return number(given[self.get("fact")]), f"fact {UNITS_FACT}.{self.get('fact')}"
-        if number(given) is not None:
-            return number(given), f"fact {UNITS_FACT}"
+        if isinstance(given, dict) and (n := number(given.get(self.get("fact")))) is not None:
+            return n, f"fact {UNITS_FACT}.{self.get('fact')}"
+        if (n := number(given)) is not None:
+            return n, f"fact {UNITS_FACT}"
         return 1, "one purchase"
 
     def check(self, out: Emitter) -> None:

@@ -114,7 +114,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     did = m.get("id")
     if isinstance(did, str) and not SLUG.match(did):
         c.add("bad-value", f"'id' must be lowercase ASCII letters, digits and dashes (got '{did}')", kp + ("id",))
-    kind = kinds.get(m.get("kind"))
+    kind = kinds.get(m.get("kind", ""))
     if kind is None and m.get("kind") is not None:
         c.choice(m.get("kind"), kp + ("kind",), sorted(kinds), code="unknown-kind")
     aliases = m.get("aliases") or []
@@ -291,10 +291,10 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
               f"unsupported spec version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}",
               ("version",))
         return None, findings + c.findings
-    service = top.get("service")
+    service: Any = top.get("service")  # checked below; the spec is only built when it has no errors
     if c.typed(service, ("service",), int) and not 1 <= service <= 99:
         c.add("bad-value", f"'service' must be between 1 and 99 (got {service})", ("service",))
-    slug = top.get("slug")
+    slug: Any = top.get("slug")
     if c.typed(slug, ("slug",), str) and not SLUG.match(slug):
         c.add("bad-value", f"'slug' must be lowercase ASCII letters, digits and dashes (got '{slug}')", ("slug",))
     packages: list[PackageSpec] = []
