@@ -377,5 +377,5 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[
                 customer=eng.customer_name, customer_short=eng.customer_short, project=eng.project,
                 vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
-                kind_label=d.kind, deliverable=d.id)
+                deliverable=d.id)
     return Document(meta, sections, register), findings

@@ -126,7 +126,7 @@ def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
     meta = Meta(title=title, seed_name=title, service=0, service_title=eng.project, customer=eng.customer_name,
                 customer_short=eng.customer_short, project=eng.project, vendor=eng.vendor,
                 date=eng.date.isoformat(), date_cn=cn_date(eng.date), version="V1.0",
-                author=str(eng.document_control.get("author", "")), reviewer="", kind_label="questionnaire",
+                author=str(eng.document_control.get("author", "")), reviewer="",
                 deliverable="questionnaire")
     return get_renderer("docx").render(Document(meta, sections))
 

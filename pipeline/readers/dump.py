@@ -90,7 +90,6 @@ def read_docx(path: Path) -> View:
             style_id = el.pPr.pStyle.val if el.pPr is not None and el.pPr.pStyle is not None else ""
             style = doc.styles.get_by_id(style_id, 1).name if style_id else "Normal"
             text = "".join(t.text or "" for t in el.iter(qn("w:t")))
-            instr = "".join(t.text or "" for t in el.iter(qn("w:instrText")))
             has_pic = any(True for _ in el.iter(qn("w:drawing")))
             in_toc_before = toc_depth is not None
             for node in el.iter(qn("w:fldChar"), qn("w:instrText")):
@@ -127,7 +126,6 @@ def read_docx(path: Path) -> View:
             raise UnreadableFile("corrupt: a section has no page size")
         v.info["page_mm"] = (round(sec.page_width.mm), round(sec.page_height.mm))
     v.info["toc_entries"] = toc_entries
-    rfonts = doc.styles["Normal"].element.find(qn("w:rPr"))
     ea = set()
     for rf in doc.styles.element.iter(qn("w:rFonts")):
         if rf.get(qn("w:eastAsia")):
@@ -137,7 +135,6 @@ def read_docx(path: Path) -> View:
     v.info["lang_eastAsia"] = lang.get(qn("w:eastAsia")) if lang is not None else None
     v.dump.insert(0, f"PAGE {v.info['page_mm'][0]}x{v.info['page_mm'][1]}mm TOC-ENTRIES {toc_entries} "
                      f"EA-FONTS {','.join(sorted(ea))} LANG-EA {v.info['lang_eastAsia']}")
-    del rfonts
     return v
 
 
