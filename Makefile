@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
 
-.PHONY: deliverables test check golden clean setup sysdeps testdeps bench
+.PHONY: deliverables test lint check golden clean setup sysdeps testdeps bench constraints
 
 deliverables: setup
 	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output
@@ -16,6 +16,12 @@ check: deliverables
 test: setup testdeps
 	$(BIN)/python -m pytest
 
+# ruff and mypy as configured in pyproject.toml; README's finding-code tables up to date.
+lint: setup
+	$(BIN)/ruff check pipeline tests tools
+	$(BIN)/mypy
+	$(BIN)/python tools/codes_table.py --check
+
 golden: setup
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden
 
@@ -24,10 +30,21 @@ bench: setup
 
 setup: sysdeps $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,dev]'
 	touch $(STAMP)
+
+# Re-pin constraints.txt to what a clean venv resolves today (keeping its header comment);
+# then run `make golden` and review the diff. pytest-xdist is named until the test extra lists it.
+CVENV := .venv-constraints
+constraints:
+	rm -rf $(CVENV)
+	$(PY) -m venv $(CVENV)
+	$(CVENV)/bin/pip install -q --disable-pip-version-check -e '.[test,dev]' pytest-xdist
+	{ grep '^#' constraints.txt; $(CVENV)/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(CVENV)
 
 # System packages for Chinese PDFs: a CJK font, HarfBuzz subsetting, poppler.
 sysdeps:

@@ -32,9 +32,11 @@ def fill(path: Path, out: Path | None = None) -> Path:
                 if "（数字）" == ws.cell(row=r, column=3).value:
                     ws.cell(row=r, column=a).value = 1
                 else:
-                    ws.cell(row=r, column=a).value = f"客户答复：{ws.cell(row=r, column=3).value}的现状已说明。\n- 第二条说明"
+                    ws.cell(row=r, column=a).value = (f"客户答复：{ws.cell(row=r, column=3).value}的现状已说明。"
+                                                      "\n- 第二条说明")
         elif kind == "people":
-            people = [("张伟", "阿里云", "项目经理", "", "138****0001"), ("黄晓梅", "客户方", "IT主管", "信息部", "139****2001"),
+            people = [("张伟", "阿里云", "项目经理", "", "138****0001"),
+                      ("黄晓梅", "客户方", "IT主管", "信息部", "139****2001"),
                       ("许志强", "客户方", "运维工程师", "", "139****2002")]
             for i, row in enumerate(people, 2):
                 for j, v in enumerate(row[:3], 1):

@@ -63,18 +63,19 @@ EXPECTED = {
 
 #: The exact first line of a few cases, as a user sees it.
 FIRST_LINES = {
-    "malformed-yaml": "tests/bad_inputs/malformed-yaml/answers/90-mini.yaml:6:13: ERROR: invalid YAML: found unexpected "
-                      "end of stream (while scanning a quoted scalar); check the quotes, brackets, colons and "
-                      "indentation here [input.yaml]",
+    "malformed-yaml": "tests/bad_inputs/malformed-yaml/answers/90-mini.yaml:6:13: ERROR: invalid YAML: found "
+                      "unexpected end of stream (while scanning a quoted scalar); check the quotes, brackets, "
+                      "colons and indentation here [input.yaml]",
     "list-for-mapping": "tests/bad_inputs/list-for-mapping/engagement.yaml:3:1: ERROR: 'customer' must be a mapping "
                         "(got a list) [input.bad-type]",
-    "missing-answer": "tests/bad_inputs/missing-answer/answers/90-mini.yaml:4:3: ERROR: 《【XXX】迷你检查报告》 ('report'): "
-                      "section '检查结论' has no answer; add it under deliverables.report.sections [input.missing-answer]",
+    "missing-answer": "tests/bad_inputs/missing-answer/answers/90-mini.yaml:4:3: ERROR: "
+                      "《【XXX】迷你检查报告》 ('report'): section '检查结论' has no answer; "
+                      "add it under deliverables.report.sections [input.missing-answer]",
     "unknown-package": "tests/bad_inputs/unknown-package/engagement.yaml:12:5: ERROR: service 90 (迷你检查服务) has no "
                        "package '豪华版'; choose one of 标准服务 [input.unknown-package]",
-    "excel-renamed-column": "tests/bad_inputs/excel-renamed-column/资源清单.xlsx[资源清单]: ERROR: required column "
-                            "'资源名称' is missing (found '资源名': renamed?); the columns must be 编号、资源名称、状态 "
-                            "[input.missing-column]",
+    "excel-renamed-column": "tests/bad_inputs/excel-renamed-column/资源清单.xlsx[资源清单]: ERROR: "
+                            "required column '资源名称' is missing (found '资源名': renamed?); "
+                            "the columns must be 编号、资源名称、状态 [input.missing-column]",
     "xlsx-is-text": "tests/bad_inputs/xlsx-is-text/资源清单.xlsx: ERROR: not an Excel workbook (.xlsx is a zip file; "
                     "this is not); save it from Excel as .xlsx [input.bad-excel]",
     "spec-unknown-format": "tests/bad_inputs/spec-unknown-format/specs/90-mini.yaml:18:21: ERROR: "
@@ -109,13 +110,13 @@ FIRST_LINES = {
     "yaml-alias-bomb": "tests/bad_inputs/yaml-alias-bomb/answers/90-mini.yaml:10:7: ERROR: this value holds more than "
                        "200000 YAML values once its aliases (*name) are expanded, which sowpack does not read; write "
                        "the values out, or put a large register in an Excel sheet (rows_from) [input.yaml]",
-    "yaml-too-deep": "tests/bad_inputs/yaml-too-deep/answers/90-mini.yaml:4:39: ERROR: nested more than 32 levels deep, "
-                     "which sowpack does not read; flatten the structure here [input.yaml]",
+    "yaml-too-deep": "tests/bad_inputs/yaml-too-deep/answers/90-mini.yaml:4:39: ERROR: nested more than 32 levels "
+                     "deep, which sowpack does not read; flatten the structure here [input.yaml]",
     "yaml-recursive-alias": "tests/bad_inputs/yaml-recursive-alias/answers/90-mini.yaml:4:9: ERROR: an alias (*name) "
                             "refers to the value that contains it, which never ends; remove the alias [input.yaml]",
-    "excel-huge-dimension": "tests/bad_inputs/excel-huge-dimension/资源清单.xlsx[资源清单]: ERROR: cell XFD1048576 holds "
-                            "a value beyond the first 256 columns, more than sowpack reads; delete it or move the "
-                            "register to a sheet of its own [input.bad-excel]",
+    "excel-huge-dimension": "tests/bad_inputs/excel-huge-dimension/资源清单.xlsx[资源清单]: ERROR: cell XFD1048576 "
+                            "holds a value beyond the first 256 columns, more than sowpack reads; delete it or move "
+                            "the register to a sheet of its own [input.bad-excel]",
     "excel-malformed-xml": "tests/bad_inputs/excel-malformed-xml/资源清单.xlsx[资源清单]: ERROR: the sheet's XML is "
                            "malformed (line 1: Opening and ending tag mismatch: broken line 1 and c, line 1, column "
                            "988); open the workbook in Excel and save it again [input.bad-excel]",
@@ -185,6 +186,6 @@ def test_bad_input_gets_one_clear_line(case, tmp_path):
 def test_a_missing_engagement_folder_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["build", "tests/bad_inputs/does-not-exist", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert "Error: Invalid value for 'ENGAGEMENT_DIRS...': Directory 'tests/bad_inputs/does-not-exist' does not exist." \
-        in result.output
+    assert ("Error: Invalid value for 'ENGAGEMENT_DIRS...': Directory 'tests/bad_inputs/does-not-exist' "
+            "does not exist.") in result.output
     assert not (tmp_path / "o").exists()

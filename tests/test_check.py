@@ -252,8 +252,8 @@ def tofu_pdf() -> bytes:
     def stream(data: bytes) -> bytes:
         return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-            b"/Contents 5 0 R >>",
+            (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+             b"/Contents 5 0 R >>"),
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>", stream(content), stream(cmap)]
     out = b"%PDF-1.4\n"
     offsets = []
@@ -279,7 +279,7 @@ def test_pptx_section_and_notes(pack):
 
     prs = Presentation(str(pack / TRAINING_PPTX))
     ids = prs.slides._sldIdLst
-    for slide, sid in list(zip(prs.slides, list(ids))):
+    for slide, sid in list(zip(prs.slides, list(ids), strict=True)):
         if slide.shapes.title is not None and "培训目标" in slide.shapes.title.text_frame.text:
             ids.remove(sid)
     prs.slides[0].notes_slide.notes_text_frame.text = "讲稿 TBD"
@@ -393,7 +393,8 @@ def test_word_refreshed_toc_and_tracked_changes_pass(pack):
             begin = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> TOC \\o "1-3" \\h \\z \\u '
                      '</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>') if n == 0 else ""
             end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>' if n == len(entries) - 1 else ""
-            paras.append(f'<w:p><w:pPr><w:pStyle w:val="{toc[0].pPr.pStyle.val}"/></w:pPr>{begin}{runs(n, t)}{end}</w:p>')
+            paras.append(f'<w:p><w:pPr><w:pStyle w:val="{toc[0].pPr.pStyle.val}"/></w:pPr>'
+                         f'{begin}{runs(n, t)}{end}</w:p>')
         sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/>'
                         f'<w:docPartUnique/></w:docPartObj></w:sdtPr><w:sdtContent>{"".join(paras)}</w:sdtContent></w:sdt>')
         toc[0].addprevious(sdt)

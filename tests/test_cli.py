@@ -88,7 +88,8 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path):
     with output_lock(out):
         result = CliRunner().invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(out)])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1] == f"Error: busy: another sowpack build is writing to {out}; wait for it to finish"
+    assert result.output.strip().splitlines()[-1] == (f"Error: busy: another sowpack build is writing to {out}; "
+                                                      "wait for it to finish")
     assert not out.exists()
 
 

@@ -46,7 +46,8 @@ def _scan() -> tuple[dict[str, str], dict[str, tuple[str, set[str]]]]:
                 name = _name(node.func)
                 if name in ("Collector", "load_yaml") and isinstance(node.args[-1], ast.Constant):
                     own[where].add(node.args[-1].value)
-                found = [k.value for k in node.keywords if k.arg in ("code", "unknown") and name in ("choice", "mapping")]
+                found = [k.value for k in node.keywords
+                         if k.arg in ("code", "unknown") and name in ("choice", "mapping")]
                 if name == "add" and collects and node.args:
                     found.append(node.args[0])
                 for a in found:
@@ -54,13 +55,14 @@ def _scan() -> tuple[dict[str, str], dict[str, tuple[str, set[str]]]]:
                         short.setdefault(a.value, f"{where}:{node.lineno}")
                 # Finding(f"{prefix}.yaml", ...): a code whose area is the caller's
                 first = node.args[0] if node.args else None
-                if name == "Finding" and isinstance(first, ast.JoinedStr) and isinstance(first.values[-1], ast.Constant):
+                if (name == "Finding" and isinstance(first, ast.JoinedStr)
+                        and isinstance(first.values[-1], ast.Constant)):
                     tail = str(first.values[-1].value)
                     if tail.startswith(".") and SHORT.match(tail[1:]):
                         short.setdefault(tail[1:], f"{where}:{node.lineno}")
             if isinstance(node, ast.FunctionDef) and collects:
                 args = node.args.args[len(node.args.args) - len(node.args.defaults):]
-                for arg, default in zip(args, node.args.defaults):
+                for arg, default in zip(args, node.args.defaults, strict=True):
                     if arg.arg in ("code", "unknown") and isinstance(default, ast.Constant):
                         short.setdefault(default.value, f"{where}:{node.lineno}")
     prefixes = set().union(*own.values())

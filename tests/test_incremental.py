@@ -1,4 +1,5 @@
-"""Hand edits survive rebuilds; only what changed is rebuilt, with reasons; writes are atomic; one path, one deliverable."""
+"""Hand edits survive rebuilds; only what changed is rebuilt, with reasons; writes are atomic; one path, one
+deliverable."""
 from __future__ import annotations
 
 import json
@@ -206,7 +207,8 @@ def test_outputs_no_longer_produced_are_removed_only_if_unedited(mini):
     hand_edit_docx(mini.pack / REPORT)
     # The report is retitled (new paths) and the catalog leaves the spec.
     text = (mini.specs / "90-mini.yaml").read_text(encoding="utf-8")
-    text = text.replace("    seed_name: 《【XXX】迷你检查报告》", "    seed_name: 《【XXX】迷你检查报告》\n    title: 迷你体检报告")
+    text = text.replace("    seed_name: 《【XXX】迷你检查报告》",
+                        "    seed_name: 《【XXX】迷你检查报告》\n    title: 迷你体检报告")
     text = text[:text.index("  - id: catalog")]
     (mini.specs / "90-mini.yaml").write_text(text, encoding="utf-8")
     result = mini.build()
@@ -312,7 +314,8 @@ def test_a_killed_build_leaves_each_file_old_or_new(mini, sig):
 
 
 def test_two_deliverables_can_never_target_one_path(mini):
-    mini.edit("specs/90-mini.yaml", "    seed_name: 《【XXX】资源清单》", "    seed_name: 《【XXX】资源清单》\n    title: 【XXX】迷你检查报告")
+    mini.edit("specs/90-mini.yaml", "    seed_name: 《【XXX】资源清单》",
+              "    seed_name: 《【XXX】资源清单》\n    title: 【XXX】迷你检查报告")
     mini.edit("specs/90-mini.yaml", "formats: [docx, pptx, pdf]", "formats: [docx, pptx, pdf, xlsx]")
     shutil.rmtree(mini.out)
     result = mini.build()

@@ -36,7 +36,8 @@ def _declared() -> dict[str, set[str]]:
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
         m = re.search(r"^May import: (.+)\.$", doc, re.M)
         assert m, f"{init}: the package docstring must say 'May import: a, b.' (or '(nothing in pipeline)')"
-        out[init.parent.name] = set() if m.group(1).startswith("(nothing") else {x.strip() for x in m.group(1).split(",")}
+        out[init.parent.name] = (set() if m.group(1).startswith("(nothing")
+                                 else {x.strip() for x in m.group(1).split(",")})
     return out
 
 

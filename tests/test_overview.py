@@ -109,7 +109,8 @@ def _chromium(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it: tools/sysdeps.sh --test)")
+@pytest.mark.skipif(CHROMIUM is None,
+                    reason="chromium is not installed (make test installs it: tools/sysdeps.sh --test)")
 def test_a_browser_shows_the_overview(mini_engagement):
     mini = mini_engagement
     assert mini.build().exit_code == 0

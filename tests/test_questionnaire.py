@@ -62,8 +62,8 @@ def test_export_fill_import_build_check(tmp_path, monkeypatch):
     """The whole round trip through the CLI, built and checked (service 12, a small pack)."""
     monkeypatch.chdir(tmp_path)
     run = CliRunner().invoke
-    assert run(main, ["new", "eng", "--customer", "华东顶峰制造有限公司", "--short", "顶峰制造", "--service", "12:通用版",
-                      "--start", "2026-05-06", "--end", "2026-06-30"]).exit_code == 0
+    assert run(main, ["new", "eng", "--customer", "华东顶峰制造有限公司", "--short", "顶峰制造",
+                      "--service", "12:通用版", "--start", "2026-05-06", "--end", "2026-06-30"]).exit_code == 0
     r = run(main, ["questionnaire", "eng", "--out", "问卷.xlsx"])
     assert r.exit_code == 0, r.output
     fill(Path("问卷.xlsx"))

@@ -46,9 +46,11 @@ def only(findings, code):
 # --- lead time ------------------------------------------------------------------
 def test_lead_time_both_sides(specs):
     # Ten working days before Monday 16 March 2026 is Monday 2 March.
-    ok = evaluate([facts_for(specs, 9, "基础版", applied_on=D(2026, 3, 2), start=D(2026, 3, 16), facts={"resource_count": 5})])
+    ok = evaluate([facts_for(specs, 9, "基础版", applied_on=D(2026, 3, 2), start=D(2026, 3, 16),
+                             facts={"resource_count": 5})])
     assert "rules.lead-time" not in codes(ok)
-    late = evaluate([facts_for(specs, 9, "基础版", applied_on=D(2026, 3, 3), start=D(2026, 3, 16), facts={"resource_count": 5})])
+    late = evaluate([facts_for(specs, 9, "基础版", applied_on=D(2026, 3, 3), start=D(2026, 3, 16),
+                               facts={"resource_count": 5})])
     f = only(late, "rules.lead-time")
     assert f.severity == "WARNING" and "9 Chinese working day(s)" in f.message and "apply by 2026-03-02" in f.message
     assert f.cite.startswith("客户须至少应于健康检查服务开始日之前提前10个工作日提出申请")
@@ -58,19 +60,24 @@ def test_lead_time_both_sides(specs):
 
 def test_lead_time_across_spring_festival_and_15_days(specs):
     # Start Monday 2 March: the holiday and the swapped Saturdays 2/14 and 2/28 count as they fall.
-    ok = evaluate([facts_for(specs, 1, "标准服务", applied_on=D(2026, 2, 10), start=D(2026, 3, 2), facts={"table_count": 1})])
+    ok = evaluate([facts_for(specs, 1, "标准服务", applied_on=D(2026, 2, 10), start=D(2026, 3, 2),
+                             facts={"table_count": 1})])
     assert "rules.lead-time" not in codes(ok)
-    late = evaluate([facts_for(specs, 1, "标准服务", applied_on=D(2026, 2, 11), start=D(2026, 3, 2), facts={"table_count": 1})])
+    late = evaluate([facts_for(specs, 1, "标准服务", applied_on=D(2026, 2, 11), start=D(2026, 3, 2),
+                               facts={"table_count": 1})])
     assert "rules.lead-time" in codes(late)
     # Service 11 needs 15 working days: counting back from Monday 19 Oct over National Day
     # (10/1-7 off, Saturday 10/10 worked) and Mid-autumn (9/25-27 off) gives Monday 9/21.
-    ok15 = evaluate([facts_for(specs, 11, "标准版", applied_on=D(2026, 9, 21), start=D(2026, 10, 19), facts={"sample_app_count": 1})])
-    late15 = evaluate([facts_for(specs, 11, "标准版", applied_on=D(2026, 9, 22), start=D(2026, 10, 19), facts={"sample_app_count": 1})])
+    ok15 = evaluate([facts_for(specs, 11, "标准版", applied_on=D(2026, 9, 21), start=D(2026, 10, 19),
+                               facts={"sample_app_count": 1})])
+    late15 = evaluate([facts_for(specs, 11, "标准版", applied_on=D(2026, 9, 22), start=D(2026, 10, 19),
+                                 facts={"sample_app_count": 1})])
     assert "rules.lead-time" not in codes(ok15) and "rules.lead-time" in codes(late15)
 
 
 def test_lead_time_unknown_year_and_missing_date(specs):
-    found = evaluate([facts_for(specs, 9, "基础版", applied_on=D(2026, 12, 20), start=D(2027, 1, 11), facts={"resource_count": 5})])
+    found = evaluate([facts_for(specs, 9, "基础版", applied_on=D(2026, 12, 20), start=D(2027, 1, 11),
+                                facts={"resource_count": 5})])
     f = only(found, "rules.calendar-unknown")
     assert "2027" in f.message and f.severity == "WARNING"
     missing = evaluate([facts_for(specs, 9, "基础版", applied_on=None, facts={"resource_count": 5})])
@@ -93,7 +100,8 @@ def test_health_check_resource_limits(specs, package, count, code):
 
 
 def test_smaller_package_would_do_and_missing_fact(specs):
-    found = evaluate([facts_for(specs, 3, "容灾标准包", facts={"app_count": 4, "node_count": 150, "drill_count": 100000})])
+    found = evaluate([facts_for(specs, 3, "容灾标准包",
+                                facts={"app_count": 4, "node_count": 150, "drill_count": 100000})])
     f = only(found, "rules.package-oversized")
     assert f.severity == INFO and "容灾基础包 (up to 5) would cover it too" in f.message and f.target == "app_count"
     missing = evaluate([facts_for(specs, 9, "基础版", facts={})])
@@ -117,7 +125,8 @@ def test_health_check_enterprise_minimum(specs, package, count, code):
 
 
 @pytest.mark.parametrize("package, n, code, text", [
-    ("超大包", 30, "rules.package-minimum", "数量 is 30, under the 超大包 minimum of 101; 中包 (up to 50) is meant for it —"),
+    ("超大包", 30, "rules.package-minimum",
+     "数量 is 30, under the 超大包 minimum of 101; 中包 (up to 50) is meant for it —"),
     ("超大包", 900, None, None),  # a minimum and no limit: nothing is over it
     ("超大包", 101, None, None),
     ("中包", 8, "rules.package-minimum", "under the 中包 minimum of 20; 小包 (up to 10) is meant for it —"),
@@ -147,7 +156,8 @@ def test_disaster_recovery_limits(specs, facts, bad):
 
 
 # --- pricing units --------------------------------------------------------------
-@pytest.mark.parametrize("tables, units, exceeded", [(50, 1, False), (51, 2, True), (100, 2, True), (101, 3, True), (0, 0, False)])
+@pytest.mark.parametrize("tables, units, exceeded",
+                         [(50, 1, False), (51, 2, True), (100, 2, True), (101, 3, True), (0, 0, False)])
 def test_every_started_50_tables_is_a_unit(specs, tables, units, exceeded):
     found = evaluate([facts_for(specs, 1, "标准服务", facts={"table_count": tables})])
     info = only(found, "rules.pricing-units")
@@ -158,7 +168,8 @@ def test_every_started_50_tables_is_a_unit(specs, tables, units, exceeded):
 def test_units_purchased_covers_the_excess(specs):
     found = evaluate([facts_for(specs, 1, "标准服务", facts={"table_count": 120, "units_purchased": 3})])
     assert "rules.pricing-unit-exceeded" not in codes(found)
-    found = evaluate([facts_for(specs, 1, "标准服务", facts={"table_count": 151, "units_purchased": {"table_count": 3}})])
+    found = evaluate([facts_for(specs, 1, "标准服务",
+                                facts={"table_count": 151, "units_purchased": {"table_count": 3}})])
     assert "buy 1 more" in only(found, "rules.pricing-unit-exceeded").message
 
 
@@ -171,7 +182,8 @@ def test_units_purchased_covers_the_excess(specs):
 ])
 def test_onsite_caps(specs, service, package, days, over):
     f = facts_for(specs, service, package, onsite_days=days,
-                  facts={"table_count": 1, "implementation_days": 10, "source_table_count": 1, "indicator_tag_count": 1})
+                  facts={"table_count": 1, "implementation_days": 10, "source_table_count": 1,
+                         "indicator_tag_count": 1})
     assert ("rules.onsite-cap" in codes(evaluate([f]), "ERROR")) is over
 
 
@@ -195,7 +207,8 @@ def test_requires_package(specs):
     alone = replace(ok, includes=())
     f = only(evaluate([alone]), "rules.requires-package")
     assert f.severity == "ERROR" and "requires 迁云咨询服务" in f.message and "联合售卖" in f.cite
-    assert "rules.requires-package" not in codes(evaluate([facts_for(specs, 10, "迁云咨询服务", facts={"implementation_days": 0})]))
+    assert "rules.requires-package" not in codes(evaluate([facts_for(specs, 10, "迁云咨询服务",
+                                                                     facts={"implementation_days": 0})]))
 
 
 def test_requires_service(specs):
@@ -222,7 +235,8 @@ def test_hard_violation_stops_the_build(tmp_path):
     with pytest.raises(InputError):
         build([eng], tmp_path / "out", reporter)
     f = only(reporter.findings, "rules.package-limit")
-    assert "answers/09-health-check.yaml" in str(f.location) and f.cite.startswith("基础版：适用于资源数量小于等于100个")
+    assert "answers/09-health-check.yaml" in str(f.location)
+    assert f.cite.startswith("基础版：适用于资源数量小于等于100个")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.docx"))
 
 

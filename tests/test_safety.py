@@ -71,7 +71,8 @@ def test_markup_in_answers_renders_as_literal_text_in_every_format(mini):
     eng["customer"]["name"] = "测试<b>客户</b>&<script>x</script>有限公司"
     mini.save("engagement.yaml", eng)
     spec = (mini.specs / "90-mini.yaml").read_text(encoding="utf-8")
-    (mini.specs / "90-mini.yaml").write_text(spec.replace("formats: [docx, pptx, pdf]", "formats: [docx, pptx, pdf, xlsx]"),
+    (mini.specs / "90-mini.yaml").write_text(spec.replace("formats: [docx, pptx, pdf]",
+                                                          "formats: [docx, pptx, pdf, xlsx]"),
                                              encoding="utf-8")
     result = mini.build()
     assert result.exit_code == 0, result.output
@@ -309,7 +310,8 @@ def test_input_formulas_are_never_evaluated_only_stored_values_are_read(mini):
     _excel_answers(mini, path)
     result = mini.build()  # the formula without a stored value is a blank cell, at its place
     assert result.exit_code == 1
-    assert error_lines(result)[0].startswith("eng/资源清单.xlsx[资源清单]!B3: ERROR: required column '资源名称' is blank")
+    assert error_lines(result)[0].startswith("eng/资源清单.xlsx[资源清单]!B3: ERROR: "
+                                             "required column '资源名称' is blank")
 
 
 def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(mini):
@@ -340,7 +342,8 @@ def test_an_oversized_workbook_is_refused(mini):
 def test_too_many_rows_are_refused(mini, monkeypatch):
     import pipeline.inputs.excel_source as xs
     monkeypatch.setattr(xs, "MAX_ROWS", 3)
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(5)])
+    path = _workbook(mini.eng / "资源清单.xlsx",
+                     [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(5)])
     _excel_answers(mini, path)
     result = mini.build()
     assert result.exit_code == 1 and "more than 3 rows" in error_lines(result)[0]
@@ -385,18 +388,18 @@ def test_a_fifo_as_an_input_is_refused_at_once(mini, no_hang, where):
     if where == "rows_from":
         os.mkfifo(mini.eng / "资源清单.xlsx")
         _excel_answers(mini, mini.eng / "资源清单.xlsx")
-        want = "eng/answers/90-mini.yaml:13:7: ERROR: 'rows_from.file' '资源清单.xlsx' is a FIFO, not a regular file; " \
-               "point it at an .xlsx workbook [input.bad-value]"
+        want = ("eng/answers/90-mini.yaml:13:7: ERROR: 'rows_from.file' '资源清单.xlsx' is a FIFO, not a regular "
+                "file; point it at an .xlsx workbook [input.bad-value]")
     elif where == "answers":
         os.mkfifo(mini.eng / "answers" / "pipe.yaml")
         mini.edit("engagement.yaml", "answers: answers/90-mini.yaml", "answers: answers/pipe.yaml")
-        want = "eng/engagement.yaml:14:5: ERROR: 'answers' path 'answers/pipe.yaml' is a FIFO, not a regular file; " \
-               "point it at a YAML file [input.bad-value]"
+        want = ("eng/engagement.yaml:14:5: ERROR: 'answers' path 'answers/pipe.yaml' is a FIFO, not a regular file; "
+                "point it at a YAML file [input.bad-value]")
     else:
         (mini.eng / "engagement.yaml").unlink()
         os.mkfifo(mini.eng / "engagement.yaml")
-        want = "eng/engagement.yaml: ERROR: engagement.yaml is a FIFO, not a regular file; replace it with the file " \
-               "itself [input.bad-value]"
+        want = ("eng/engagement.yaml: ERROR: engagement.yaml is a FIFO, not a regular file; replace it with the file "
+                "itself [input.bad-value]")
     result = mini.build()
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert error_lines(result)[0] == want
@@ -428,9 +431,9 @@ def test_a_workbook_linked_from_outside_the_engagement_is_refused(mini, no_hang)
     _excel_answers(mini, mini.eng / "资源清单.xlsx")
     result = mini.build()
     assert result.exit_code == 1
-    assert error_lines(result)[0] == ("eng/answers/90-mini.yaml:13:7: ERROR: 'rows_from.file' '资源清单.xlsx' leaves the "
-                                      "engagement folder eng; copy the workbook into the folder and name it from there "
-                                      "[input.bad-value]")
+    assert error_lines(result)[0] == ("eng/answers/90-mini.yaml:13:7: ERROR: 'rows_from.file' '资源清单.xlsx' "
+                                      "leaves the engagement folder eng; copy the workbook into the folder and name it "
+                                      "from there [input.bad-value]")
 # --- resource bombs: bounded work on any input (core/limits.py) ------------------------------------
 
 def test_a_workbook_declaring_a_huge_dimension_is_read_at_its_real_size(mini):
@@ -458,7 +461,8 @@ def test_a_workbook_declaring_a_huge_dimension_is_read_at_its_real_size(mini):
 def test_a_sheet_with_too_many_cells_is_refused_before_openpyxl_reads_it(mini, monkeypatch):
     import pipeline.inputs.excel_source as xs
     monkeypatch.setattr(xs, "MAX_CELLS", 20)
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(8)])
+    rows = [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(8)]
+    path = _workbook(mini.eng / "资源清单.xlsx", rows)
     _excel_answers(mini, path)
     result = mini.build()
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -474,9 +478,9 @@ def test_a_workbook_part_that_unpacks_too_far_is_refused(mini, monkeypatch):
         zf.writestr("xl/sharedStrings.xml", b" " * 200_000)
     _excel_answers(mini, path)
     result = mini.build()
-    assert error_lines(result)[0] == ("eng/资源清单.xlsx: ERROR: the part xl/sharedStrings.xml unpacks to 200000 bytes, "
-                                      "over the 100000 allowed (zip bomb?); keep only the register in this workbook "
-                                      "[input.bad-excel]")
+    assert error_lines(result)[0] == ("eng/资源清单.xlsx: ERROR: the part xl/sharedStrings.xml unpacks to 200000 "
+                                      "bytes, over the 100000 allowed (zip bomb?); keep only the register in this "
+                                      "workbook [input.bad-excel]")
 
 
 def test_yaml_limits_hold_for_specs_too(mini):

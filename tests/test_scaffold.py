@@ -38,7 +38,8 @@ def test_new_writes_engagement_answers_in_the_spec_nesting_and_workbooks(tmp_pat
     data = yaml.safe_load((eng / "engagement.yaml").read_text(encoding="utf-8"))
     assert data["customer"] == {"name": "华东顶峰制造有限公司", "short_name": "顶峰制造"}
     assert [(s["service"], s["package"], s["answers"]) for s in data["services"]] == [
-        (12, "通用版", "answers/12-database-migration-consulting.yaml"), (23, "标准版", "answers/23-it-governance.yaml")]
+        (12, "通用版", "answers/12-database-migration-consulting.yaml"),
+        (23, "标准版", "answers/23-it-governance.yaml")]
     specs = _specs()
     for svc, package in ((12, "通用版"), (23, "标准版")):
         spec = specs[svc]

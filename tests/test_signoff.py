@@ -308,16 +308,16 @@ def test_a_damaged_accept_line_stops_every_write(signed):
 
 
 @pytest.mark.parametrize("cut, first", [
-    (lambda lines: lines[:-1], "eng/signoff.jsonl:4: ERROR: the ledger ends at line 3, but out/eng/manifest.json "
+    (lambda lines: lines[:-1], ("eng/signoff.jsonl:4: ERROR: the ledger ends at line 3, but out/eng/manifest.json "
                                "recorded 4 line(s): lines were cut from its end; restore it, or accept it as it is "
-                               "with `sowpack signoff repair eng --by NAME` [signoff.ledger-truncated]"),
+                               "with `sowpack signoff repair eng --by NAME` [signoff.ledger-truncated]")),
     (lambda lines: lines[:-1] + [lines[-1].replace(b'"event":"reject"', b'"event":"accept"')],
-     "eng/signoff.jsonl:4: ERROR: line 4 is not the line out/eng/manifest.json recorded as the ledger's end (sha256 "
+     ("eng/signoff.jsonl:4: ERROR: line 4 is not the line out/eng/manifest.json recorded as the ledger's end (sha256 "
      "{head}…): it was edited or replaced; restore it, or accept it as it is with `sowpack signoff repair eng --by "
-     "NAME` [signoff.ledger-changed]"),
-    (None, "eng/signoff.jsonl: ERROR: the ledger is missing, but out/eng/manifest.json recorded 4 line(s) and 3 "
+     "NAME` [signoff.ledger-changed]")),
+    (None, ("eng/signoff.jsonl: ERROR: the ledger is missing, but out/eng/manifest.json recorded 4 line(s) and 3 "
            "signed-off file(s); restore it, or accept it as it is with `sowpack signoff repair eng --by NAME` "
-           "[signoff.ledger-truncated]"),
+           "[signoff.ledger-truncated]")),
 ], ids=["last-line-deleted", "reject-made-accept", "ledger-deleted"])
 def test_the_end_of_the_chain_is_anchored_in_the_pack(signed, cut, first):
     first = first.format(head=signed.manifest()["signoff"]["head"][:12])
@@ -412,12 +412,12 @@ SECRET = "TOP-SECRET-4242"
 @pytest.mark.parametrize("field, value, first", [
     ("path", 5, "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', no '..') (got 5)"),
     ("format", ["docx"], "'deliverables[0].format' must be one of docx, pptx, xlsx, pdf (got ['docx'])"),
-    ("path", "../../etc/shadow", "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
-                                 "no '..') (got '../../etc/shadow')"),
-    ("path", "/etc/passwd", "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', no "
-                            "'..') (got '/etc/passwd')"),
-    ("path", "../outside.xlsx", "'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
-                                "no '..') (got '../outside.xlsx')"),
+    ("path", "../../etc/shadow", ("'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
+                                 "no '..') (got '../../etc/shadow')")),
+    ("path", "/etc/passwd", ("'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', no "
+                            "'..') (got '/etc/passwd')")),
+    ("path", "../outside.xlsx", ("'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
+                                "no '..') (got '../outside.xlsx')")),
     ("service", True, "'deliverables[0].service' must be an integer (got True)"),
 ])
 def test_manifest_fields_of_the_wrong_type_or_leaving_the_pack_are_refused(mini_engagement, field, value, first):
@@ -444,8 +444,8 @@ def test_a_link_out_of_the_pack_is_named_never_opened(signed, tmp_path):
     r = CliRunner().invoke(main, ["check", str(signed.pack), "--specs", str(signed.specs)])
     assert r.exit_code == 1 and SECRET not in r.output
     assert r.output.splitlines()[0] == (
-        f"out/eng/{CATALOG}: ERROR: 《【XXX】资源清单》 (xlsx): {CATALOG} leads outside the pack (a link?), so it was not "
-        "opened; put the file itself in the pack [completeness.outside-pack]")
+        f"out/eng/{CATALOG}: ERROR: 《【XXX】资源清单》 (xlsx): {CATALOG} leads outside the pack (a link?), so it was "
+        "not opened; put the file itself in the pack [completeness.outside-pack]")
     r = signoff(signed, "submit", "catalog", "--by", "张伟", "--on", "2026-04-09")
     assert r.exit_code == 1 and "completeness.outside-pack" in r.output
     (signed.pack / REPORT_FILES[0]).unlink()

@@ -26,7 +26,8 @@ def test_reopen_after_a_signed_off_conflict_delivers_and_records_the_new_file(mi
     result = mini.build()
     assert result.exit_code == 1
     last = result.output.rstrip().splitlines()[-1]
-    assert "to deliver them, reopen the sign-off" in last and "sowpack signoff submit eng 90/report --reopen --by NAME" in last
+    assert "to deliver them, reopen the sign-off" in last
+    assert "sowpack signoff submit eng 90/report --reopen --by NAME" in last
     assert sha256_file(mini.pack / REPORT) == signed
     new = mini.pack / "90-mini-check/测试客户迷你检查报告.new.docx"
     new_sha = sha256_file(new)
@@ -51,6 +52,7 @@ def test_resubmitting_rejected_files_unchanged_warns(mini_engagement):
                     "结论不完整").exit_code == 0
     r = _signoff(mini, "submit", "90/report", "--by", "张伟", "--on", "2026-04-03")
     assert r.exit_code == 0
-    assert "WARNING: 90/report: these are the same files the customer rejected on 2026-04-02 (不符点：结论不完整)" in r.output
+    assert ("WARNING: 90/report: these are the same files the customer rejected on 2026-04-02 (不符点：结论不完整)"
+            in r.output)
     status = _signoff(mini, "status", "--today", "2026-04-03")
     assert status.exit_code == 0 and "待验收" in status.output

@@ -149,7 +149,7 @@ def test_spec_24_lists_35_courses_each_with_its_sign_in_sheet():
     spec = next(s for s in load_specs(SPECS)[0] if s.service == 24)
     courses = [d for d in spec.deliverables if d.id.startswith(("course-", "signin-"))]
     assert len(courses) == 70
-    for training, sheet in zip(courses[::2], courses[1::2]):
+    for training, sheet in zip(courses[::2], courses[1::2], strict=True):
         assert (training.kind, sheet.kind) == ("training", "sign-in")
         assert sheet.id == "signin-" + training.id.removeprefix("course-")
         assert training.optional and sheet.optional and training.choice == sheet.choice == training.seed_name
@@ -283,9 +283,9 @@ def test_rule_keys_are_checked_against_their_type(tmp_path):
         (27, "spec.missing-key", "ERROR", "'rules[3]' needs 'requires' or 'requires_service'"),
         (28, "spec.bad-type", "ERROR", "'rules[4].fact' must be a string (got an integer 3)"),
         (28, "spec.bad-type", "ERROR", "'rules[4].unit' must be a number (got true or false True)"),
-        (29, "spec.bad-value", "ERROR", "'rules[5].type' must be one of lead-time, package-limit, pricing-unit, "
-                                        "onsite-cap, holiday-rate, requires-package, note (got 'lead-tme'); "
-                                        "did you mean 'lead-time'?"),
+        (29, "spec.bad-value", "ERROR", ("'rules[5].type' must be one of lead-time, package-limit, pricing-unit, "
+                                         "onsite-cap, holiday-rate, requires-package, note (got 'lead-tme'); "
+                                         "did you mean 'lead-time'?")),
         (30, "spec.missing-key", "ERROR", "'rules[6]' needs 'type' and 'cite' (the seed's words)"),
     ]
 

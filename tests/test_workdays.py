@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
-from pipeline.core.workdays import (CalendarUnknown, add_days, add_working_days, describe, holiday_name, holidays_between,
-                               is_swapped_working_day, is_working_day, known_years, working_days_between)
+from pipeline.core.workdays import (CalendarUnknown, add_days, add_working_days, describe, holiday_name,
+                                    holidays_between, is_swapped_working_day, is_working_day, known_years,
+                                    working_days_between)
 
 D = dt.date
 

@@ -1,4 +1,5 @@
-"""Regenerate README.md's tables of finding codes from pipeline/core/findings.py; --check only says if they are stale."""
+"""Regenerate README.md's tables of finding codes from pipeline/core/findings.py; --check only says if they are
+stale."""
 from __future__ import annotations
 
 import sys

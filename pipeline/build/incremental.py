@@ -80,6 +80,7 @@ def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str
     """The text template and every template it includes, extends or imports, with their hashes,
     and the context names they read (None when that cannot be told)."""
     env = environment(*_roots(overlay))
+    assert env.loader is not None  # environment() always has a file loader
     out: dict[str, str] = {}
     names: set[str] | None = set()
     todo = [name]
@@ -92,6 +93,7 @@ def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str
         except jinja2.TemplateNotFound:
             out[n] = "missing"
             continue
+        assert filename is not None  # a file loader always gives the file's path
         out[n] = sha256_file(Path(filename))
         try:
             ast = env.parse(source)
@@ -157,7 +159,8 @@ def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | Non
     if ctx is None:
         from pipeline.document.assemble import context
         ctx = context(job, eng)
-    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select), input_digests(eng, job.purchase),
+    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select),
+                       input_digests(eng, job.purchase),
                        template_digests(job.deliverable.template, fmt, overlay), tool_version(),
                        value_digests(job.deliverable.template, ctx, overlay))
 

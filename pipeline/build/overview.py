@@ -31,7 +31,7 @@ def record_build(eng, res, acceptance: dict, writer) -> None:
                 seen.add(o.job.key)
                 delivs.append((o.job.spec.service, o.job.deliverable.id, o.job.deliverable.seed_name))
         on = today() if events else None
-        signoff = signoff_state(compute(events, delivs, rules, on) if events else [], on)
+        signoff = signoff_state(compute(events, delivs, rules, on) if on is not None else [], on)
     except (LedgerError, ValueError):
         pass  # the sign-off commands report a damaged ledger; the page keeps what it showed
     record(res.pack, check=check, signoff=signoff)

@@ -12,8 +12,8 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
 from pipeline.document.nodes import Document
-from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
-                             relpath)
+from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
+                                  errors_in, relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
@@ -159,7 +159,7 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
     # --- sign-off gate (pipeline/rules/): the facts and rules `sowpack check` re-runs from
     # the pack alone, and the customer short name that file names derive from.
     from pipeline.rules.engine import manifest_entry
-    for p, s in zip(eng.purchases, services):
+    for p, s in zip(eng.purchases, services, strict=True):
         s.update(manifest_entry(eng, p, specs[p.service]))
     gate = {"customer_short": eng.customer_short}
     # --- end sign-off gate
@@ -299,7 +299,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     guards = [guard_build(eng.root, Path(out_dir) / safe_name(eng.name), rules) for eng, _ in planned]
     for _, _, found in guards:
         reporter.findings_from(found)
-    refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards) if found]
+    refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards, strict=True) if found]
     if refused:
         eng, found = refused[0]
         raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
@@ -307,7 +307,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                             [f for _, fs in refused for f in fs])
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)
-               for (eng, docs), (signed, anchor, _) in zip(planned, guards)]
+               for (eng, docs), (signed, anchor, _) in zip(planned, guards, strict=True)]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -318,6 +318,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         for problem in pdf_environment_problems():
             reporter.info(problem)
     for done, (res, o) in enumerate(todo, 1):
+        assert o.doc is not None  # an output with reasons to render was planned with its document
         with phase("render", f"{o.job.key} ({o.format})"):
             o.data = get_renderer(o.format).render(o.doc)
         reporter.progress(done, len(todo), f"{res.engagement} {o.rel}")
@@ -372,7 +373,7 @@ class WriteError(PipelineError):
     category = "write"
 
 
-def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, str]] = ()) -> ConflictError:
+def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, str]] | tuple[()] = ()) -> ConflictError:
     """One line saying what was kept and how to resolve it (the per-file lines came before)."""
     signed = sum(1 for _, note in conflicts if note.startswith("signed"))
     edited = len(conflicts) - signed
@@ -479,7 +480,8 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             placed = writer.place(o.rel, o.data)
         except OSError as exc:
             # A file open in Word on a share, a full disk: keep the old record so the next build retries.
-            o.sha256, o.record = prev.get("sha256"), {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            o.sha256 = prev.get("sha256")
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
             res.failures.append((shown, f"{exc.strerror or exc}"))
             reporter.status("error", f"{shown}: not written: {exc.strerror or exc}")
             continue
@@ -504,12 +506,12 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         old = writer.previous[rel].get("pending") or {}
         if old.get("path"):
             writer.drop_pending(old["path"], old.get("sha256"))
-        placed = writer.retire(rel)
-        if placed is not None:
+        retired = writer.retire(rel)
+        if retired is not None:
             shown = relpath(res.pack / rel)
-            reporter.status(placed.word, f"{shown}: {placed.note}" if placed.note else shown)
-            if placed.backup:
-                reporter.status("backup", relpath(res.pack / placed.backup))
+            reporter.status(retired.word, f"{shown}: {retired.note}" if retired.note else shown)
+            if retired.backup:
+                reporter.status("backup", relpath(res.pack / retired.backup))
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ class Expected:
     sections: list[dict]
     columns: list[str]
     #: format -> sha256 the build recorded (None when the manifest does not list it)
-    built_sha256: dict[str, str] = field(default_factory=dict)
+    built_sha256: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -153,16 +153,17 @@ def check_columns(ctx: _Ctx, seen: Seen) -> None:
         tables = [t for t in seen.tables if t and all(c in [x.strip() for x in t[0]] for c in cols)]
         if not tables:
             ctx.add("completeness.missing-column", f"no table has the required columns {'、'.join(cols)}",
-                    next((c for c in cols if not any(c in [x.strip() for x in t[0]] for t in seen.tables if t)), cols[0]))
+                    next((c for c in cols if not any(c in [x.strip() for x in t[0]] for t in seen.tables if t)),
+                         cols[0]))
             return
-        rows = [(t[0], r) for t in tables for r in t[1:] if any(x.strip() for x in r)]
-        if not rows:
+        data = [(t[0], r) for t in tables for r in t[1:] if any(x.strip() for x in r)]
+        if not data:
             ctx.add("completeness.no-rows", "the register table has no data row")
             return
         for c in cols:
             if c in hand:
                 continue
-            blank = [f"row {n}" for n, (head, r) in enumerate(rows, 1)
+            blank = [f"row {n}" for n, (head, r) in enumerate(data, 1)
                      if (j := [x.strip() for x in head].index(c)) >= len(r) or not r[j].strip()]
             if blank:
                 _blank_report(ctx, c, blank)
@@ -283,7 +284,8 @@ def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
         near = sorted({n for f in missing for n in _near(pack, e.paths[f], e)})
         hint = f" (found {', '.join(near)}: wrong format?)" if near else ""
         out.append(Finding("completeness.missing-deliverable", f"{e.seed_name} ('{e.deliverable}') is missing: no "
-                           f"{'/'.join(e.formats)} file in the pack{hint}", Location(relpath(pack / e.paths[missing[0]])),
+                           f"{'/'.join(e.formats)} file in the pack{hint}",
+                           Location(relpath(pack / e.paths[missing[0]])),
                            service=e.service, deliverable=e.deliverable, format=missing[0]))
         return out
     for fmt in e.formats:

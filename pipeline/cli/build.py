@@ -12,7 +12,8 @@ from pipeline.core.paths import DEFAULT_SPECS
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(path_type=Path),
               help="Folder that receives one pack folder per engagement.")
-@click.option("--specs", "spec_dir", default=DEFAULT_SPECS, type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--specs", "spec_dir", default=DEFAULT_SPECS,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of deliverable specs (NN-slug.yaml and _kinds.yaml).", show_default="deliverable_specs/")
 @click.option("--templates", "templates", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder whose text/<name>.md.j2 templates override the project's templates/text/.")

@@ -18,7 +18,8 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
               help="A service bought and its package, e.g. 12:通用版 (repeat for each).")
 @click.option("--start", type=_DATE, default=None, help="Service start date (YYYY-MM-DD).")
 @click.option("--end", type=_DATE, default=None, help="Service end date (YYYY-MM-DD).")
-@click.option("--specs", "spec_dir", default=DEFAULT_SPECS, type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--specs", "spec_dir", default=DEFAULT_SPECS,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of deliverable specs.", show_default="deliverable_specs/")
 def new(engagement_dir, customer, short, services, start, end, spec_dir):
     """Write a new ENGAGEMENT_DIR: engagement.yaml, answers/NN-slug.yaml per service

@@ -14,9 +14,11 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _common(f):
     f = click.option("--specs", "spec_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     help="Specs that say which deliverables the pack needs.  [default: deliverable_specs/ when present]")(f)
+                     help="Specs that say which deliverables the pack needs.  "
+                          "[default: deliverable_specs/ when present]")(f)
     f = click.option("--pack", "pack", default=None, type=click.Path(file_okay=False, path_type=Path),
-                     help="The built pack.  [default: where `sowpack build` last wrote it, else output/<engagement folder name>]")(f)
+                     help="The built pack.  "
+                          "[default: where `sowpack build` last wrote it, else output/<engagement folder name>]")(f)
     f = click.argument("engagement_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))(f)
     return f
 

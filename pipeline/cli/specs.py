@@ -14,7 +14,8 @@ from pipeline.core.paths import DEFAULT_SPECS
 @click.argument("service", required=False, type=int)
 @click.option("--package", default=None, help="Only the deliverables of this package (with those it includes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable catalogue.")
-@click.option("--specs", "spec_dir", default=DEFAULT_SPECS, type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--specs", "spec_dir", default=DEFAULT_SPECS,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of deliverable specs.", show_default="deliverable_specs/")
 def specs(service, package, as_json, spec_dir):
     """List the SOW specs (or SERVICE's): packages, rules, deliverables, formats,

@@ -5,7 +5,8 @@ import datetime as dt
 import re
 
 #: Leftover placeholder text that must never reach a customer.
-PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|\{\{.*?\}\}|\{%.*?%\}")
+PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|"
+                         r"\{\{.*?\}\}|\{%.*?%\}")
 
 #: Bidirectional controls: they make text display in another order than it is stored
 #: ("Trojan Source"), so a file name or a sentence can say something else than it reads.
@@ -65,7 +66,8 @@ def truncate_bytes(text: str, limit: int) -> str:
 
 
 # Only the numbers renderers write: 一、 （一） 1. （1）; "5天课程" keeps its 5.
-_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|（\d+）|\d+(?:\.\d+)*(?:[.、]\s*|\s+))\s*")
+_HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|（\d+）"
+                             r"|\d+(?:\.\d+)*(?:[.、]\s*|\s+))\s*")
 
 
 def strip_number(title: str) -> str:

@@ -110,7 +110,7 @@ def render_text(template: str, ctx: dict, job: Job,
     """Render templates/text/<template>.md.j2 (looked up first in templates, when given) into {title: markdown}."""
     env = environment(str(templates), str(TEMPLATES)) if templates else environment()
     name = f"text/{template}.md.j2"
-    where = dict(service=job.spec.service, deliverable=job.deliverable.id)
+    where: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id)
     try:
         tpl = env.get_template(name)
     except jinja2.TemplateNotFound:
@@ -124,13 +124,15 @@ def render_text(template: str, ctx: dict, job: Job,
     # of the template only says which of them the text below it fills.
     d = job.deliverable
     declared = [s.title for s in d.all_sections() if s.from_kind]
+    assert env.loader is not None and tpl.filename is not None  # environment() always has a file loader
     source = env.loader.get_source(env, name)[0]
     findings = undeclared_headings(source, tpl.filename, d.kind, declared)
     try:
         text = tpl.render(ctx)
     except SecurityError as exc:
-        return {}, findings + [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read the values "
-                                               "sowpack passes them (customer, service, deliverable, facts...)",
+        return {}, findings + [Finding("template.unsafe", f"{exc} The sandbox refuses it: templates may only read "
+                                               "the values sowpack passes them (customer, service, deliverable, "
+                                               "facts...)",
                             Location(relpath(tpl.filename), _template_line(exc, tpl.filename)), **where)]
     except jinja2.UndefinedError as exc:
         return {}, findings + [Finding("template.undefined", f"{exc.message} while rendering '{job.deliverable.id}'; "
@@ -157,7 +159,7 @@ def _number(value: Any) -> float | None:
 
 def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[list[Block], list[Finding]]:
     """An answer (Markdown, or a list of Markdown / {chart} / {table}) -> blocks."""
-    ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
+    ids: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
     if value is None:
         return [], []
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -167,7 +169,8 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
-        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where, **ids)]
+        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where,
+                            **ids)]
     blocks: list[Block] = []
     findings: list[Finding] = []
     for item in value:
@@ -182,14 +185,16 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
                 if len(nums) != len(cats) or any(n is None for n in nums):
                     findings.append(Finding("input.bad-value", f"chart series '{name}' in section '{title}' needs "
                                             f"{len(cats)} numbers, one per category", where, **ids))
-                    nums = [n or 0.0 for n in nums][:len(cats)]
-                series.append((str(name), tuple(nums)))
+                    nums = [n or 0.0 for n in nums[:len(cats)]]
+                series.append((str(name), tuple(0.0 if n is None else n for n in nums)))
             if not cats or not series:
-                findings.append(Finding("input.bad-value", f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
+                findings.append(Finding("input.bad-value",
+                                        f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
                 continue
             ctype = c.get("type", "line")
             if ctype not in ("line", "bar"):
-                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where, **ids))
+                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where,
+                                        **ids))
                 ctype = "line"
             blocks.append(Chart(ctype, str(c.get("title", title)), tuple(cats), tuple(series), str(c.get("unit", ""))))
         elif isinstance(item, dict) and "table" in item and isinstance(item["table"], dict):
@@ -221,8 +226,8 @@ def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
     for s in _strings(value):
         ph = find_placeholder(s)
         if ph:
-            out.append(Finding("input.placeholder", f"{what} still contains the placeholder '{ph}'; write the real text",
-                               where, **ids))
+            out.append(Finding("input.placeholder",
+                               f"{what} still contains the placeholder '{ph}'; write the real text", where, **ids))
             break
     for s in _strings(value):
         bad = bad_char(s)
@@ -245,7 +250,7 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
                     findings: list[Finding]) -> list[Section]:
     out = []
     for s in specs:
-        ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=s.title)
+        ids: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id, target=s.title)
         blocks: list[Block] = []
         if da is not None and not empty_answer(da.sections.get(s.title)):
             where = da.section_locations[s.title]
@@ -285,26 +290,27 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     if not d.columns:
         return None
     cols = [ColumnDef(c.name, c.allowed, c.type, c.width) for c in d.columns]
-    ids = dict(service=job.spec.service, deliverable=d.id)
+    ids: dict[str, Any] = dict(service=job.spec.service, deliverable=d.id)
     if d.template == "sign-in" and (da is None or da.rows is None):
         # Without an attendee list the sheet lists the customer's project members;
         # sign-in time and signature are filled by hand at the session.
         people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
-        rows = []
+        listed = []
         for i, p in enumerate(people, 1):
             known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
                      "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
-            rows.append([known.get(c.name, "") for c in cols])
+            listed.append([known.get(c.name, "") for c in cols])
             blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
             if blank:
-                findings.append(Finding("input.blank-cell", f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
+                findings.append(Finding("input.blank-cell",
+                                        f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
                                         f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
                                         "phone: (or email:) and role: to that person", eng.people_location, **ids))
-        if not rows:
+        if not listed:
             findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
                                     "add them under people: in engagement.yaml (name, org, role), or give "
                                     f"deliverables.{d.id}.rows", answers_loc if da is None else da.location, **ids))
-        return Register(title, cols, rows)
+        return Register(title, cols, listed)
     if da is None or da.rows is None or not da.rows.rows:
         where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
         fix = ("fill the sheet below its header row, one row per item" if da and da.rows and da.rows.source.sheet
@@ -330,10 +336,12 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             where = rows.locations.get((i, c.name), rows.source)
             value = _cell(row.get(c.name), c.type)
             if c.name in rows.header and value == "":
-                findings.append(Finding("input.blank-cell", f"required column '{c.name}' is blank in row {i + 1}; fill it",
+                findings.append(Finding("input.blank-cell",
+                                        f"required column '{c.name}' is blank in row {i + 1}; fill it",
                                         where, target=c.name, **ids))
             elif c.allowed and value != "" and str(value) not in c.allowed:
-                findings.append(Finding("input.not-allowed", f"'{value}' is not allowed in column '{c.name}'; use one of "
+                findings.append(Finding("input.not-allowed",
+                                        f"'{value}' is not allowed in column '{c.name}'; use one of "
                                         f"{'、'.join(c.allowed)}", where, target=c.name, **ids))
             if isinstance(value, str):
                 findings += scan_text(value, where, f"column '{c.name}'", target=c.name, **ids)
@@ -371,5 +379,5 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[
                 customer=eng.customer_name, customer_short=eng.customer_short, project=eng.project,
                 vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
-                kind_label=d.kind, deliverable=d.id)
+                deliverable=d.id)
     return Document(meta, sections, register), findings

@@ -103,7 +103,6 @@ class Meta:
     version: str
     author: str
     reviewer: str
-    kind_label: str
     deliverable: str
 
 

@@ -27,7 +27,8 @@ def _guard(path: Path, shown: str) -> Finding | None:
         return Finding("input.missing-file", f"cannot read Excel file: {exc.strerror}; fix 'rows_from.file' "
                                                  "or add the file", Location(shown))
     if size > MAX_XLSX_BYTES:
-        return Finding("input.bad-excel", f"file is {size} bytes, over the {MAX_XLSX_BYTES} allowed; split it", Location(shown))
+        return Finding("input.bad-excel", f"file is {size} bytes, over the {MAX_XLSX_BYTES} allowed; split it",
+                       Location(shown))
     if not zipfile.is_zipfile(path):
         return Finding("input.bad-excel", "not an Excel workbook (.xlsx is a zip file; this is not); "
                                           "save it from Excel as .xlsx", Location(shown))
@@ -123,7 +124,7 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
     try:
         # data_only: take the values Excel stored; formulas are never evaluated here.
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on malformed files
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed files
         return None, [Finding("input.bad-excel", f"cannot open workbook: {type(exc).__name__}: {exc}; open it in "
                                                  "Excel and save it again", Location(shown))]
     try:
@@ -156,7 +157,8 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
             rows = []
             for r, values in enumerate(it):
                 if r >= MAX_ROWS:
-                    return None, [Finding("input.bad-excel", f"more than {MAX_ROWS} rows", Location(shown, sheet=sheet))]
+                    return None, [Finding("input.bad-excel", f"more than {MAX_ROWS} rows",
+                                          Location(shown, sheet=sheet))]
                 if all(v is None or str(v).strip() == "" for v in values):
                     continue
                 row = {}
@@ -169,7 +171,8 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
                 rows.append(row)
         except Exception as exc:  # noqa: BLE001 - a damaged sheet is a finding, never a traceback
             return None, [Finding("input.bad-excel", f"cannot read the sheet: {type(exc).__name__}: {exc}; open the "
-                                                     "workbook in Excel and save it again", Location(shown, sheet=sheet))]
+                                                     "workbook in Excel and save it again",
+                                  Location(shown, sheet=sheet))]
         return Rows(header, rows, locations, Location(shown, sheet=sheet)), []
     finally:
         wb.close()

@@ -86,7 +86,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
                               "file itself", Location(relpath(path)))]
     if not path.is_file():
         return None, [Finding("input.missing-file",
-                              f"no engagement.yaml in {relpath(root)}; an engagement folder needs one (see deliverable_specs/README.md)",
+                              f"no engagement.yaml in {relpath(root)}; an engagement folder needs one "
+                              "(see deliverable_specs/README.md)",
                               Location(relpath(path)))]
     data, pos, findings = load_yaml(path, "input")
     if data is None:
@@ -107,7 +108,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         return None, findings + c.findings
     _scan_chars(c, top, ())
     if top.get("version") != INPUT_VERSION:
-        c.add("bad-value", f"unsupported engagement version {top.get('version')!r}; write 'version: {INPUT_VERSION}'", ("version",))
+        c.add("bad-value", f"unsupported engagement version {top.get('version')!r}; write 'version: {INPUT_VERSION}'",
+              ("version",))
     customer = c.mapping(top.get("customer"), ("customer",), ["name"], ["short_name", "industry", "address"]) or {}
     for k, v in customer.items():
         c.typed(v, ("customer", k), str)
@@ -128,7 +130,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
                                "(service, package, answers)", ("services",))
         for i, s in enumerate(top["services"]):
             kp = ("services", i)
-            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
+            m = c.mapping(s, kp, ["service", "package", "answers"],
+                          ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
             if not m or not c.typed(m.get("service"), kp + ("service",), int):
                 continue
             ans = None
@@ -150,8 +153,10 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             select = m.get("select") or []
             if not c.typed(select, kp + ("select",), list, what="a list of deliverable ids"):
                 select = []
-            purchases.append(Purchase(m["service"], str(m.get("package")), _date(c, m.get("applied_on"), kp + ("applied_on",), False),
-                                      _date(c, m.get("start"), kp + ("start",), False), _date(c, m.get("end"), kp + ("end",), False),
+            purchases.append(Purchase(m["service"], str(m.get("package")),
+                                      _date(c, m.get("applied_on"), kp + ("applied_on",), False),
+                                      _date(c, m.get("start"), kp + ("start",), False),
+                                      _date(c, m.get("end"), kp + ("end",), False),
                                       ans, loc(path, pos, kp), extra, tuple(str(x) for x in select)))
         seen = [p.service for p in purchases]
         for dup in sorted({s for s in seen if seen.count(s) > 1}):
@@ -180,7 +185,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
 def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Positions) -> Rows | None:
     if not c.typed(raw, kp, list):
         return None
-    rows, locations = [], {}
+    rows: list[dict[str, Any]] = []
+    locations: dict[tuple[int, str], Location] = {}
     header: list[str] = []
     for i, r in enumerate(raw):
         if not c.typed(r, kp + (i,), dict):
@@ -237,7 +243,8 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if not top:
         return None, findings + c.findings
     if top.get("service") != service:
-        c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file for service {service}", ("service",))
+        c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file "
+                           f"for service {service}", ("service",))
     facts = top.get("facts") or {}
     _scan_chars(c, facts, ("facts",))  # sections and rows are scanned where they are assembled,
     _scan_chars(c, top.get("deliverables"), ("deliverables",), keys_only=True)  # their keys here

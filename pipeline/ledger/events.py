@@ -37,7 +37,7 @@ KEYS = ("v", "seq", "event", "engagement", "service", "deliverable", "seed_name"
 try:  # POSIX advisory lock; on other systems appends are still single write() calls.
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # no fcntl on this system: checked before use
 
 
 class LedgerError(Exception):

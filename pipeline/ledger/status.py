@@ -91,7 +91,8 @@ class State:
     def to_json(self) -> dict:
         return {"service": self.service, "deliverable": self.deliverable, "seed_name": self.seed_name,
                 "state": self.state, "label": self.label,
-                "submitted_on": _iso(self.submitted_on), "submitted_by": self.submission.by if self.submission else None,
+                "submitted_on": _iso(self.submitted_on),
+                "submitted_by": self.submission.by if self.submission else None,
                 "submission": self.submission.seq if self.submission else None, "submissions": self.submissions,
                 "due": _iso(self.due), "due_note": self.due_note, "closed_on": _iso(self.closed_on),
                 "closed_by": self.closed_by, "issues": self.issues,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from pipeline.ledger.events import LEDGER, LedgerError, read_ledger
+from pipeline.ledger.events import LEDGER, LedgerError, Problem, read_ledger
 from pipeline.ledger.status import CLOSED, LABELS, TODAY_ENV, Rule, compute, today
 from pipeline.core.text import cn_date
 
@@ -33,7 +33,7 @@ def ledger_context(job, eng, default_as_of) -> dict:
     try:
         events, problems = read_ledger(eng.root / LEDGER)
     except LedgerError:
-        events, problems = [], ["unreadable"]
+        events, problems = [], [Problem(0, "unreadable")]
     events = [e for e in events if e.service == spec.service]
     if os.environ.get(TODAY_ENV):
         as_of = today()
@@ -47,16 +47,17 @@ def ledger_context(job, eng, default_as_of) -> dict:
     rows = {}
     for d in ds:
         st = states[d.id]
-        closed = st.closed_on if st.state in CLOSED else None
+        closed_on = st.closed_on if st.state in CLOSED else None
         rows[d.id] = {"state": st.state, "status": st.label, "submitted": cn_date(st.submitted_on) or "—",
-                      "due": _due_text(st), "closed": cn_date(closed) or "—", "closed_by": st.closed_by or "",
+                      "due": _due_text(st), "closed": cn_date(closed_on) or "—", "closed_by": st.closed_by or "",
                       "rejected": cn_date(st.closed_on) if st.state == "rejected" else "",
                       "issues": list(st.issues)}
     others = [d.id for d in ds if d.id != job.deliverable.id]
     counts = Counter(rows[i]["state"] for i in others)
     closed = sum(counts[s] for s in CLOSED)
     summary = "、".join(f"{LABELS[s]}{counts[s]}项" for s in LABELS if counts.get(s) and s not in CLOSED)
-    return {"present": bool(events), "damaged": any(getattr(p, "waived", None) is None for p in problems), "as_of": cn_date(as_of), "rows": rows,
+    damaged = any(getattr(p, "waived", None) is None for p in problems)
+    return {"present": bool(events), "damaged": damaged, "as_of": cn_date(as_of), "rows": rows,
             "total": len(others), "closed": closed, "deemed": counts.get("deemed-accepted", 0),
             "all_closed": bool(others) and closed == len(others), "summary": summary}
 

@@ -41,8 +41,8 @@ def render(manifest: dict, state: dict) -> str:
     out = ["<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
            f"<title>{escape(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
            f"<h1>{escape(title)}</h1>"]
-    groups: dict[int, list[dict]] = {}
-    order: list[tuple[int, str]] = []
+    groups: dict[tuple, list[dict]] = {}
+    order: list[tuple] = []  # (service, deliverable id) as the manifest has them
     for d in manifest.get("deliverables") or []:
         if not isinstance(d, dict):
             continue
@@ -58,7 +58,8 @@ def render(manifest: dict, state: dict) -> str:
     verdict = ("<span class=\"ok\">完整</span>" if done else "<span class=\"bad\">不完整</span>") if done is not None \
         else "<span class=\"wait\">未检查</span>"
     out.append('<p class="meta">')
-    out.append(f"项目：{escape(str(manifest.get('engagement', '')))}　构建日期：{escape(str(manifest.get('build_date', '')))}"
+    out.append(f"项目：{escape(str(manifest.get('engagement', '')))}"
+               f"　构建日期：{escape(str(manifest.get('build_date', '')))}"
                f"　工具：sowpack {escape(str(manifest.get('tool_version', '')))}<br>")
     out.append(f"检查结果：{verdict}（{passed}/{n} 项交付物通过；来源：{escape(check.get('by') or '—')}"
                f"{'，' + escape(str(check['on'])) if check.get('on') else ''}）<br>")
@@ -69,15 +70,20 @@ def render(manifest: dict, state: dict) -> str:
         if not isinstance(svc, dict):
             continue
         number = svc.get("service")
-        out.append(f"<h2>{int(number):02d}. {escape(str(svc.get('title', '')))}（{escape(str(svc.get('package', '')))}）</h2>")
+        if number is None:
+            continue
+        out.append(f"<h2>{int(number):02d}. {escape(str(svc.get('title', '')))}"
+                   f"（{escape(str(svc.get('package', '')))}）</h2>")
         out.append("<table><thead><tr><th>交付物</th><th>文件</th><th>检查</th><th>验收状态</th></tr></thead><tbody>")
         for s, did in order:
             if s != number:
                 continue
             entries = groups[(s, did)]
             key = f"{s:02d}/{did}"
-            links = " ".join(f'<a href="{escape(_href(e["path"]))}">{escape(FORMAT_LABELS.get(e.get("format"), e.get("format", "")))}'
-                             f"：{escape(e['path'].rsplit('/', 1)[-1])}</a>" for e in entries if isinstance(e.get("path"), str))
+            links = " ".join(f'<a href="{escape(_href(e["path"]))}">'
+                             f'{escape(FORMAT_LABELS.get(e.get("format", ""), e.get("format", "")))}'
+                             f"：{escape(e['path'].rsplit('/', 1)[-1])}</a>"
+                             for e in entries if isinstance(e.get("path"), str))
             c = c_items.get(key) or {}
             status = c.get("status")
             detail = f"（{c.get('errors', 0)} 个错误）" if status == "fail" and c.get("errors") else ""
@@ -92,7 +98,8 @@ def render(manifest: dict, state: dict) -> str:
                 when.append(f"{LABELS.get(state_word, '')} {st['closed_on']}")
             out.append(f"<tr><td>{escape(str(entries[0].get('seed_name', did)))}<br><small>{escape(key)}</small></td>"
                        f'<td class="files">{links}</td>'
-                       f'<td class="{_cls(status)}">{escape(CHECK_LABELS.get(status, status or ""))}{escape(detail)}</td>'
+                       f'<td class="{_cls(status)}">{escape(CHECK_LABELS.get(status, status or ""))}'
+                       f'{escape(detail)}</td>'
                        f'<td class="{_cls(state_word)}">{escape(LABELS.get(state_word, state_word))}'
                        f"{'<br><small>' + escape('，'.join(when)) + '</small>' if when else ''}</td></tr>")
         out.append("</tbody></table>")

@@ -23,8 +23,8 @@ def instructions(eng: Engagement, services: list[ServiceQuestions], sheets: dict
              "填写方法：",
              "1. 每个服务一张工作表，每行一个问题；请在“回答”列填写，可换行（Alt+Enter），可用“- ”开头列条目。",
              "2. “说明”列摘自服务说明书（SOW），帮助理解问题；已有的回答已预先填入，可直接修改。",
-             "3. 每个登记表一张工作表：第一行是列名，请从第二行起每行填写一项；带下拉的列请从列表选择，"
-             "日期列填写日期（如 2026-03-02），数字列填写数字。",
+             ("3. 每个登记表一张工作表：第一行是列名，请从第二行起每行填写一项；带下拉的列请从列表选择，"
+              "日期列填写日期（如 2026-03-02），数字列填写数字。"),
              "4. 请勿修改工作表名称、列名和“编号”列，勿插入公式（公式不会被读取）。",
              "5. 填好后将本文件发回项目经理。",
              "",
@@ -41,7 +41,7 @@ def instructions(eng: Engagement, services: list[ServiceQuestions], sheets: dict
 
 def sheet_names(services: list[ServiceQuestions]) -> dict:
     taken = {INSTRUCTIONS, INDEX, PEOPLE_SHEET}
-    out = {}
+    out: dict[tuple, str] = {}
     for sq in services:
         out[("service", sq.spec.service)] = sheet_title(f"{sq.spec.service:02d} {sq.spec.name}", taken)
         for r in sq.registers:
@@ -79,7 +79,8 @@ def to_xlsx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
             for j, v in enumerate(values, 1):
                 put(qs, i, j, v).alignment = WRAP
             if q.structured:
-                qs.cell(row=i, column=5).value = (q.hint + "\n" if q.hint else "") + "（本回答含图表或表格，请在答案文件中修改）"
+                qs.cell(row=i, column=5).value = ((q.hint + "\n" if q.hint else "")
+                                                  + "（本回答含图表或表格，请在答案文件中修改）")
         for j, w in enumerate(WIDTHS, 1):
             qs.column_dimensions[chr(64 + j)].width = w
         for letter in ("G", "H"):
@@ -102,11 +103,11 @@ def to_xlsx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
 def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
     """A Word copy to read or print: the same questions and register headers (answers come back in the .xlsx)."""
     from pipeline.core.text import cn_date
-    from pipeline.document.nodes import Document, Meta, Paragraph, Run, Section, Table
+    from pipeline.document.nodes import Block, Document, Meta, Paragraph, Run, Section, Table
     from pipeline.renderers import get_renderer
 
     names = sheet_names(services)
-    intro = [Paragraph((Run(line),)) for line in instructions(eng, services, names)[1:] if line]
+    intro: list[Block] = [Paragraph((Run(line),)) for line in instructions(eng, services, names)[1:] if line]
     sections = [Section(INSTRUCTIONS, 1, intro)]
     for sq in services:
         rows = tuple((f"Q{i}", q.path, q.question, q.hint, q.text) for i, q in enumerate(sq.questions, 1))
@@ -115,7 +116,7 @@ def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
             body = tuple(tuple(str(row.get(c.name, "") or "") for c in r.columns) for row in r.rows) or \
                 tuple(tuple("" for _ in r.columns) for _ in range(3))
             allowed = [f"{c.name}：{'、'.join(c.allowed)}" for c in r.columns if c.allowed]
-            blocks = [Table(tuple(c.name for c in r.columns), body, f"{r.title}登记表")]
+            blocks: list[Block] = [Table(tuple(c.name for c in r.columns), body, f"{r.title}登记表")]
             if allowed:
                 blocks.insert(0, Paragraph((Run("可选值：" + "；".join(allowed)),)))
             kids.append(Section(f"{r.title}登记表", 2, blocks))
@@ -125,7 +126,7 @@ def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
     meta = Meta(title=title, seed_name=title, service=0, service_title=eng.project, customer=eng.customer_name,
                 customer_short=eng.customer_short, project=eng.project, vendor=eng.vendor,
                 date=eng.date.isoformat(), date_cn=cn_date(eng.date), version="V1.0",
-                author=str(eng.document_control.get("author", "")), reviewer="", kind_label="questionnaire",
+                author=str(eng.document_control.get("author", "")), reviewer="",
                 deliverable="questionnaire")
     return get_renderer("docx").render(Document(meta, sections))
 

@@ -59,7 +59,8 @@ class _Cells:
         self.shown, self.result = relpath(path), result
 
     def refuse(self, sheet: str, cell: str, message: str) -> None:
-        self.result.findings.append(Finding("questionnaire.refused", message, Location(self.shown, sheet=sheet, cell=cell)))
+        self.result.findings.append(Finding("questionnaire.refused", message,
+                                            Location(self.shown, sheet=sheet, cell=cell)))
 
 
 def _letter(i: int) -> str:
@@ -128,15 +129,16 @@ def _typed(cells: _Cells, sheet: str, cell: str, value: Any, col: ColumnSpec) ->
     if col.type in ("int", "number"):
         n = _number(value)
         if n is None or (col.type == "int" and not isinstance(n, int)):
-            cells.refuse(sheet, cell, f"column '{col.name}' takes {'a whole number' if col.type == 'int' else 'a number'}"
-                                      f" (got {value!r:.40})")
+            cells.refuse(sheet, cell, f"column '{col.name}' takes "
+                                      f"{'a whole number' if col.type == 'int' else 'a number'} (got {value!r:.40})")
             return False, None
         return True, n
     text = _text(cells, sheet, cell, value)
     if text is None:
         return False, None
     if col.allowed and text not in col.allowed:
-        cells.refuse(sheet, cell, f"'{text}' is not allowed in column '{col.name}'; choose one of {'、'.join(col.allowed)}")
+        cells.refuse(sheet, cell,
+                     f"'{text}' is not allowed in column '{col.name}'; choose one of {'、'.join(col.allowed)}")
         return False, None
     return True, text
 
@@ -204,6 +206,8 @@ def _questions(ws, q_by_key: dict, cells: _Cells, result: ImportResult, force: b
             continue
         baseline = row[ib].value if ib is not None and ib < len(row) else None
         current = q.text
+        value: Any
+        text: str | None
         if q.fact:
             n = _number(cell.value)
             if n is None:
@@ -220,8 +224,8 @@ def _questions(ws, q_by_key: dict, cells: _Cells, result: ImportResult, force: b
                                               "carry; change it in the answers file")
                 continue
         service, did, target = q.key.split("|", 2)
-        if _decide(result, text, current, digest(current), baseline, force, Location(cells.shown, sheet=ws.title, cell=where),
-                   f"answer '{q.path}'"):
+        if _decide(result, text, current, digest(current), baseline, force,
+                   Location(cells.shown, sheet=ws.title, cell=where), f"answer '{q.path}'"):
             out.append(_Change(int(service), did, target, value, f"{q.deliverable or '事实'} / {q.path}"))
     return out
 
@@ -243,9 +247,10 @@ def _register(ws, reg: RegisterSheet, baseline: str | None, cells: _Cells, resul
             break
         row = list(row)
         values = {c.name: (row[header.index(c.name)] if header.index(c.name) < len(row) else None) for c in reg.columns}
-        if all(v is None or v.value is None or (isinstance(v.value, str) and not v.value.strip()) for v in values.values()):
+        if all(v is None or v.value is None or (isinstance(v.value, str) and not v.value.strip())
+               for v in values.values()):
             continue
-        got = {}
+        got: dict[str, Any] = {}
         for col in reg.columns:
             cell = values[col.name]
             where = f"{_letter(header.index(col.name))}{r}"
@@ -275,7 +280,8 @@ def _register(ws, reg: RegisterSheet, baseline: str | None, cells: _Cells, resul
 def _people(ws, eng, baseline: str | None, cells: _Cells, result: ImportResult, force: bool) -> list[_Change]:
     """The project members sheet -> engagement.yaml's people (name, org and role required)."""
     cols = people_columns()
-    reg = RegisterSheet(0, None, PEOPLE_SHEET, cols, people_rows(eng.people))
+    # The one register without a deliverable; _register() writes its change as "people".
+    reg = RegisterSheet(0, None, PEOPLE_SHEET, cols, people_rows(eng.people))  # type: ignore[arg-type]
     changes = _register(ws, reg, baseline, cells, result, force)
     if not changes:
         return []
@@ -286,7 +292,7 @@ def _people(ws, eng, baseline: str | None, cells: _Cells, result: ImportResult, 
     n = 1
     for row in rows:
         n += 1
-        for name, key in PEOPLE_COLUMNS[:3]:
+        for name, _key in PEOPLE_COLUMNS[:3]:
             if not row.get(name):
                 cells.refuse(ws.title, f"{_letter(header.index(name))}{n}", f"'{name}' is required for every person")
         if not row.get("电话") and not row.get("邮箱"):
@@ -303,7 +309,8 @@ def _write_people(path: Path, people: list[dict]) -> tuple[str, str]:
     from pipeline.scaffold.answers_file import dump_value
 
     lines = path.read_text(encoding="utf-8").splitlines()
-    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {dump_value(str(v))}" for k, v in p.items()) + "}" for p in people]
+    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {dump_value(str(v))}" for k, v in p.items()) + "}"
+                           for p in people]
     start = next((i for i, line in enumerate(lines) if line.startswith("people:")), None)
     if start is None:
         lines += block
@@ -328,7 +335,7 @@ def read_changes(path: Path, eng, services: list[ServiceQuestions], force: bool,
     try:
         # read_only, formulas kept as formulas (data_only=False) so that they can be refused, never computed.
         wb = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types on malformed files
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed files
         raise InputError(f"cannot open {relpath(path)}: {type(exc).__name__}: {exc}") from None
     cells = _Cells(path, result)
     q_by_key = {q.key: (sq, q) for sq in services for q in sq.questions}
@@ -419,6 +426,7 @@ def import_questionnaire(root: Path, path: Path, specs: dict[int, SowSpec], forc
         if not mine:
             continue
         ans_path = sq.purchase.answers_path
+        assert ans_path is not None  # load() refuses a service without its answers file
         raw, _, found = load_yaml(ans_path, "input")
         if found or not isinstance(raw, dict):
             raise InputError(f"cannot read {relpath(ans_path)}", found)
@@ -426,17 +434,17 @@ def import_questionnaire(root: Path, path: Path, specs: dict[int, SowSpec], forc
         raw["deliverables"] = delivs
         for ch in mine:
             if ch.deliverable == "facts":
-                facts = raw.get("facts") if isinstance(raw.get("facts"), dict) else {}
+                facts = raw["facts"] if isinstance(raw.get("facts"), dict) else {}
                 facts[ch.target] = ch.value
                 raw["facts"] = facts
             elif ch.target:
-                d = delivs.get(ch.deliverable) if isinstance(delivs.get(ch.deliverable), dict) else {}
+                d = delivs[ch.deliverable] if isinstance(delivs.get(ch.deliverable), dict) else {}
                 secs = flat_sections(d.get("sections"))
                 secs[ch.target] = ch.value
                 d["sections"] = secs
                 delivs[ch.deliverable] = d
             else:
-                d = delivs.get(ch.deliverable) if isinstance(delivs.get(ch.deliverable), dict) else {}
+                d = delivs[ch.deliverable] if isinstance(delivs.get(ch.deliverable), dict) else {}
                 reg = next(r for r in sq.registers if r.deliverable.id == ch.deliverable)
                 if isinstance(d.get("rows_from"), dict) and "rows" not in d:
                     result.written.append(_write_rows(root, d["rows_from"], reg, ch.value))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 

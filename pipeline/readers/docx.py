@@ -146,17 +146,7 @@ def read_docx(pkg: _Package) -> Seen:
         for el in container:
             tag = el.tag
             if tag == W + "p":
-                ppr = el.find(W + "pPr")
-                sid = None
-                level = None
-                if ppr is not None:
-                    ps = ppr.find(W + "pStyle")
-                    sid = ps.get(W + "val") if ps is not None else None
-                    ol = ppr.find(W + "outlineLvl")
-                    if ol is not None and ol.get(W + "val", "").isdigit() and int(ol.get(W + "val")) < 9:
-                        level = int(ol.get(W + "val")) + 1
-                name, style_level = styles.get(sid, ((sid or "normal").lower(), None))
-                level = level or style_level
+                name, level = _para_style(el, styles)
                 text, pic, in_toc = _para_text(el, fields)
                 if in_toc:
                     toc_found = True
@@ -176,16 +166,7 @@ def read_docx(pkg: _Package) -> Seen:
                 if text.strip():
                     seen.texts.append(Text(text, "body", current.title if current else None))
             elif tag == W + "tbl":
-                rows = []
-                for tr in el.iter(W + "tr"):
-                    rows.append([_cell_text(tc) for tc in tr if tc.tag == W + "tc" or tc.tag == W + "sdt"])
-                seen.tables.append(rows)
-                for r in rows:
-                    for c in r:
-                        if c.strip():
-                            seen.texts.append(Text(c, "table", current.title if current else None))
-                if current is not None and len(rows) > 1:
-                    current.content += sum(len(c.strip()) for r in rows[1:] for c in r)
+                _table(el, seen, current)
             elif tag in (W + "sdt", W + "customXml", W + "ins", W + "smartTag"):
                 if tag == W + "sdt":
                     gallery = el.find(f"{W}sdtPr/{W}docPartObj/{W}docPartGallery")
@@ -195,17 +176,53 @@ def read_docx(pkg: _Package) -> Seen:
                 if inner is not None:
                     walk(inner)
             elif tag == W + "sectPr":
-                _page(el)
-
-    def _page(sect):
-        pg = sect.find(W + "pgSz")
-        if pg is not None and pg.get(W + "w") and pg.get(W + "h"):
-            w, h = int(pg.get(W + "w")), int(pg.get(W + "h"))
-            seen.page_mm = (round(w / 1440 * 25.4), round(h / 1440 * 25.4))
+                _page(el, seen)
 
     walk(body)
     if toc_found:
         seen.toc = {"entries": toc_entries, "unrefreshed": toc_unrefreshed}
+    _other_parts(pkg, rels, seen)
+    return seen
+
+
+def _page(sect, seen: Seen) -> None:
+    pg = sect.find(W + "pgSz")
+    if pg is not None and pg.get(W + "w") and pg.get(W + "h"):
+        w, h = int(pg.get(W + "w")), int(pg.get(W + "h"))
+        seen.page_mm = (round(w / 1440 * 25.4), round(h / 1440 * 25.4))
+
+
+def _para_style(p, styles: dict) -> tuple[str, int | None]:
+    """(lowercase style name, heading level or None) of a w:p; a direct outline level wins over the style's."""
+    ppr = p.find(W + "pPr")
+    sid = None
+    level = None
+    if ppr is not None:
+        ps = ppr.find(W + "pStyle")
+        sid = ps.get(W + "val") if ps is not None else None
+        ol = ppr.find(W + "outlineLvl")
+        if ol is not None and ol.get(W + "val", "").isdigit() and int(ol.get(W + "val")) < 9:
+            level = int(ol.get(W + "val")) + 1
+    name, style_level = styles.get(sid, ((sid or "normal").lower(), None))
+    return name, level or style_level
+
+
+def _table(tbl, seen: Seen, current: Heading | None) -> None:
+    """A w:tbl: its rows, its cells' text, and its body rows' length into the heading above."""
+    rows = []
+    for tr in tbl.iter(W + "tr"):
+        rows.append([_cell_text(tc) for tc in tr if tc.tag == W + "tc" or tc.tag == W + "sdt"])
+    seen.tables.append(rows)
+    for r in rows:
+        for c in r:
+            if c.strip():
+                seen.texts.append(Text(c, "table", current.title if current else None))
+    if current is not None and len(rows) > 1:
+        current.content += sum(len(c.strip()) for r in rows[1:] for c in r)
+
+
+def _other_parts(pkg: _Package, rels: dict, seen: Seen) -> None:
+    """The text of headers, footers, footnotes, endnotes and comments."""
     for rtype, part in sorted(rels.values(), key=lambda x: x[1]):
         if rtype in ("header", "footer", "footnotes", "endnotes", "comments") and part in pkg.names:
             where = rtype.rstrip("s") if rtype != "comments" else "comment"
@@ -213,4 +230,3 @@ def read_docx(pkg: _Package) -> Seen:
                 text, _, _ = _para_text(p, _Fields())
                 if text.strip():
                     seen.texts.append(Text(text, where))
-    return seen

@@ -59,7 +59,7 @@ def read(path: Path) -> View:
         return reader(path)
     except UnreadableFile:
         raise
-    except Exception as exc:  # the Office libraries raise a zoo of types on bad files
+    except Exception as exc:  # noqa: BLE001 - the Office libraries raise a zoo of types on bad files
         raise UnreadableFile(f"{type(exc).__name__}: {str(exc)[:200]}") from None
 
 
@@ -90,7 +90,6 @@ def read_docx(path: Path) -> View:
             style_id = el.pPr.pStyle.val if el.pPr is not None and el.pPr.pStyle is not None else ""
             style = doc.styles.get_by_id(style_id, 1).name if style_id else "Normal"
             text = "".join(t.text or "" for t in el.iter(qn("w:t")))
-            instr = "".join(t.text or "" for t in el.iter(qn("w:instrText")))
             has_pic = any(True for _ in el.iter(qn("w:drawing")))
             in_toc_before = toc_depth is not None
             for node in el.iter(qn("w:fldChar"), qn("w:instrText")):
@@ -116,26 +115,17 @@ def read_docx(path: Path) -> View:
             if text:
                 v.texts.append(text)
         elif el.tag == qn("w:tbl"):
-            rows = []
-            for tr in el.iter(qn("w:tr")):
-                rows.append(["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))])
-            ncols = max((len(r) for r in rows), default=0)
-            v.tables.append(rows)
-            v.dump.append(f"TABLE {len(rows)}x{ncols}")
-            for r in rows:
-                v.dump.append("| " + " | ".join(r) + " |")
-                v.texts.extend(c for c in r if c)
-            if v.headings and len(rows) > 1:
-                v.headings[-1].content += sum(len(c) for r in rows[1:] for c in r)
-    for i, sec in enumerate(doc.sections):
+            _docx_table(el, v)
+    for sec in doc.sections:
         for part, name in ((sec.header, "HEADER"), (sec.footer, "FOOTER")):
             text = "".join(p.text for p in part.paragraphs)
             instr = "".join(t.text or "" for t in part._element.iter(qn("w:instrText")))
             v.dump.append(f"{name} {text}" + (f" {{{instr.strip()}}}" if instr.strip() else ""))
             v.texts.append(text)
+        if sec.page_width is None or sec.page_height is None:
+            raise UnreadableFile("corrupt: a section has no page size")
         v.info["page_mm"] = (round(sec.page_width.mm), round(sec.page_height.mm))
     v.info["toc_entries"] = toc_entries
-    rfonts = doc.styles["Normal"].element.find(qn("w:rPr"))
     ea = set()
     for rf in doc.styles.element.iter(qn("w:rFonts")):
         if rf.get(qn("w:eastAsia")):
@@ -145,8 +135,24 @@ def read_docx(path: Path) -> View:
     v.info["lang_eastAsia"] = lang.get(qn("w:eastAsia")) if lang is not None else None
     v.dump.insert(0, f"PAGE {v.info['page_mm'][0]}x{v.info['page_mm'][1]}mm TOC-ENTRIES {toc_entries} "
                      f"EA-FONTS {','.join(sorted(ea))} LANG-EA {v.info['lang_eastAsia']}")
-    del rfonts
     return v
+
+
+def _docx_table(el, v: View) -> None:
+    """A body-level w:tbl of read_docx: its rows into the view, its text into the heading above."""
+    from docx.oxml.ns import qn
+
+    rows = []
+    for tr in el.iter(qn("w:tr")):
+        rows.append(["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))])
+    ncols = max((len(r) for r in rows), default=0)
+    v.tables.append(rows)
+    v.dump.append(f"TABLE {len(rows)}x{ncols}")
+    for r in rows:
+        v.dump.append("| " + " | ".join(r) + " |")
+        v.texts.extend(c for c in r if c)
+    if v.headings and len(rows) > 1:
+        v.headings[-1].content += sum(len(c) for r in rows[1:] for c in r)
 
 
 # --- pptx ---------------------------------------------------------------------
@@ -157,6 +163,8 @@ def read_pptx(path: Path) -> View:
     _zip_guard(path)
     prs = Presentation(str(path))
     v = View("pptx")
+    if prs.slide_width is None or prs.slide_height is None:
+        raise UnreadableFile("corrupt: the presentation has no slide size")
     v.info["slide_size"] = (prs.slide_width, prs.slide_height)
     v.dump.append(f"SIZE {Emu(prs.slide_width).inches:.2f}x{Emu(prs.slide_height).inches:.2f}in")
     ea = set()
@@ -295,7 +303,7 @@ def read_pdf(path: Path) -> View:
         first = outline[0][2]
         body = "\n".join(pages[first:])
         pos = 0
-        found = []
+        found: list[tuple[Heading, tuple[int, int] | None]] = []
         for title, level, _ in outline:
             i = body.find(title, pos)
             if i < 0:

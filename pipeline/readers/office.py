@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from pipeline.core.limits import MAX_CELLS, MAX_COLUMNS
-from pipeline.readers.common import A, P, R, S, Heading, Seen, Sheet, Text, TooLarge, UnreadableFile, _Package, norm_title
+from pipeline.readers.common import (A, P, R, S, Heading, Seen, Sheet, Text, TooLarge, UnreadableFile, _Package,
+                                     norm_title)
 
 
 def _a_paragraphs(el) -> list[str]:
@@ -56,7 +57,8 @@ def read_pptx(pkg: _Package) -> Seen:
                 for r in rows:
                     texts.extend((c, where) for c in r if c.strip())
                 body += sum(len(c.strip()) for r in rows[1:] for c in r)
-            elif gf.find(f".//{A}graphicData") is not None and "chart" in (gf.find(f".//{A}graphicData").get("uri") or ""):
+            elif (gf.find(f".//{A}graphicData") is not None
+                  and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
                 body += 10
         if tree is not None and any(True for _ in tree.iter(P + "pic")):
             body += 10

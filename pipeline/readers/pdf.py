@@ -30,7 +30,7 @@ def read_pdf(path: Path) -> Seen:
         view = dump.read_pdf(path)
     except dump.UnreadableFile as exc:
         raise UnreadableFile(str(exc)) from None
-    except Exception as exc:  # pypdf raises many types on damaged files
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged files
         raise UnreadableFile(f"corrupt ({type(exc).__name__}: {str(exc)[:160]})") from None
     seen = Seen("pdf", fonts=list(view.fonts), page_mm=view.info.get("page_mm"))
     for h in view.headings:

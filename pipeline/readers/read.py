@@ -33,7 +33,7 @@ def read(path: Path, fmt: str | None = None) -> Seen:
     if kind == "empty":
         raise UnreadableFile("the file is empty (0 bytes)")
     try:
-        if row is None:
+        if row is None or reader is None:
             raise UnreadableFile(f"no reader for '.{fmt}' files")
         if kind != row.container:
             raise _wrong(fmt, kind, path)
@@ -47,7 +47,7 @@ def read(path: Path, fmt: str | None = None) -> Seen:
             pkg = _Package(zf)
             actual = pkg.format()
             if actual != fmt:
-                raise WrongType(f"this is {FORMAT_NAMES.get(actual, 'not an Office file')}, not "
+                raise WrongType(f"this is {FORMAT_NAMES.get(actual or '', 'not an Office file')}, not "
                                 f"{FORMAT_NAMES[fmt]} (wrong extension?)")
             return reader(pkg)
     except UnreadableFile:

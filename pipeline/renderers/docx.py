@@ -5,7 +5,7 @@ import io
 
 from docx import Document as load_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
@@ -135,20 +135,20 @@ class _Writer:
             natural.append(max(shortest, min(max([text_width(c) for c in cells] or [0]), 60) + 2))
         spare = max(sum(natural) - sum(minimum), 1)
         room = max(TABLE_UNITS - sum(minimum), 0)
-        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural)]
+        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural, strict=True)]
         t.autofit = False
         widths = [Mm(TYPE_AREA_MM * w / sum(weights)) for w in weights]
         # LibreOffice lays out by the grid, Word by the cells: set both.
-        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths):
+        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=True):
             gc.w = width
         for row in t.rows:
-            for cell, width in zip(row.cells, widths):
+            for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = width
         self.doc.add_paragraph(style="Body Text")
 
     def chart(self, c: Chart) -> None:
         self.doc.add_picture(io.BytesIO(chart_png(c)), width=Mm(150))
-        self.doc.paragraphs[-1].alignment = 1
+        self.doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         self.doc.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
     def blocks(self, blocks) -> None:

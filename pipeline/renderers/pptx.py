@@ -55,7 +55,7 @@ def plan(doc: Document) -> list[SlidePlan]:
             slides.append(SlidePlan("Section Header", title))
         bullets: list[tuple[int, str]] = []
 
-        def flush():
+        def flush(title: str = title, bullets: list[tuple[int, str]] = bullets) -> None:
             for k in range(0, len(bullets), MAX_BULLETS):
                 slides.append(SlidePlan("Title and Content", title, bullets=bullets[k:k + MAX_BULLETS]))
             bullets.clear()
@@ -137,8 +137,9 @@ def _furniture(prs, doc: Document) -> None:
 
 def write(slides: list[SlidePlan], doc: Document) -> bytes:
     prs = Presentation(str(REFERENCE))
-    layouts = {l.name: l for l in prs.slide_layouts}
+    layouts = {lay.name: lay for lay in prs.slide_layouts}
     W, H = prs.slide_width, prs.slide_height
+    assert W is not None and H is not None  # the reference deck sets its slide size
     for sp in slides:
         slide = prs.slides.add_slide(layouts[sp.layout])
         _set_text(slide.shapes.title.text_frame, [(0, sp.title)], 36 if sp.layout == "Title Slide" else 28, True)

@@ -1,4 +1,5 @@
-"""Running the business rules: in the build's CHECK phase, and in `sowpack check` from the facts the manifest recorded."""
+"""Running the business rules: in the build's CHECK phase, and in `sowpack check` from the facts the manifest
+recorded."""
 from __future__ import annotations
 
 from pipeline.core.errors import INFO, Finding, Location, relpath
@@ -16,7 +17,7 @@ def evaluate(services: list[ServiceFacts]) -> list[RuleFinding]:
     for sf in services:
         out = Emitter(sf, bought)
         for raw in sf.rules:
-            cls = RULES.get(raw.get("type"))
+            cls = RULES.get(raw.get("type", ""))
             if cls is not None:  # a manifest may record a rule type this sowpack no longer has
                 cls(raw).check(out)
         findings.extend(out.items)

@@ -88,7 +88,8 @@ def from_engagement(eng, specs: dict) -> list[ServiceFacts]:
         out.append(ServiceFacts(
             service=p.service, title=spec.title, package=p.package, includes=package_includes(spec, p.package),
             applied_on=p.applied_on, start=p.start, end=p.end,
-            onsite_days=number(p.extra.get("onsite_days")), holiday_onsite_days=number(p.extra.get("holiday_onsite_days")),
+            onsite_days=number(p.extra.get("onsite_days")),
+            holiday_onsite_days=number(p.extra.get("holiday_onsite_days")),
             facts=dict(ans.facts) if ans else {}, rules=[dict(r) for r in spec.rules], spec_path=spec.path,
             where=p.location, fact_where=dict(ans.fact_locations) if ans else {}))
     return out

@@ -52,7 +52,8 @@ class PackageLimit(Rule):
             return
         for p, low in minimums.items():
             high = limits.get(p)
-            if number(low) is not None and number(high) is not None and number(low) > number(high):
+            lo, hi = number(low), number(high)
+            if lo is not None and hi is not None and lo > hi:
                 c.add("bad-value", f"'{keyname(kp + ('minimums', p))}' ({low}) is over the {p} limit ({high})",
                       kp + ("minimums", p))
 
@@ -66,10 +67,13 @@ class PackageLimit(Rule):
         limits = {k: number(v) for k, v in (self.get("limits") or {}).items()}
         minimums = {k: number(v) for k, v in (self.get("minimums") or {}).items()}
         limit, minimum = limits.get(sf.package), minimums.get(sf.package)
-        if limit is None and minimum is None:
+        if limit is not None:
+            bound = f"limit of {fmt(limit)}"
+        elif minimum is not None:
+            bound = f"minimum of {fmt(minimum)}"
+        else:
             return
         label, name = self.get("label") or self.get("fact"), self.get("fact")
-        bound = f"limit of {fmt(limit)}" if limit is not None else f"minimum of {fmt(minimum)}"
         value = out.fact(self, f"the {sf.package} {bound}")
         if value is None:
             return
@@ -77,9 +81,10 @@ class PackageLimit(Rule):
         if limit is not None and value > limit:
             bigger = self._fits(value, minimums, ((k, v) for k, v in limits.items() if v is not None and v >= value))
             hint = (f"; {bigger[0][1]} covers up to {fmt(bigger[0][0])}" if bigger else
-                    f"; no package covers it (the largest allows {fmt(max(v for v in limits.values() if v is not None))}"
-                    "): outside the SOW")
-            out.add("rules.package-limit", f"{label} is {fmt(value)}, over the {sf.package} limit of {fmt(limit)}{hint}",
+                    "; no package covers it (the largest allows "
+                    f"{fmt(max(v for v in limits.values() if v is not None))}): outside the SOW")
+            out.add("rules.package-limit",
+                    f"{label} is {fmt(value)}, over the {sf.package} limit of {fmt(limit)}{hint}",
                     self, where, target=name)
             return
         if minimum is not None and value < minimum:
@@ -91,7 +96,8 @@ class PackageLimit(Rule):
             return
         if limit is None:
             return
-        smaller = self._fits(value, minimums, ((k, v) for k, v in limits.items() if v is not None and value <= v < limit))
+        smaller = self._fits(value, minimums,
+                             ((k, v) for k, v in limits.items() if v is not None and value <= v < limit))
         if smaller:
             out.add("rules.package-oversized", f"{label} is {fmt(value)}: {smaller[0][1]} (up to {fmt(smaller[0][0])}) "
                     f"would cover it too", self, where, target=name)
@@ -108,13 +114,13 @@ class PricingUnit(Rule):
     codes = ("rules.pricing-units", "rules.pricing-unit-exceeded", "rules.missing-fact")
 
     def _bought(self, sf: ServiceFacts) -> tuple[float, str]:
-        if self.get("purchased_fact") and number(sf.facts.get(self.get("purchased_fact"))) is not None:
-            return number(sf.facts[self.get("purchased_fact")]), f"fact {self.get('purchased_fact')}"
+        if self.get("purchased_fact") and (n := number(sf.facts.get(self.get("purchased_fact")))) is not None:
+            return n, f"fact {self.get('purchased_fact')}"
         given = sf.facts.get(UNITS_FACT)
-        if isinstance(given, dict) and number(given.get(self.get("fact"))) is not None:
-            return number(given[self.get("fact")]), f"fact {UNITS_FACT}.{self.get('fact')}"
-        if number(given) is not None:
-            return number(given), f"fact {UNITS_FACT}"
+        if isinstance(given, dict) and (n := number(given.get(self.get("fact")))) is not None:
+            return n, f"fact {UNITS_FACT}.{self.get('fact')}"
+        if (n := number(given)) is not None:
+            return n, f"fact {UNITS_FACT}"
         return 1, "one purchase"
 
     def check(self, out: Emitter) -> None:
@@ -131,7 +137,8 @@ class PricingUnit(Rule):
                 target=self.get("fact"))
         bought, source = self._bought(sf)
         if units > bought:
-            out.add("rules.pricing-unit-exceeded", f"{label} {fmt(value)} needs {units} pricing unit(s) of {fmt(unit)}; "
+            out.add("rules.pricing-unit-exceeded",
+                    f"{label} {fmt(value)} needs {units} pricing unit(s) of {fmt(unit)}; "
                     f"{source} covers {fmt(bought)}: buy {fmt(units - bought)} more or reduce the scope "
                     f"(say how many were bought with facts: {UNITS_FACT}: N)", self, where, target=self.get("fact"))
 
@@ -189,7 +196,8 @@ class HolidayRate(Rule):
             try:
                 found = holidays_between(sf.start, sf.end)
             except CalendarUnknown as exc:
-                out.add("rules.calendar-unknown", f"holiday days not checked: {exc}", self, target="holiday_onsite_days")
+                out.add("rules.calendar-unknown", f"holiday days not checked: {exc}", self,
+                        target="holiday_onsite_days")
                 return
             if not found:
                 out.add("rules.no-holiday-in-period", f"holiday_onsite_days is {fmt(holiday)} but no statutory holiday "
@@ -218,7 +226,8 @@ class RequiresPackage(Rule):
                 out.add("rules.requires-package", f"{sf.package} cannot be bought alone: it requires {need} "
                         f"(buy a package that includes {need})", self, target="package")
         need_service = self.get("requires_service")
-        if isinstance(need_service, int) and self.get("package") in (None, sf.package) and need_service not in out.bought:
+        if (isinstance(need_service, int) and self.get("package") in (None, sf.package)
+                and need_service not in out.bought):
             out.add("rules.requires-service", f"{sf.package} cannot be bought alone: it requires service "
                     f"{need_service}, which this engagement does not buy", self, target="package")
 

@@ -148,7 +148,8 @@ def render_answers(spec: SowSpec, deliverables: list[DeliverableSpec], existing:
         old = old_delivs.pop(d.id, None)
         old = dict(old) if isinstance(old, dict) else {}
         formats = "、".join(d.formats)
-        lines += comment(f"{d.seed_name}（{formats}）" + (f"：{deliverable_hint(spec, d)}" if deliverable_hint(spec, d) else ""), 1)
+        lines += comment(f"{d.seed_name}（{formats}）"
+                         + (f"：{deliverable_hint(spec, d)}" if deliverable_hint(spec, d) else ""), 1)
         lines.append(f"{INDENT}{key(d.id)}:")
         at = len(lines)
         if d.sections:

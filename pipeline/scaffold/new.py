@@ -98,7 +98,7 @@ def engagement_yaml(customer: str, short: str, specs: list[SowSpec], bought: lis
     lines += comment("- {name: 张伟, org: 阿里云, role: 项目经理, phone: 138****0001}", 1)
     lines.append("people: []")
     lines.append("services:")
-    for spec, b in zip(specs, bought):
+    for spec, b in zip(specs, bought, strict=True):
         lines += comment(f"{spec.service}. {spec.title}（{b.package}）", 1)
         lines.append(f"  - service: {spec.service}")
         lines.append(f"    package: {dump_value(b.package)}")
@@ -146,7 +146,7 @@ def new_engagement(root: Path, customer: str, short: str, bought: list[Bought], 
     chosen = [specs[b.service] for b in bought]
     files: dict[str, bytes] = {"engagement.yaml": engagement_yaml(customer.strip(), short.strip(), chosen, bought,
                                                                    start, end, today).encode()}
-    for spec, b in zip(chosen, bought):
+    for spec, b in zip(chosen, bought, strict=True):
         delivs = spec.for_package(b.package)
         sheets = register_sheets(spec, delivs, short.strip())
         header = f"服务 {spec.service}. {spec.title}（{b.package}）的调研回答"

@@ -82,7 +82,8 @@ def _list_source(wb, allowed: tuple[str, ...]) -> str:
     return f"{LISTS_SHEET}!${letter}$1:${letter}${len(allowed)}"
 
 
-def register_sheet(wb, ws, columns: tuple[ColumnSpec, ...], rows: list[dict] = (), first_col: int = 1) -> None:
+def register_sheet(wb, ws, columns: tuple[ColumnSpec, ...], rows: list[dict] | tuple[()] = (),
+                   first_col: int = 1) -> None:
     """Header row (row 1), the rows given, then prepared rows: drop-downs, typed cells, frozen header."""
     last = max(len(rows) + 1, PREPARED_ROWS + 1)
     for j, c in enumerate(columns, first_col):

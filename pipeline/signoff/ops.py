@@ -92,7 +92,8 @@ class Workspace:
         text = name.strip()
         if "/" in text:
             svc, did = text.split("/", 1)
-            hits = [e for e in self.expected if svc.strip().isdigit() and e.service == int(svc) and e.deliverable == did]
+            hits = [e for e in self.expected
+                    if svc.strip().isdigit() and e.service == int(svc) and e.deliverable == did]
         else:
             hits = [e for e in self.expected if text in (e.deliverable, e.seed_name, e.seed_name.strip("《》"))]
         if len(hits) == 1:
@@ -102,7 +103,8 @@ class Workspace:
             keys = [e.key for e in self.expected]
             close = get_close_matches(text, keys + [e.deliverable for e in self.expected], n=3)
             raise SignoffError(f"no deliverable '{name}' in {relpath(self.pack)}"
-                               + (f"; did you mean {', '.join(close)}?" if close else "; `sowpack signoff status` lists them"))
+                               + (f"; did you mean {', '.join(close)}?" if close
+                                  else "; `sowpack signoff status` lists them"))
         raise SignoffError(f"'{name}' is ambiguous: {', '.join(e.key for e in hits)}; write SERVICE/ID")
 
 

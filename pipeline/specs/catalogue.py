@@ -84,7 +84,8 @@ def catalogue_table(specs: list[SowSpec]) -> str:
             inc = f" (includes {'、'.join(p.includes)})" if p.includes else ""
             lines.append(f"    package {p.name}{inc}: {unfold(p.description)}".rstrip(": "))
         a = s.acceptance
-        days = f"{a.review_days} {'working' if a.day_type == 'working' else 'calendar'} days" if a.review_days else "no review period"
+        days = (f"{a.review_days} {'working' if a.day_type == 'working' else 'calendar'} days" if a.review_days
+                else "no review period")
         lines.append(f"    acceptance: {days}{', deemed accepted when silent' if a.deemed_accepted else ''}")
         if s.formats_rule:
             lines.append(f"    formats rule: {s.formats_rule}")

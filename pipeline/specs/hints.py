@@ -45,7 +45,7 @@ def _sow_sentences(first: int, last: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _cut(line: str, at: int, length: int) -> str:
+def _cut(line: str, at: int) -> str:
     if len(line) <= MAX_HINT:
         return line
     start = max(0, min(at - MAX_HINT // 3, len(line) - MAX_HINT))
@@ -76,7 +76,7 @@ def seed_hint(spec: SowSpec, words: str) -> str:
         if n and (n, -len(line)) > (best[0], best[1]):
             best = (n, -len(line), line, at)
     n, _, line, at = best
-    return _cut(line, at, n) if n else ""
+    return _cut(line, at) if n else ""
 
 
 def section_hint(spec: SowSpec, d: DeliverableSpec, s: SectionSpec) -> str:

@@ -88,7 +88,8 @@ def load_kinds(spec_dir: Path) -> tuple[dict[str, Kind], list[Finding]]:
     top = c.mapping(data, (), ["version", "kinds"], [])
     kinds: dict[str, Kind] = {}
     if top and top.get("version") != SPEC_VERSION:
-        c.add("bad-version", f"unsupported version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}", ("version",))
+        c.add("bad-version", f"unsupported version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}",
+              ("version",))
     if top and isinstance(top.get("kinds"), dict):
         for name, raw in top["kinds"].items():
             kp = ("kinds", name)
@@ -113,7 +114,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     did = m.get("id")
     if isinstance(did, str) and not SLUG.match(did):
         c.add("bad-value", f"'id' must be lowercase ASCII letters, digits and dashes (got '{did}')", kp + ("id",))
-    kind = kinds.get(m.get("kind"))
+    kind = kinds.get(m.get("kind", ""))
     if kind is None and m.get("kind") is not None:
         c.choice(m.get("kind"), kp + ("kind",), sorted(kinds), code="unknown-kind")
     aliases = m.get("aliases") or []
@@ -134,7 +135,8 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     columns = (kind.columns if kind else ()) + _columns(c, m.get("columns"), kp + ("columns",))
     titles = [s.title for top in sections for s in top.walk()]
     for t in sorted({t for t in titles if titles.count(t) > 1}):
-        c.add("duplicate", f"section title '{t}' appears twice in deliverable '{did}'; titles must be unique", kp + ("sections",))
+        c.add("duplicate", f"section title '{t}' appears twice in deliverable '{did}'; titles must be unique",
+              kp + ("sections",))
     names = [col.name for col in columns]
     for n in sorted({n for n in names if names.count(n) > 1}):
         c.add("duplicate", f"column '{n}' appears twice in deliverable '{did}'", kp + ("columns",))
@@ -148,7 +150,8 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     if m.get("choice") is not None:
         c.typed(m["choice"], kp + ("choice",), str)
         if optional is not True:
-            c.add("bad-value", f"'choice' only applies to an optional deliverable; add 'optional: true' to '{did}'", kp + ("choice",))
+            c.add("bad-value", f"'choice' only applies to an optional deliverable; add 'optional: true' to '{did}'",
+                  kp + ("choice",))
     if not all(isinstance(m.get(k), str) for k in ("id", "seed_name")):
         return None
     return DeliverableSpec(
@@ -284,12 +287,14 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
     if not top:
         return None, findings + c.findings
     if top.get("version") != SPEC_VERSION:
-        c.add("bad-version", f"unsupported spec version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}", ("version",))
+        c.add("bad-version",
+              f"unsupported spec version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}",
+              ("version",))
         return None, findings + c.findings
-    service = top.get("service")
+    service: Any = top.get("service")  # checked below; the spec is only built when it has no errors
     if c.typed(service, ("service",), int) and not 1 <= service <= 99:
         c.add("bad-value", f"'service' must be between 1 and 99 (got {service})", ("service",))
-    slug = top.get("slug")
+    slug: Any = top.get("slug")
     if c.typed(slug, ("slug",), str) and not SLUG.match(slug):
         c.add("bad-value", f"'slug' must be lowercase ASCII letters, digits and dashes (got '{slug}')", ("slug",))
     packages: list[PackageSpec] = []
@@ -330,7 +335,8 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         return None, findings
     spec = SowSpec(service=service, title=top["title"], slug=slug, path=relpath(path),
                    packages=tuple(packages), acceptance=acceptance, deliverables=tuple(deliverables),
-                   rules=rules, formats_rule=unfold(top["formats_rule"]) if isinstance(top.get("formats_rule"), str) else None,
+                   rules=rules,
+                   formats_rule=unfold(top["formats_rule"]) if isinstance(top.get("formats_rule"), str) else None,
                    seed_lines=tuple(top.get("seed_lines") or ()),
                    digest=hashlib.sha256(path.read_bytes()).hexdigest())
     return spec, findings
