@@ -303,7 +303,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if refused:
         eng, found = refused[0]
         raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
-                            f"{found[0].location.path}: signed-off files cannot be told apart, so nothing was written",
+                            f"{found[0].location.path if found[0].location else eng.root}: signed-off files cannot be told apart, so nothing was written",
                             [f for _, fs in refused for f in fs])
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)

@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from pipeline.core.limits import MAX_JSON_BYTES
 
@@ -125,7 +126,7 @@ _PATH = (is_pack_path, "a relative path inside the pack ('folder/file.ext', no '
 _SHA = (is_sha256, "a SHA-256 (64 hex digits)")
 
 
-def check_anchor_shape(data: object, field: str = "signoff") -> None:
+def check_anchor_shape(data: Any, field: str = "signoff") -> None:
     """The pack's record of its sign-off ledger (pipeline/ledger/anchor.py).
 
     Raises:
@@ -151,7 +152,7 @@ def check_anchor_shape(data: object, field: str = "signoff") -> None:
                 _opt(item, "submission", _int, where, "an integer")
 
 
-def check_shape(data: object) -> None:
+def check_shape(data: Any) -> None:
     """Every field of a manifest that `check`, `signoff` and `build` read, with the type they need.
 
     Raises:

@@ -96,7 +96,7 @@ class OutputWriter:
 
     root: Path
     previous: dict[str, dict] = field(default_factory=dict)
-    signed: dict[str, str] = field(default_factory=dict)
+    signed: dict[str, str | None] = field(default_factory=dict)
     force: bool = False
     keep_edits: bool = False
     written: dict[Path, str] = field(default_factory=dict)

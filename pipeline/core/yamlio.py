@@ -49,12 +49,13 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 # libyaml composes eight times faster than pure Python (a 1 MB register: 0.6 s against 5 s);
 # it gives the same nodes, values and marks (checked on every YAML file of the project).
-_CLoader = None
+_CLoader: type[yaml.CSafeLoader] | None = None
 if getattr(yaml, "__with_libyaml__", False):
-    class _CLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+    class _FastLoader(yaml.CSafeLoader):
         """CSafeLoader with the same date rule as _Loader."""
 
-    _CLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    _CLoader = _FastLoader
 
 
 def _too_deep() -> str:
@@ -109,20 +110,21 @@ def _check_graph(root: yaml.Node) -> None:
 def _compose(text: str):
     """(loader, root node or None) with every limit checked; raises yaml.YAMLError."""
     if _CLoader is not None:
-        loader = _CLoader(text)
+        fast: yaml.CSafeLoader | None = _CLoader(text)
+        assert fast is not None
         try:
-            node = loader.get_single_node()
+            node = fast.get_single_node()
         except yaml.YAMLError:
-            loader.dispose()
-            node = loader = None  # the pure-Python loader words the error (the messages users know)
-        if loader is not None:
+            fast.dispose()
+            fast = None  # the pure-Python loader words the error (the messages users know)
+        if fast is not None:
             if node is not None:
                 try:
                     _check_graph(node)
                 except _LimitError:
-                    loader.dispose()
+                    fast.dispose()
                     raise
-            return loader, node
+            return fast, node
     loader = _Loader(text)  # the reader rejects control characters right here
     try:
         node = loader.get_single_node()

@@ -154,7 +154,7 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
             header = [str(v).strip() if v is not None else "" for v in header_row]
             locations = {(-1, h): Location(shown, sheet=sheet, cell=f"{get_column_letter(i + 1)}1")
                          for i, h in enumerate(header) if h}
-            rows = []
+            rows: list[dict] = []
             for r, values in enumerate(it):
                 if r >= MAX_ROWS:
                     return None, [Finding("input.bad-excel", f"more than {MAX_ROWS} rows",

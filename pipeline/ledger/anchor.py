@@ -93,8 +93,13 @@ class Guard:
 
     @property
     def waived(self) -> set[tuple[int, str, str]]:
-        return {(p.line, self.parsed.hash_of(p.line), self.parsed.prev_of(p.line)) for p in self.problems
-                if p.waived is not None and p.line is not None}
+        out = set()
+        for p in self.problems:
+            if p.waived is not None and p.line is not None:
+                sha, prev = self.parsed.hash_of(p.line), self.parsed.prev_of(p.line)
+                if sha is not None and prev is not None:
+                    out.add((p.line, sha, prev))
+        return out
 
     def protected(self, rules: dict[int, Rule], manifest: dict | None,
                   on: dt.date | None = None) -> dict[str, dict]:

@@ -347,7 +347,7 @@ def append(path: Path, make: Callable[[list[Event]], dict], *,
         lead = b""
         if parsed.partial:
             lead = b"\n"  # a repair keeps the incomplete line as a (damaged) line of its own
-            parsed = parse(data + lead)
+            parsed = parse((data or b"") + lead)
         event.update(v=VERSION, seq=len(parsed.lines) + 1, prev=parsed.head)
         line = _line(event)
         write_line(fd, lead + line)
