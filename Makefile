@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
 
-.PHONY: deliverables test check golden clean setup sysdeps bench
+.PHONY: deliverables test test-unit check golden clean setup sysdeps bench
 
 deliverables: setup
 	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output
@@ -13,11 +13,16 @@ deliverables: setup
 check: deliverables
 	@set -e; for d in output/*/; do $(BIN)/sowpack check $$d; done
 
+# Every test, on every core: the tests of one sample engagement share a worker, which builds it once.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# The fast tier: no sample pack is built (tests marked `packs` are left out).
+test-unit: setup
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not packs"
 
 golden: setup
-	$(BIN)/python -m pytest tests/test_golden.py --update-golden
+	$(BIN)/python -m pytest -n auto --dist loadgroup tests/test_golden.py --update-golden
 
 bench: setup
 	$(BIN)/python tools/bench.py

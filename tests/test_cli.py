@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES, uses_pack
 from pipeline.cli import main
 
 
@@ -17,6 +18,7 @@ def test_help_on_every_command():
         assert "Usage:" in result.output
 
 
+@pytest.mark.packs
 def test_build_writes_pack_and_manifest(tmp_path):
     result = CliRunner().invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -30,8 +32,8 @@ def test_build_writes_pack_and_manifest(tmp_path):
     assert formats == {"docx", "pptx", "xlsx", "pdf"}
 
 
-def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, root_copy):
-    eng = root_copy("hengxin-retail")
+def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, sample_copy):
+    eng = sample_copy("hengxin-retail")
     answers = eng / "answers" / "09-health-check.yaml"
     text = answers.read_text(encoding="utf-8")
     assert "网络架构检查结果:" in text
@@ -47,17 +49,17 @@ def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, root_c
     assert not out.exists()
 
 
-def test_check_passes_on_a_fresh_pack(tmp_path):
-    runner = CliRunner()
-    assert runner.invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(tmp_path)]).exit_code == 0
-    result = runner.invoke(main, ["check", str(tmp_path / "hengxin-retail")])
+@uses_pack("hengxin-retail")
+def test_check_passes_on_a_fresh_pack(sample_pack):
+    result = CliRunner().invoke(main, ["check", str(sample_pack("hengxin-retail"))])
     assert result.exit_code == 0, result.output
     assert "complete" in result.output.splitlines()[-1]
 
 
-def test_optional_deliverables_follow_the_selection(tmp_path, root_copy):
+@pytest.mark.packs
+def test_optional_deliverables_follow_the_selection(tmp_path, sample_copy):
     """24's courses are chosen per engagement: only the selected ones are built and required."""
-    eng = root_copy("mingde-insurance")
+    eng = sample_copy("mingde-insurance")
     path = eng / "engagement.yaml"
     text = path.read_text(encoding="utf-8")
     head, rest = text.split("    select:\n", 1)
@@ -106,3 +108,10 @@ def test_pdf_environment_problems_are_said_plainly(monkeypatch):
     problems = pdf_environment_problems()
     assert any("apt-get install -y libharfbuzz-subset0" in p for p in problems)
     assert any("apt-get install -y fonts-noto-cjk" in p for p in problems)
+
+
+def test_every_check_code_is_documented():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    from pipeline.checks.pack import CHECK_CODES
+    missing = [c for c in CHECK_CODES if c not in text]
+    assert CHECK_CODES and not missing, f"README.md does not document {missing}"

@@ -2,40 +2,42 @@
 from __future__ import annotations
 
 import difflib
+import json
 
 import pytest
 
-from conftest import GOLDEN, sample_engagements
+from conftest import GOLDEN, per_engagement
 from golden import dump_service
 
 
-def _cases():
-    from pipeline.specs.load import load_specs
-    from pipeline.inputs.load import load_engagement
-    from conftest import SPECS
-    specs = {s.service: s for s in load_specs(SPECS)[0]}
-    out = []
-    for eng_dir in sample_engagements():
-        eng, _ = load_engagement(eng_dir)
-        if eng is None:
-            continue
-        for p in eng.purchases:
-            if p.service in specs:
-                out.append((eng.name, specs[p.service].folder))
-    return out
+def _golden_path(engagement: str, folder: str):
+    return GOLDEN / engagement / f"{folder}.txt"
 
 
-@pytest.mark.parametrize("engagement,folder", _cases())
-def test_golden(built_samples, request, engagement, folder):
-    actual = dump_service(built_samples / engagement / folder)
-    golden = GOLDEN / engagement / f"{folder}.txt"
+@pytest.mark.parametrize("engagement", per_engagement())
+def test_golden(sample_pack, request, engagement):
+    pack = sample_pack(engagement)
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    folders = [s["folder"] for s in manifest["services"]]
+    assert folders
+    actual = {folder: dump_service(pack / folder) for folder in folders}
     if request.config.getoption("--update-golden"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual, encoding="utf-8")
+        for folder, text in actual.items():
+            golden = _golden_path(engagement, folder)
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(text, encoding="utf-8")
         pytest.skip("golden updated")
-    assert golden.exists(), f"no golden file {golden}; run `make golden` and review the diff"
-    expected = golden.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                            str(golden), "actual", n=2))
-        pytest.fail(f"golden mismatch for {engagement}/{folder} (run `make golden` if intended):\n{diff[:6000]}")
+    problems = []
+    for folder, text in actual.items():
+        golden = _golden_path(engagement, folder)
+        if not golden.exists():
+            problems.append(f"no golden file {golden}")
+            continue
+        expected = golden.read_text(encoding="utf-8")
+        if text != expected:
+            diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
+                                                str(golden), "actual", n=2))
+            problems.append(f"golden mismatch for {engagement}/{folder}:\n{diff[:6000]}")
+    if problems:
+        pytest.fail("\n".join(problems) + "\n(run `make golden` if intended, and review the diff)")
+
