@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
 
 import pytest
 
-from conftest import GOLDEN, per_engagement
+from conftest import GOLDEN, loaded_samples, loaded_specs, per_engagement
 from golden import dump_service
+
+
+def _cases() -> list[tuple[str, str]]:
+    """(engagement, service folder) of every service folder the samples produce."""
+    specs = loaded_specs()
+    return [(name, specs[p.service].folder) for name, eng in loaded_samples().items()
+            for p in eng.purchases if p.service in specs]
 
 
 def _golden_path(engagement: str, folder: str):
@@ -41,3 +49,26 @@ def test_golden(sample_pack, request, engagement):
     if problems:
         pytest.fail("\n".join(problems) + "\n(run `make golden` if intended, and review the diff)")
 
+
+def orphans() -> list[Path]:
+    """Files and folders under tests/golden/ that no current sample output produces (a folder, not its files)."""
+    wanted = {_golden_path(e, f) for e, f in _cases()}
+    folders = {p.parent for p in wanted}
+    return sorted(p for p in GOLDEN.rglob("*")
+                  if p not in wanted and p not in folders and p.parent in folders | {GOLDEN})
+
+
+@pytest.mark.xdist_group("samples")  # with the other tests that load every sample: loaded once
+def test_no_orphaned_golden_files(request):
+    found = orphans()
+    if request.config.getoption("--update-golden"):
+        for p in found:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        assert orphans() == []
+        return
+    assert not found, ("golden files that no sample output produces (a removed engagement or service?); "
+                       "run `make golden` to remove them, and review the diff:\n  "
+                       + "\n  ".join(p.relative_to(GOLDEN).as_posix() for p in found))
