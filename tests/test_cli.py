@@ -93,21 +93,49 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path):
     assert not out.exists()
 
 
-def test_pdf_environment_problems_are_said_plainly(monkeypatch):
+def _pdf_environment(monkeypatch, *, harfbuzz_subset: bool, fc_list: str | None) -> None:
+    """Pretend this machine has (or lacks) HarfBuzz subsetting, and fc-list printing fc_list (None: no fc-list)."""
+    import shutil
     import subprocess
 
     from weasyprint.pdf import fonts as wp_fonts
 
+    monkeypatch.setattr(wp_fonts, "harfbuzz_subset", object() if harfbuzz_subset else None, raising=False)
+    real_which, real_run = shutil.which, subprocess.run
+    monkeypatch.setattr(shutil, "which", lambda cmd, *a, **kw: (None if fc_list is None else "/usr/bin/fc-list")
+                        if cmd == "fc-list" else real_which(cmd, *a, **kw))
+
+    def run(args, **kw):
+        if args[0] != "fc-list":
+            return real_run(args, **kw)
+        assert fc_list is not None, "fc-list is run though it is not installed"
+        return subprocess.CompletedProcess(args, 0, stdout=fc_list, stderr="")
+    monkeypatch.setattr(subprocess, "run", run)
+
+
+NOTO = "Noto Sans CJK SC,Noto Sans CJK SC Regular\nNoto Serif CJK SC\n"
+
+
+def test_pdf_environment_problems_none_when_both_are_installed(monkeypatch):
     from pipeline.build.run import pdf_environment_problems
 
-    assert pdf_environment_problems() == []  # the Makefile installed both
-    monkeypatch.setattr(wp_fonts, "harfbuzz_subset", None)
-    real_run = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda args, **kw: real_run(["true"], **kw)
-                        if args[0] == "fc-list" else real_run(args, **kw))
+    _pdf_environment(monkeypatch, harfbuzz_subset=True, fc_list=NOTO)
+    assert pdf_environment_problems() == []
+
+
+def test_pdf_environment_problems_are_said_plainly(monkeypatch):
+    from pipeline.build.run import pdf_environment_problems
+
+    _pdf_environment(monkeypatch, harfbuzz_subset=False, fc_list="DejaVu Sans\n")
     problems = pdf_environment_problems()
-    assert any("apt-get install -y libharfbuzz-subset0" in p for p in problems)
-    assert any("apt-get install -y fonts-noto-cjk" in p for p in problems)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("warning: libharfbuzz-subset0 is missing")
+    assert problems[0].endswith("install it: apt-get install -y libharfbuzz-subset0")
+    assert problems[1].startswith("warning: the Noto CJK SC fonts are not installed")
+    assert problems[1].endswith("install them: apt-get install -y fonts-noto-cjk")
+    _pdf_environment(monkeypatch, harfbuzz_subset=True, fc_list="DejaVu Sans\n")
+    assert [p.split(",")[0] for p in pdf_environment_problems()] == \
+        ["warning: the Noto CJK SC fonts are not installed"]
 
 
 def test_every_check_code_is_documented():
