@@ -175,6 +175,23 @@ def mini_engagement(tmp_path, monkeypatch) -> MiniEngagement:
     return MiniEngagement(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def _mini_built_once(tmp_path_factory) -> MiniEngagement:
+    """The tiny engagement built once per session, from its own folder as a test would (built_mini copies it)."""
+    m = MiniEngagement(tmp_path_factory.mktemp("mini"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(m.root)
+        result = m.build()
+    assert result.exit_code == 0, result.output
+    return m
+
+
+@pytest.fixture
+def built_mini(mini_engagement, _mini_built_once) -> MiniEngagement:
+    """mini_engagement after its first build: a copy of one build per session (manifest paths are relative)."""
+    shutil.copytree(_mini_built_once.out, mini_engagement.out)
+    return mini_engagement
+
 
 def write_tree(base: Path, files: dict[str, str | bytes]) -> Path:
     """Create files under base from {relative path: text or bytes}."""
