@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
 
-.PHONY: deliverables test lint check golden clean setup sysdeps testdeps bench constraints
+.PHONY: deliverables test test-unit lint check golden clean setup sysdeps testdeps bench constraints
 
 deliverables: setup
 	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output
@@ -13,8 +13,13 @@ deliverables: setup
 check: deliverables
 	@set -e; for d in output/*/; do $(BIN)/sowpack check $$d; done
 
+# Every test, on every core: the tests of one sample engagement share a worker, which builds it once.
 test: setup testdeps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# The fast tier: no sample pack is built (tests marked `packs` are left out).
+test-unit: setup testdeps
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not packs"
 
 # ruff and mypy as configured in pyproject.toml; README's finding-code tables up to date.
 lint: setup
@@ -23,7 +28,7 @@ lint: setup
 	$(BIN)/python tools/codes_table.py --check
 
 golden: setup
-	$(BIN)/python -m pytest tests/test_golden.py --update-golden
+	$(BIN)/python -m pytest -n auto --dist loadgroup tests/test_golden.py --update-golden
 
 bench: setup
 	$(BIN)/python tools/bench.py

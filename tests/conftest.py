@@ -1,8 +1,15 @@
-"""Shared fixtures: the project root, built sample packs, small engagement trees."""
+"""Shared fixtures: the project root, sample packs built on demand, small engagement trees.
+
+Tiers: a test that needs a built sample pack (a full build of one engagement under
+sample_inputs/) is marked `packs`; `make test-unit` runs everything else. Tests of one
+engagement share an xdist group named after it (`per_engagement`), so under
+`pytest -n N --dist loadgroup` one worker builds that pack once and runs them all.
+"""
 from __future__ import annotations
 
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -10,7 +17,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "deliverable_specs"
 SAMPLES = ROOT / "sample_inputs"
-ROOTS = Path(__file__).resolve().parent / "roots"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 os.environ.setdefault("TZ", "Asia/Shanghai")
@@ -20,30 +26,94 @@ def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current outputs")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test that asks for a sample pack must be marked `packs`, or `make test-unit` would build one."""
+    unmarked = [item.nodeid for item in items
+                if "sample_pack" in getattr(item, "fixturenames", ()) and item.get_closest_marker("packs") is None]
+    if unmarked:
+        raise pytest.UsageError("these tests use sample_pack but are not marked @pytest.mark.packs:\n  "
+                                + "\n  ".join(unmarked))
+
+
 def sample_engagements() -> list[Path]:
     return sorted(p.parent for p in SAMPLES.glob("*/engagement.yaml"))
 
 
-@pytest.fixture(scope="session")
-def built_samples(tmp_path_factory) -> Path:
-    """Every sample engagement built once per test session; returns the output folder."""
-    from pipeline.build.run import build
-    from pipeline.core.reporting import MemoryReporter
+@lru_cache(maxsize=1)
+def loaded_specs() -> dict:
+    """{service: SowSpec} of deliverable_specs/, loaded once per process (do not modify them)."""
+    from pipeline.specs.load import require_specs
 
-    out = tmp_path_factory.mktemp("packs")
-    reporter = MemoryReporter()
-    build(sample_engagements(), out, reporter)
-    assert not [f for f in reporter.findings if f.is_error], [str(f) for f in reporter.findings]
+    return {s.service: s for s in require_specs(SPECS)[0]}
+
+
+@lru_cache(maxsize=1)
+def loaded_samples() -> dict:
+    """{name: Engagement} of every sample, loaded once per process (do not modify them).
+
+    Fails on one that does not load.
+    """
+    from pipeline.inputs.load import load_engagement
+
+    out = {}
+    for d in sample_engagements():
+        eng, findings = load_engagement(d)
+        assert eng is not None, [str(f) for f in findings]
+        out[d.name] = eng
     return out
 
 
+def pack_marks(name: str) -> list:
+    """The marks of a test that needs the built pack of sample `name`: `packs`, and the xdist group `name`
+    (so every test of one engagement runs on the worker that built it)."""
+    return [pytest.mark.packs, pytest.mark.xdist_group(name)]
+
+
+def uses_pack(name: str):
+    """Decorator form of pack_marks(name)."""
+    def mark(fn):
+        for m in pack_marks(name):
+            fn = m(fn)
+        return fn
+    return mark
+
+
+def per_engagement(names: list[str] | None = None) -> list:
+    """One pytest.param per sample engagement (all by default), with pack_marks(engagement)."""
+    names = [d.name for d in sample_engagements()] if names is None else names
+    return [pytest.param(n, id=n, marks=pack_marks(n)) for n in names]
+
+
+@pytest.fixture(scope="session")
+def sample_pack(tmp_path_factory):
+    """sample_pack(name) builds sample_inputs/<name> once per session (per xdist worker) and returns its pack folder.
+
+    The folder is shared by every test of the session: read it, or copy it before changing anything.
+    """
+    from pipeline.build.run import build
+    from pipeline.core.reporting import MemoryReporter
+
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            assert (SAMPLES / name / "engagement.yaml").is_file(), f"no sample engagement {name!r}"
+            out = tmp_path_factory.mktemp(f"pack-{name}")
+            reporter = MemoryReporter()
+            build([SAMPLES / name], out, reporter)
+            assert not [f for f in reporter.findings if f.is_error], [str(f) for f in reporter.findings]
+            built[name] = out / name
+        return built[name]
+    return get
+
+
 @pytest.fixture
-def root_copy(tmp_path):
-    """Copy tests/roots/<name> (or a sample engagement) into tmp_path and return the copy."""
+def sample_copy(tmp_path):
+    """Copy sample_inputs/<name> into tmp_path and return the copy, free to edit."""
     def make(name: str) -> Path:
-        src = ROOTS / name if (ROOTS / name).exists() else SAMPLES / name
         dst = tmp_path / name
-        shutil.copytree(src, dst)
+        shutil.copytree(SAMPLES / name, dst)
         return dst
     return make
 
@@ -106,6 +176,24 @@ def mini_engagement(tmp_path, monkeypatch) -> MiniEngagement:
     """The tiny engagement copied into tmp_path (the working directory), not yet built."""
     monkeypatch.chdir(tmp_path)
     return MiniEngagement(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _mini_built_once(tmp_path_factory) -> MiniEngagement:
+    """The tiny engagement built once per session, from its own folder as a test would (built_mini copies it)."""
+    m = MiniEngagement(tmp_path_factory.mktemp("mini"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(m.root)
+        result = m.build()
+    assert result.exit_code == 0, result.output
+    return m
+
+
+@pytest.fixture
+def built_mini(mini_engagement, _mini_built_once) -> MiniEngagement:
+    """mini_engagement after its first build: a copy of one build per session (manifest paths are relative)."""
+    shutil.copytree(_mini_built_once.out, mini_engagement.out)
+    return mini_engagement
 
 
 def write_tree(base: Path, files: dict[str, str | bytes]) -> Path:

@@ -14,7 +14,10 @@ from click.testing import CliRunner
 from pipeline.checks.run import check_pack, to_json, to_junit
 from pipeline.cli import main
 
-from conftest import SPECS
+from conftest import SPECS, pack_marks, per_engagement
+
+#: Every test here judges the built hengxin-retail pack or a broken copy of it (one parametrized test, every sample).
+pytestmark = pack_marks("hengxin-retail")
 
 HEALTH = "09-health-check/恒信集团项目架构健康报告.docx"
 SURVEY_XLSX = "09-health-check/恒信集团项目架构调查报告.xlsx"
@@ -24,10 +27,10 @@ DESIGN_PDF = "01-data-middle-platform-architecture/恒信集团数据中台架�
 
 
 @pytest.fixture
-def pack(built_samples, tmp_path) -> Path:
+def pack(sample_pack, tmp_path) -> Path:
     """A private copy of the built hengxin-retail pack, free to break."""
     dst = tmp_path / "hengxin-retail"
-    shutil.copytree(built_samples / "hengxin-retail", dst)
+    shutil.copytree(sample_pack("hengxin-retail"), dst)
     return dst
 
 
@@ -77,14 +80,11 @@ def drop_section(title: str, keep_heading: bool = False):
     return fn
 
 
-def test_every_sample_pack_is_complete(built_samples):
-    packs = sorted(p for p in built_samples.iterdir() if (p / "manifest.json").is_file())
-    assert packs
-    for p in packs:
-        for specs in (True, False):
-            r = run(p, specs)
-            assert not codes(r) and not codes(r, "WARNING") - {"rules.pricing-unit-exceeded"}, \
-                (p.name, [str(f) for f in r.findings])
+@pytest.mark.parametrize("engagement", per_engagement())
+@pytest.mark.parametrize("specs", [True, False], ids=["specs", "no-specs"])
+def test_every_sample_pack_is_complete(sample_pack, engagement, specs):
+    r = run(sample_pack(engagement), specs)
+    assert not codes(r) and not codes(r, "WARNING") - {"rules.pricing-unit-exceeded"}, [str(f) for f in r.findings]
 
 
 def test_deleted_section(pack):

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES, uses_pack
 from pipeline.cli import main
 
 
@@ -18,6 +19,7 @@ def test_help_on_every_command():
         assert "Usage:" in result.output
 
 
+@pytest.mark.packs
 def test_build_writes_pack_and_manifest(tmp_path):
     result = CliRunner().invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -31,8 +33,8 @@ def test_build_writes_pack_and_manifest(tmp_path):
     assert formats == {"docx", "pptx", "xlsx", "pdf"}
 
 
-def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, root_copy):
-    eng = root_copy("hengxin-retail")
+def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, sample_copy):
+    eng = sample_copy("hengxin-retail")
     answers = eng / "answers" / "09-health-check.yaml"
     text = answers.read_text(encoding="utf-8")
     assert "网络架构检查结果:" in text
@@ -48,17 +50,17 @@ def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, root_c
     assert not out.exists()
 
 
-def test_check_passes_on_a_fresh_pack(tmp_path):
-    runner = CliRunner()
-    assert runner.invoke(main, ["build", str(SAMPLES / "hengxin-retail"), "--out", str(tmp_path)]).exit_code == 0
-    result = runner.invoke(main, ["check", str(tmp_path / "hengxin-retail")])
+@uses_pack("hengxin-retail")
+def test_check_passes_on_a_fresh_pack(sample_pack):
+    result = CliRunner().invoke(main, ["check", str(sample_pack("hengxin-retail"))])
     assert result.exit_code == 0, result.output
     assert "complete" in result.output.splitlines()[-1]
 
 
-def test_optional_deliverables_follow_the_selection(tmp_path, root_copy):
+@pytest.mark.packs
+def test_optional_deliverables_follow_the_selection(tmp_path, sample_copy):
     """24's courses are chosen per engagement: only the selected ones are built and required."""
-    eng = root_copy("mingde-insurance")
+    eng = sample_copy("mingde-insurance")
     path = eng / "engagement.yaml"
     text = path.read_text(encoding="utf-8")
     head, rest = text.split("    select:\n", 1)
@@ -93,18 +95,46 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path):
     assert not out.exists()
 
 
-def test_pdf_environment_problems_are_said_plainly(monkeypatch):
+def _pdf_environment(monkeypatch, *, harfbuzz_subset: bool, fc_list: str | None) -> None:
+    """Pretend this machine has (or lacks) HarfBuzz subsetting, and fc-list printing fc_list (None: no fc-list)."""
+    import shutil
     import subprocess
 
     from weasyprint.pdf import fonts as wp_fonts
 
+    monkeypatch.setattr(wp_fonts, "harfbuzz_subset", object() if harfbuzz_subset else None, raising=False)
+    real_which, real_run = shutil.which, subprocess.run
+    monkeypatch.setattr(shutil, "which", lambda cmd, *a, **kw: (None if fc_list is None else "/usr/bin/fc-list")
+                        if cmd == "fc-list" else real_which(cmd, *a, **kw))
+
+    def run(args, **kw):
+        if args[0] != "fc-list":
+            return real_run(args, **kw)
+        assert fc_list is not None, "fc-list is run though it is not installed"
+        return subprocess.CompletedProcess(args, 0, stdout=fc_list, stderr="")
+    monkeypatch.setattr(subprocess, "run", run)
+
+
+NOTO = "Noto Sans CJK SC,Noto Sans CJK SC Regular\nNoto Serif CJK SC\n"
+
+
+def test_pdf_environment_problems_none_when_both_are_installed(monkeypatch):
     from pipeline.build.run import pdf_environment_problems
 
-    assert pdf_environment_problems() == []  # the Makefile installed both
-    monkeypatch.setattr(wp_fonts, "harfbuzz_subset", None)
-    real_run = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda args, **kw: real_run(["true"], **kw)
-                        if args[0] == "fc-list" else real_run(args, **kw))
+    _pdf_environment(monkeypatch, harfbuzz_subset=True, fc_list=NOTO)
+    assert pdf_environment_problems() == []
+
+
+def test_pdf_environment_problems_are_said_plainly(monkeypatch):
+    from pipeline.build.run import pdf_environment_problems
+
+    _pdf_environment(monkeypatch, harfbuzz_subset=False, fc_list="DejaVu Sans\n")
     problems = pdf_environment_problems()
-    assert any("apt-get install -y libharfbuzz-subset0" in p for p in problems)
-    assert any("apt-get install -y fonts-noto-cjk" in p for p in problems)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("warning: libharfbuzz-subset0 is missing")
+    assert problems[0].endswith("install it: apt-get install -y libharfbuzz-subset0")
+    assert problems[1].startswith("warning: the Noto CJK SC fonts are not installed")
+    assert problems[1].endswith("install them: apt-get install -y fonts-noto-cjk")
+    _pdf_environment(monkeypatch, harfbuzz_subset=True, fc_list="DejaVu Sans\n")
+    assert [p.split(",")[0] for p in pdf_environment_problems()] == \
+        ["warning: the Noto CJK SC fonts are not installed"]

@@ -5,19 +5,12 @@ import json
 
 import pytest
 
-from conftest import SPECS, sample_engagements
+from conftest import loaded_samples, loaded_specs, per_engagement
 from pipeline.checks.pack import check_outputs
-from pipeline.inputs.load import load_engagement
-from pipeline.specs.load import load_specs
 
 
 def _purchases():
-    out = []
-    for d in sample_engagements():
-        eng, findings = load_engagement(d)
-        assert eng is not None, [str(f) for f in findings]
-        out.extend(eng.purchases)
-    return out
+    return [p for eng in loaded_samples().values() for p in eng.purchases]
 
 
 def _bought() -> dict[int, set[str]]:
@@ -27,8 +20,9 @@ def _bought() -> dict[int, set[str]]:
     return bought
 
 
+@pytest.mark.xdist_group("samples")  # with the other tests that load every sample: loaded once
 def test_every_service_and_deliverable_is_bought_somewhere():
-    specs, _ = load_specs(SPECS)
+    specs = loaded_specs().values()
     purchases = _purchases()
     missing = []
     for s in specs:
@@ -44,8 +38,9 @@ def test_every_service_and_deliverable_is_bought_somewhere():
     assert not missing, "\n".join(missing)
 
 
+@pytest.mark.xdist_group("samples")
 def test_every_package_whose_deliverables_differ_is_bought():
-    specs, _ = load_specs(SPECS)
+    specs = loaded_specs().values()
     bought = _bought()
     missing = []
     for s in specs:
@@ -58,17 +53,13 @@ def test_every_package_whose_deliverables_differ_is_bought():
     assert not missing, "\n".join(missing)
 
 
-def _packs():
-    return [d.name for d in sample_engagements()]
-
-
-@pytest.mark.parametrize("engagement", _packs())
-def test_every_sample_pack_passes_check(built_samples, engagement):
-    pack = built_samples / engagement
+@pytest.mark.parametrize("engagement", per_engagement())
+def test_every_sample_pack_passes_check(sample_pack, engagement):
+    pack = sample_pack(engagement)
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
     findings = check_outputs(pack, manifest)
     assert [str(f) for f in findings if f.is_error] == []
-    specs = {s.service: s for s in load_specs(SPECS)[0]}
+    specs = loaded_specs()
     for svc in manifest["services"]:
         spec = specs[svc["service"]]
         expected = {(d.id, fmt) for d in spec.for_package(svc["package"], svc.get("select") or ())

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.document.markdown import to_blocks
 from pipeline.document.nodes import ColumnDef, Document, Meta, Paragraph, Register, Run, Section, Table
-from pipeline.readers.dump import read
+from pipeline.readers.dump import View, read
 from pipeline.renderers import get_renderer
 from pipeline.core.text import clean
 
@@ -34,11 +34,15 @@ def document(text: str) -> Document:
     return Document(meta, sections, register)
 
 
-def roundtrip(fmt: str, text: str, tmp: Path) -> str:
+def render_and_read(fmt: str, text: str, tmp: Path) -> View:
     data = get_renderer(fmt).render(document(text))
     path = tmp / f"prop.{fmt}"
     path.write_bytes(data)
-    return "\n".join(read(path).texts)  # raises UnreadableFile if the file does not open
+    return read(path)  # raises UnreadableFile if the file does not open
+
+
+def roundtrip(fmt: str, text: str, tmp: Path) -> str:
+    return "\n".join(render_and_read(fmt, text, tmp).texts)
 
 
 def squash(s: str) -> str:
@@ -46,6 +50,8 @@ def squash(s: str) -> str:
 
 
 PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: A PDF costs WeasyPrint about half a second: fewer new examples per run (each run draws new ones).
+PDF_PROPS = settings(PROPS, max_examples=10)
 
 
 @pytest.mark.parametrize("fmt", ["docx", "pptx", "xlsx"])
@@ -66,14 +72,25 @@ def test_office_files_keep_any_text_minus_what_they_cannot_hold(fmt, text, tmp_p
         assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
 
 
-@PROPS
+@PDF_PROPS
 @given(text=ANY)
 @example(text="\x00\x07\ud800<link rel=attachment href=file:///etc/hostname>")
 def test_pdf_renders_and_reopens_any_text(text, tmp_path):
-    roundtrip("pdf", text, tmp_path)
+    """What a reader checks first: A4 pages, every font embedded (Chinese ones too), the headings as bookmarks."""
+    from pypdf import PdfReader
+
+    view = render_and_read("pdf", text, tmp_path)
+    sizes = {(round(float(p.mediabox.width) * 25.4 / 72), round(float(p.mediabox.height) * 25.4 / 72))
+             for p in PdfReader(str(tmp_path / "prop.pdf")).pages}
+    assert sizes == {(210, 297)}
+    assert [name for name, embedded in view.fonts if not embedded] == []
+    assert any("CJK" in name for name, _ in view.fonts), view.fonts
+    shown = clean(text)
+    assert [(squash(title), level) for title, level, _ in view.info["outline"]] == [
+        (squash(f"一、章节{shown}"), 1), (squash(f"（一）小节{shown}"), 2), (squash(f"二、附表：清单{shown}"), 1)]
 
 
-@PROPS
+@PDF_PROPS
 @given(text=READABLE)
 @example(text="<script>alert(1)</script>")
 def test_pdf_shows_readable_text_as_written(text, tmp_path):

@@ -140,11 +140,15 @@ def test_pdf_text_fonts_bookmarks_a4(rendered):
     assert toc_line.rstrip().endswith("4"), toc_line  # real page number from target-counter
 
 
-def test_pdf_escapes_markup():
+def test_pdf_escapes_markup(tmp_path):
+    markup = '<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'
     doc = sample_document()
-    doc.sections[0].blocks.append(Paragraph((Run('<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'),)))
+    doc.sections[0].blocks.append(Paragraph((Run(markup),)))
     data = get_renderer("pdf").render(doc)
     assert b"/EmbeddedFile" not in data
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    assert "".join(markup.split()) in "".join("".join(read(path).texts).split())  # shown as written
 
 
 def test_xlsx_date_columns_hold_real_dates(tmp_path):

@@ -12,16 +12,14 @@ from pipeline.core.findings import INFO
 from pipeline.rules.engine import check_manifest, evaluate
 from pipeline.rules.facts import ServiceFacts, from_engagement, package_includes
 
-from conftest import SAMPLES, SPECS
+from conftest import SAMPLES, loaded_samples, loaded_specs, per_engagement
 
 D = dt.date
 
 
 @pytest.fixture(scope="module")
 def specs():
-    from pipeline.specs.load import require_specs
-
-    return {s.service: s for s in require_specs(SPECS)[0]}
+    return loaded_specs()
 
 
 def facts_for(specs, service: int, package: str, **kw) -> ServiceFacts:
@@ -240,13 +238,11 @@ def test_hard_violation_stops_the_build(tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.docx"))
 
 
-def test_rules_from_manifest_match_the_build(built_samples, specs):
-    from pipeline.inputs.load import load_engagement
-
-    for pack in sorted(p for p in built_samples.iterdir() if (p / "manifest.json").is_file()):
-        manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
-        eng, _ = load_engagement(SAMPLES / pack.name)
-        direct = [(f.code, f.message) for f in evaluate(from_engagement(eng, specs))]
-        assert [(f.code, f.message) for f in check_manifest(manifest, None)] == direct
-        assert [(f.code, f.message) for f in check_manifest(manifest, specs)] == direct
-        assert not [f for f in check_manifest(manifest) if f.severity == "ERROR"]
+@pytest.mark.parametrize("engagement", per_engagement())
+def test_rules_from_manifest_match_the_build(sample_pack, specs, engagement):
+    manifest = json.loads((sample_pack(engagement) / "manifest.json").read_text(encoding="utf-8"))
+    eng = loaded_samples()[engagement]
+    direct = [(f.code, f.message) for f in evaluate(from_engagement(eng, specs))]
+    assert [(f.code, f.message) for f in check_manifest(manifest, None)] == direct
+    assert [(f.code, f.message) for f in check_manifest(manifest, specs)] == direct
+    assert not [f for f in check_manifest(manifest) if f.severity == "ERROR"]

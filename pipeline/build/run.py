@@ -302,8 +302,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards, strict=True) if found]
     if refused:
         eng, found = refused[0]
+        where = found[0].location.path if found[0].location else eng.root
         raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
-                            f"{found[0].location.path if found[0].location else eng.root}: signed-off files cannot be told apart, so nothing was written",
+                            f"{where}: signed-off files cannot be told apart, so nothing was written",
                             [f for _, fs in refused for f in fs])
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)
