@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, SAMPLES, uses_pack
+from conftest import SAMPLES, uses_pack
 from pipeline.cli import main
 
 
