@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from docx import Document as load_docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
@@ -85,18 +86,48 @@ def _toc_bookmark(n: int) -> str:
     return f"_Toc{n:06d}"
 
 
+#: (reference file state, style name, style type) -> style id, None for the type's default style.
+_STYLE_IDS: dict[tuple, str | None] = {}
+
+
 class _Writer:
     def __init__(self, document: Document) -> None:
         self.src = document
         self.doc = load_docx(str(REFERENCE))
+        st = REFERENCE.stat()
+        self._ref_key = (str(REFERENCE), st.st_size, st.st_mtime_ns)
         body = self.doc.element.body
         for child in list(body):
             if child.tag != qn("w:sectPr"):
                 body.remove(child)
 
+    def style_id(self, name: str, kind=WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+        """The id python-docx would resolve `name` to, looked up once per reference file.
+
+        python-docx resolves a style name by scanning every style (and again for the
+        default style) on each assignment: more than half of the Word time (FACTS.md).
+        """
+        key = (self._ref_key, name, kind)
+        if key not in _STYLE_IDS:
+            _STYLE_IDS[key] = self.doc.part.get_style_id(name, kind)
+        return _STYLE_IDS[key]
+
+    def styled(self, paragraph, name: str):
+        """Give a paragraph a style (what `paragraph.style = name` does, without the lookup)."""
+        paragraph._p.style = self.style_id(name)
+        return paragraph
+
+    def add_paragraph(self, text: str = "", style: str | None = None):
+        """Document.add_paragraph(text, style) with the style id cached."""
+        p = self.last = self.doc.add_paragraph(text)
+        return self.styled(p, style) if style is not None else p
+
+    def add_heading(self, text: str, level: int):
+        return self.add_paragraph(text, f"Heading {level}")
+
     # --- blocks -------------------------------------------------------------
     def para(self, p: Paragraph, style: str = "Body Text"):
-        out = self.doc.add_paragraph(style=style)
+        out = self.add_paragraph(style=style)
         for r in p.runs:
             run = out.add_run(clean(r.text))
             run.bold = r.bold or None
@@ -107,21 +138,21 @@ class _Writer:
 
     def table(self, header, rows, caption: str = "") -> None:
         if caption:
-            self.doc.add_paragraph(clean(caption), style="Caption")
+            self.add_paragraph(clean(caption), style="Caption")
         ncols = max([len(header)] + [len(r) for r in rows]) or 1
         t = self.doc.add_table(rows=1 + len(rows), cols=ncols)
-        t.style = self.doc.styles["Table Grid"]
+        t._tbl.tblStyle_val = self.style_id("Table Grid", WD_STYLE_TYPE.TABLE)
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         for i, h in enumerate(header):
             cell = t.rows[0].cells[i]
-            cell.paragraphs[0].style = self.doc.styles["Table Header"]
+            self.styled(cell.paragraphs[0], "Table Header")
             cell.paragraphs[0].add_run(clean(str(h)))
             _shade(cell, "D9E2F3")
         _repeat_header(t.rows[0])
         for r, row in enumerate(rows, 1):
             cells = t.rows[r].cells
             for i, v in enumerate(row):
-                cells[i].paragraphs[0].style = self.doc.styles["Table Text"]
+                self.styled(cells[i].paragraphs[0], "Table Text")
                 cells[i].paragraphs[0].add_run(clean("" if v is None else str(v)))
         # Column widths follow the content (a 序号 column stays narrow) within the type
         # area: every column gets at least its header, the rest goes to the long ones.
@@ -143,12 +174,12 @@ class _Writer:
         for row in t.rows:
             for cell, width in zip(row.cells, widths):
                 cell.width = width
-        self.doc.add_paragraph(style="Body Text")
+        self.add_paragraph(style="Body Text")
 
     def chart(self, c: Chart) -> None:
         self.doc.add_picture(io.BytesIO(chart_png(c)), width=Mm(150))
         self.doc.paragraphs[-1].alignment = 1
-        self.doc.add_paragraph(clean(f"图：{c.title}"), style="Caption")
+        self.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
     def blocks(self, blocks) -> None:
         for b in blocks:
@@ -166,39 +197,39 @@ class _Writer:
     def cover(self) -> None:
         m = self.src.meta
         for _ in range(6):
-            self.doc.add_paragraph(style="Cover Text")
-        self.doc.add_paragraph(clean(m.customer), style="Subtitle")
-        self.doc.add_paragraph(clean(m.title), style="Title")
-        self.doc.add_paragraph(clean(m.project), style="Subtitle")
+            self.add_paragraph(style="Cover Text")
+        self.add_paragraph(clean(m.customer), style="Subtitle")
+        self.add_paragraph(clean(m.title), style="Title")
+        self.add_paragraph(clean(m.project), style="Subtitle")
         for _ in range(8):
-            self.doc.add_paragraph(style="Cover Text")
-        self.doc.add_paragraph(clean(m.vendor), style="Cover Text")
-        self.doc.add_paragraph(m.date_cn, style="Cover Text")
-        self.doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+            self.add_paragraph(style="Cover Text")
+        self.add_paragraph(clean(m.vendor), style="Cover Text")
+        self.add_paragraph(m.date_cn, style="Cover Text")
+        self.last.add_run().add_break(WD_BREAK.PAGE)
 
     def control(self) -> None:
         m = self.src.meta
-        self.doc.add_paragraph("文档控制", style="TOC Heading")
+        self.add_paragraph("文档控制", style="TOC Heading")
         self.table(("版本", "日期", "作者", "审核人", "说明"),
                    [(m.version, m.date_cn, m.author, m.reviewer, "首次发布")])
         self.table(("项目", "内容"), [("客户", m.customer), ("项目名称", m.project),
                                       ("服务", f"{m.service}. {m.service_title}"), ("交付物", m.title)])
-        self.doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+        self.last.add_run().add_break(WD_BREAK.PAGE)
 
     def toc(self, entries) -> None:
-        self.doc.add_paragraph("目录", style="TOC Heading")
+        self.add_paragraph("目录", style="TOC Heading")
         # A TOC field pre-filled with the headings (Word refreshes page numbers on
         # open thanks to updateFields; the list is never empty meanwhile).
-        p = self.doc.add_paragraph(style="toc 1")
+        p = self.add_paragraph(style="toc 1")
         _field(p, 'TOC \\o "1-3" \\h \\z \\u')
         fld_end = p._p[-1]
         p._p.remove(fld_end)
         # No page numbers in the cached entries: a guessed number would be wrong, and
         # LibreOffice does not compute PAGEREF fields on load. Word fills them in.
         for text, level, _ in entries:
-            e = self.doc.add_paragraph(style=f"toc {min(level, 3)}")
+            e = self.add_paragraph(style=f"toc {min(level, 3)}")
             e.add_run(clean(text))
-        last = self.doc.paragraphs[-1]
+        last = self.last
         last._p.append(fld_end)
         last.add_run().add_break(WD_BREAK.PAGE)
 
@@ -206,10 +237,10 @@ class _Writer:
         sec = self.doc.sections[0]
         sec.different_first_page_header_footer = True
         h = sec.header.paragraphs[0]
-        h.style = self.doc.styles["Header"]
+        self.styled(h, "Header")
         h.text = clean(f"{self.src.meta.customer_short} · {self.src.meta.title}")
         f = sec.footer.paragraphs[0]
-        f.style = self.doc.styles["Footer"]
+        self.styled(f, "Footer")
         f.add_run("第 ")
         _field(f, "PAGE", "1")
         f.add_run(" 页 共 ")
@@ -217,7 +248,7 @@ class _Writer:
         f.add_run(" 页")
 
     def register(self, reg: Register, number: str, bid: int) -> None:
-        h = self.doc.add_heading(f"{number}附表：{reg.title}" if number else f"附表：{reg.title}", level=1)
+        h = self.add_heading(f"{number}附表：{reg.title}" if number else f"附表：{reg.title}", level=1)
         _bookmark(h, _toc_bookmark(bid), bid)
         self.table([c.name for c in reg.columns], reg.rows)
 
@@ -239,7 +270,7 @@ class _Writer:
         for text, level, s in entries:
             if s is None:
                 continue
-            h = self.doc.add_heading(clean(text), level=min(level, 4))
+            h = self.add_heading(clean(text), level=min(level, 4))
             bid += 1
             _bookmark(h, _toc_bookmark(bid), bid)
             self.blocks(s.blocks)
