@@ -93,19 +93,32 @@ def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str
             out[n] = "missing"
             continue
         out[n] = sha256_file(Path(filename))
-        try:
-            ast = env.parse(source)
-        except jinja2.TemplateSyntaxError:
+        parsed = _analyse(source)
+        if parsed is None:
             names = None
             continue
+        undeclared, refs = parsed
         if names is not None:
-            names |= meta.find_undeclared_variables(ast)
-        refs = list(meta.find_referenced_templates(ast))
+            names |= undeclared
         if any(r is None for r in refs):
             # A computed include name: depend on every text template to be safe.
             todo.extend(env.loader.list_templates())
         todo.extend(r for r in refs if r is not None)
     return out, names
+
+
+@lru_cache(maxsize=256)
+def _analyse(source: str) -> tuple[frozenset[str], tuple[str | None, ...]] | None:
+    """The names a template source reads and the templates it references; None on a syntax error.
+
+    Cached by source text: every output of every deliverable asks about the same few
+    templates, and parsing them is most of the planning time.
+    """
+    try:
+        ast = environment().parse(source)
+    except jinja2.TemplateSyntaxError:
+        return None
+    return frozenset(meta.find_undeclared_variables(ast)), tuple(meta.find_referenced_templates(ast))
 
 
 def _roots(overlay: Path | None) -> tuple[str, ...]:

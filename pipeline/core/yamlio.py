@@ -21,12 +21,32 @@ class _Loader(yaml.SafeLoader):
         # '2026-13-45' looks like a date to YAML but is none: keep the text, so the
         # schema reports it at its line instead of the loader crashing.
         try:
-            return super().construct_yaml_timestamp(node)
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError:
             return self.construct_scalar(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastLoader(yaml.CSafeLoader):
+        """The same loader on libyaml's parser (several times faster); any error is re-read by _Loader,
+        so its message and place stay those of the pure-Python reader."""
+
+        construct_yaml_timestamp = _Loader.construct_yaml_timestamp
+
+    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _FastLoader.construct_yaml_timestamp)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = None
+
+
+def _parse(text: str, loader_class) -> tuple[Any, yaml.Node | None]:
+    loader = loader_class(text)  # the pure-Python reader rejects control characters right here
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
 
 
 def _yaml_error(exc: yaml.YAMLError, text: str, shown: str) -> tuple[str, Location]:
@@ -86,18 +106,15 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
                                   f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
                                   Location(shown))]
     try:
-        loader = _Loader(text)  # the reader rejects control characters right here
-    except yaml.YAMLError as exc:
-        msg, where = _yaml_error(exc, text, shown)
-        return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        msg, where = _yaml_error(exc, text, shown)
-        return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
-    finally:
-        loader.dispose()
+        if _FastLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+            raise yaml.YAMLError("re-read by the pure-Python loader")
+        data, node = _parse(text, _FastLoader)
+    except yaml.YAMLError:
+        try:
+            data, node = _parse(text, _Loader)
+        except yaml.YAMLError as exc:
+            msg, where = _yaml_error(exc, text, shown)
+            return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
     positions: Positions = {}
     if node is not None:
         _walk(node, (), positions)
