@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import io
+import re
+from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document as load_docx
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
@@ -56,22 +57,6 @@ def _field(paragraph, instr: str, result: str = "") -> None:
     run_with(end)
 
 
-def _shade(cell, fill: str) -> None:
-    tcpr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
-
-
-def _repeat_header(row) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
-
-
 def _bookmark(paragraph, name: str, bid: int) -> None:
     start = OxmlElement("w:bookmarkStart")
     start.set(qn("w:id"), str(bid))
@@ -80,6 +65,71 @@ def _bookmark(paragraph, name: str, bid: int) -> None:
     end.set(qn("w:id"), str(bid))
     paragraph._p.insert(1 if paragraph._p.pPr is not None else 0, start)
     paragraph._p.append(end)
+
+
+def _column_weights(header, rows, ncols: int) -> list[float]:
+    """Column widths follow the content (a 序号 column stays narrow) within the type area:
+    every column gets at least its header, the rest goes to the long ones."""
+    natural, minimum = [], []
+    for i in range(ncols):
+        head = str(header[i]) if i < len(header) else ""
+        longest = max([text_width("" if i >= len(r) or r[i] is None else str(r[i])) for r in rows] or [0])
+        shortest = max(text_width(head), min(longest, 10), 4) + 3
+        minimum.append(shortest)
+        natural.append(max(shortest, min(longest, 60) + 2))
+    spare = max(sum(natural) - sum(minimum), 1)
+    room = max(TABLE_UNITS - sum(minimum), 0)
+    return [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural)]
+
+
+def _run_xml(text: str) -> str:
+    """A <w:r> as python-docx's add_run(text) writes it: tabs and line breaks become elements."""
+    if not text:
+        return "<w:r/>"
+    parts: list[str] = []
+    for k, piece in enumerate(_BREAKS.split(text)):
+        if k % 2:
+            parts.append("<w:tab/>" if piece == "\t" else "<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
+            parts.append(f"<w:t{space}>{xml_escape(piece)}</w:t>")
+    return f"<w:r>{''.join(parts)}</w:r>"
+
+
+_BREAKS = re.compile(r"([\t\r\n])")
+_TBL_LOOK = ('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
+             'w:noVBand="1" w:val="04A0"/>')
+
+
+def _cell_xml(twips: int, style: str | None, text: str | None, shade: str = "") -> str:
+    fill = f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>' if shade else ""
+    head = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{twips}"/>{fill}</w:tcPr>'
+    if text is None:  # a cell the row does not fill
+        return head + "<w:p/></w:tc>"
+    ppr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style is not None else "<w:pPr/>"
+    return f"{head}<w:p>{ppr}{_run_xml(text)}</w:p></w:tc>"
+
+
+def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | None, header_style: str | None,
+               text_style: str | None) -> str:
+    """A <w:tbl>: header row shaded and repeated on each page, fixed column widths on grid and cells."""
+    tstyle = f'<w:tblStyle w:val="{table_style}"/>' if table_style is not None else ""
+    out = [f'<w:tbl {nsdecls("w")}><w:tblPr>{tstyle}<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
+           f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr><w:tblGrid>']
+    out += [f'<w:gridCol w:w="{w}"/>' for w in twips]
+    out.append('</w:tblGrid><w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>')
+    for i in range(ncols):
+        out.append(_cell_xml(twips[i], header_style, clean(str(header[i])), "D9E2F3") if i < len(header)
+                   else _cell_xml(twips[i], None, None))
+    out.append("</w:tr>")
+    for row in rows:
+        out.append("<w:tr>")
+        for i in range(ncols):
+            out.append(_cell_xml(twips[i], text_style, clean("" if row[i] is None else str(row[i])))
+                       if i < len(row) else _cell_xml(twips[i], None, None))
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
 
 
 def _toc_bookmark(n: int) -> str:
@@ -140,40 +190,13 @@ class _Writer:
         if caption:
             self.add_paragraph(clean(caption), style="Caption")
         ncols = max([len(header)] + [len(r) for r in rows]) or 1
-        t = self.doc.add_table(rows=1 + len(rows), cols=ncols)
-        t._tbl.tblStyle_val = self.style_id("Table Grid", WD_STYLE_TYPE.TABLE)
-        t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for i, h in enumerate(header):
-            cell = t.rows[0].cells[i]
-            self.styled(cell.paragraphs[0], "Table Header")
-            cell.paragraphs[0].add_run(clean(str(h)))
-            _shade(cell, "D9E2F3")
-        _repeat_header(t.rows[0])
-        for r, row in enumerate(rows, 1):
-            cells = t.rows[r].cells
-            for i, v in enumerate(row):
-                self.styled(cells[i].paragraphs[0], "Table Text")
-                cells[i].paragraphs[0].add_run(clean("" if v is None else str(v)))
-        # Column widths follow the content (a 序号 column stays narrow) within the type
-        # area: every column gets at least its header, the rest goes to the long ones.
-        natural, minimum = [], []
-        for i in range(ncols):
-            head = str(header[i]) if i < len(header) else ""
-            cells = ["" if i >= len(r) or r[i] is None else str(r[i]) for r in rows]
-            shortest = max(text_width(head), min(max([text_width(c) for c in cells] or [0]), 10), 4) + 3
-            minimum.append(shortest)
-            natural.append(max(shortest, min(max([text_width(c) for c in cells] or [0]), 60) + 2))
-        spare = max(sum(natural) - sum(minimum), 1)
-        room = max(TABLE_UNITS - sum(minimum), 0)
-        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural)]
-        t.autofit = False
-        widths = [Mm(TYPE_AREA_MM * w / sum(weights)) for w in weights]
-        # LibreOffice lays out by the grid, Word by the cells: set both.
-        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths):
-            gc.w = width
-        for row in t.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = width
+        weights = _column_weights(header, rows, ncols)
+        twips = [Mm(TYPE_AREA_MM * w / sum(weights)).twips for w in weights]
+        # The XML python-docx would build (add_table, styles, shading, widths), written at once:
+        # its table API costs more than the rest of a report.
+        xml = _table_xml(header, rows, ncols, twips, self.style_id("Table Grid", WD_STYLE_TYPE.TABLE),
+                         self.style_id("Table Header"), self.style_id("Table Text"))
+        self.doc.element.body._insert_tbl(parse_xml(xml))
         self.add_paragraph(style="Body Text")
 
     def chart(self, c: Chart) -> None:
