@@ -8,12 +8,13 @@ from xml.sax.saxutils import escape as xml_escape
 from docx import Document as load_docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
+from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
-from pipeline.renderers.normalize import normalize_bytes
+from pipeline.renderers.normalize import Members, write_package
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.xlsx import text_width
@@ -130,6 +131,18 @@ def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | No
         out.append("</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)
+
+
+def _members(package) -> list[tuple[str, bytes]]:
+    """The zip members python-docx's Document.save writes, in its order, without zipping them."""
+    parts = package.parts
+    for part in parts:
+        part.before_marshal()
+    out = Members()
+    PackageWriter._write_content_types_stream(out, parts)
+    PackageWriter._write_pkg_rels(out, package.rels)
+    PackageWriter._write_parts(out, parts)
+    return out.items
 
 
 def _toc_bookmark(n: int) -> str:
@@ -307,9 +320,7 @@ class _Writer:
         cp = self.doc.core_properties
         cp.title, cp.author, cp.subject = m.title, m.author or m.vendor, m.project
         cp.language = "zh-CN"
-        buf = io.BytesIO()
-        self.doc.save(buf)
-        return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
+        return write_package(_members(self.doc.part.package), f"{m.date}T00:00:00Z")
 
 
 class DocxRenderer(Renderer):

@@ -6,19 +6,19 @@ descriptions without python-pptx; write() draws them.
 from __future__ import annotations
 
 import copy
-import io
 from dataclasses import dataclass, field
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.opc.serialized import PackageWriter
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
-from pipeline.renderers.normalize import normalize_bytes
+from pipeline.renderers.normalize import Members, write_package
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
@@ -177,9 +177,17 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
     m = doc.meta
     cp = prs.core_properties
     cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
-    buf = io.BytesIO()
-    prs.save(buf)
-    return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
+    return write_package(_members(prs.part.package), f"{m.date}T00:00:00Z")
+
+
+def _members(package) -> list[tuple[str, bytes]]:
+    """The zip members python-pptx's Presentation.save writes, in its order, without zipping them."""
+    writer = PackageWriter(None, package._rels, tuple(package.iter_parts()))
+    out = Members()
+    writer._write_content_types_stream(out)
+    writer._write_pkg_rels(out)
+    writer._write_parts(out)
+    return out.items
 
 
 class PptxRenderer(Renderer):
