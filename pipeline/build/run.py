@@ -17,6 +17,7 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
+from pipeline.build.parallel import render_weight, run_all
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.core.reporting import Reporter
@@ -67,6 +68,12 @@ def phase(name: str, what: str = ""):
         raise
     except Exception as exc:
         raise RenderError(f"{name} failed{f' for {what}' if what else ''}: {type(exc).__name__}: {exc}") from exc
+
+
+def _render(doc: Document, fmt: str, what: str) -> bytes:
+    """One output's bytes (run in a worker process when building with several jobs)."""
+    with phase("render", what):
+        return get_renderer(fmt).render(doc)
 
 
 def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]:
@@ -197,7 +204,7 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, **opti
 
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
-           explain: bool = False, templates: Path | None = None) -> list[PackResult]:
+           explain: bool = False, templates: Path | None = None, jobs: int = 1) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -205,6 +212,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         keep_edits: keep hand-edited files as they are and record them as current.
         explain: report, per deliverable, why it is or is not rebuilt.
         templates: a folder whose text/*.md.j2 override the project's text templates.
+        jobs: how many processes render (the bytes are the same for any number).
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
@@ -251,10 +259,13 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if any(o.format == "pdf" for _, o in todo):
         for problem in pdf_environment_problems():
             reporter.info(problem)
-    for done, (res, o) in enumerate(todo, 1):
-        with phase("render", f"{o.job.key} ({o.format})"):
-            o.data = get_renderer(o.format).render(o.doc)
-        reporter.progress(done, len(todo), f"{res.engagement} {o.rel}")
+    for fmt in sorted({o.format for _, o in todo}):
+        get_renderer(fmt)  # imported once here rather than in every worker
+    rendered = run_all(_render, [(o.doc, o.format, f"{o.job.key} ({o.format})") for _, o in todo], jobs,
+                       weights=[render_weight(o.doc, o.format) for _, o in todo],
+                       labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress)
+    for (_, o), data in zip(todo, rendered):
+        o.data = data
     # VERIFY: reopen each rendered file from a staging folder, before anything is
     # written, so a pack never holds files that fail their structural checks.
     if verify:

@@ -21,8 +21,11 @@ from pipeline.core.paths import DEFAULT_SPECS
 @click.option("--force", is_flag=True, help="Rebuild everything and replace hand-edited files (each is kept as "
               "<name>.bak-N.<ext>). Signed-off files are never replaced.")
 @click.option("--keep-edits", is_flag=True, help="Keep hand-edited files as they are and record them as current.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Render in this many processes (the files are the same for any number).  [default: the number "
+              "of cores]")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files whose bytes did not change.")
-def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, verbose):
+def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, jobs, verbose):
     """Build the deliverable pack of each ENGAGEMENT_DIR.
 
     Each pack goes to OUT/<engagement>/<NN-service>/<deliverable>.<format>, with
@@ -32,6 +35,7 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
     version goes beside it as <name>.new.<ext> and the build exits 1, unless
     --force or --keep-edits says how to resolve it.
     """
+    from pipeline.build.parallel import default_jobs
     from pipeline.build.run import build as run
     from pipeline.core.reporting import ConsoleReporter
 
@@ -39,7 +43,7 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
         raise click.UsageError("choose one of --force and --keep-edits")
     reporter = ConsoleReporter(verbose)
     packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
-                keep_edits=keep_edits, explain=explain, templates=templates)
+                keep_edits=keep_edits, explain=explain, templates=templates, jobs=jobs or default_jobs())
     files = sum(len(p.outputs) for p in packs)
     rebuilt = sum(1 for p in packs for o in p.outputs if o.reasons)
     reporter.info(f"built {len(packs)} pack(s), {files} file(s) in {out_dir} ({rebuilt} rebuilt, "
