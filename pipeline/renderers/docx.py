@@ -1,13 +1,16 @@
 """Renderer for Word documents: reference.docx styles, cover, control table, TOC, numbered headings."""
 from __future__ import annotations
 
+import copy
 import io
 import re
+from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document as load_docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
+from docx.opc.oxml import serialize_part_xml
 from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -133,7 +136,7 @@ def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | No
     return "".join(out)
 
 
-def _members(package) -> list[tuple[str, bytes]]:
+def _members(package, ref: _Reference) -> list[tuple[str, bytes]]:
     """The zip members python-docx's Document.save writes, in its order, without zipping them."""
     parts = package.parts
     for part in parts:
@@ -141,7 +144,10 @@ def _members(package) -> list[tuple[str, bytes]]:
     out = Members()
     PackageWriter._write_content_types_stream(out, parts)
     PackageWriter._write_pkg_rels(out, package.rels)
-    PackageWriter._write_parts(out, parts)
+    for part in parts:  # PackageWriter._write_parts, but the shared styles are serialized once
+        out.write(part.partname, ref.styles_blob if getattr(part, "_element", None) is ref.styles else part.blob)
+        if len(part.rels):
+            out.write(part.partname.rels_uri, part.rels.xml)
     return out.items
 
 
@@ -149,31 +155,60 @@ def _toc_bookmark(n: int) -> str:
     return f"_Toc{n:06d}"
 
 
-#: (reference file state, style name, style type) -> style id, None for the type's default style.
-_STYLE_IDS: dict[tuple, str | None] = {}
+class _Reference:
+    """reference.docx read once per process (and again when the file changes).
+
+    Every document starts as a copy of the reference with its body emptied. The styles
+    part, by far the largest, is never modified by the renderer: the copies share its
+    XML, and its serialized bytes are computed once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.doc = load_docx(str(path))
+        body = self.doc.element.body
+        for child in list(body):
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
+        self.styles = self.doc.part._styles_part.element
+        self.styles_blob = serialize_part_xml(self.styles)
+        #: (style name, style type) -> style id, None for the type's default style.
+        self.style_ids: dict[tuple, str | None] = {}
+
+    def new_document(self):
+        return copy.deepcopy(self.doc, {id(self.styles): self.styles})
+
+    def style_id(self, name: str, kind) -> str | None:
+        """The id python-docx would resolve `name` to, looked up once.
+
+        python-docx resolves a style name by scanning every style (and again for the
+        default style) on each assignment: more than half of the Word time (FACTS.md).
+        """
+        key = (name, kind)
+        if key not in self.style_ids:
+            self.style_ids[key] = self.doc.part.get_style_id(name, kind)
+        return self.style_ids[key]
+
+
+_REFERENCES: dict[tuple, _Reference] = {}
+
+
+def _reference() -> _Reference:
+    st = REFERENCE.stat()
+    key = (str(REFERENCE), st.st_size, st.st_mtime_ns)
+    if key not in _REFERENCES:
+        _REFERENCES.clear()
+        _REFERENCES[key] = _Reference(REFERENCE)
+    return _REFERENCES[key]
 
 
 class _Writer:
     def __init__(self, document: Document) -> None:
         self.src = document
-        self.doc = load_docx(str(REFERENCE))
-        st = REFERENCE.stat()
-        self._ref_key = (str(REFERENCE), st.st_size, st.st_mtime_ns)
-        body = self.doc.element.body
-        for child in list(body):
-            if child.tag != qn("w:sectPr"):
-                body.remove(child)
+        self.ref = _reference()
+        self.doc = self.ref.new_document()
 
     def style_id(self, name: str, kind=WD_STYLE_TYPE.PARAGRAPH) -> str | None:
-        """The id python-docx would resolve `name` to, looked up once per reference file.
-
-        python-docx resolves a style name by scanning every style (and again for the
-        default style) on each assignment: more than half of the Word time (FACTS.md).
-        """
-        key = (self._ref_key, name, kind)
-        if key not in _STYLE_IDS:
-            _STYLE_IDS[key] = self.doc.part.get_style_id(name, kind)
-        return _STYLE_IDS[key]
+        return self.ref.style_id(name, kind)
 
     def styled(self, paragraph, name: str):
         """Give a paragraph a style (what `paragraph.style = name` does, without the lookup)."""
@@ -320,7 +355,7 @@ class _Writer:
         cp = self.doc.core_properties
         cp.title, cp.author, cp.subject = m.title, m.author or m.vendor, m.project
         cp.language = "zh-CN"
-        return write_package(_members(self.doc.part.package), f"{m.date}T00:00:00Z")
+        return write_package(_members(self.doc.part.package, self.ref), f"{m.date}T00:00:00Z")
 
 
 class DocxRenderer(Renderer):
