@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import signal
 import tempfile
 import threading
@@ -44,6 +45,8 @@ class Output:
     #: sha256 the manifest records for rel, and the extra manifest keys (built_from, pending, edited).
     sha256: str | None = None
     record: dict = field(default_factory=dict)
+    #: Left as it is because `build --only` did not select it.
+    skipped: bool = False
 
 
 @dataclass
@@ -148,6 +151,8 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
                                         "document": spec.acceptance.document}})
     deliverables = []
     for o in res.outputs:
+        if o.skipped and o.sha256 is None:
+            continue  # `--only` left it unbuilt: the manifest lists only what the pack holds
         d = o.job.deliverable
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
@@ -204,7 +209,8 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, **opti
 
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
-           explain: bool = False, templates: Path | None = None, jobs: int = 1) -> list[PackResult]:
+           explain: bool = False, templates: Path | None = None, jobs: int = 1,
+           only: tuple[str, ...] = ()) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -213,6 +219,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         explain: report, per deliverable, why it is or is not rebuilt.
         templates: a folder whose text/*.md.j2 override the project's text templates.
         jobs: how many processes render (the bytes are the same for any number).
+        only: render just these deliverables ("09/health-report"); every other file of the
+            pack and its manifest record stay as they are.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
@@ -249,7 +257,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     _stop_on_errors(reporter, strict, "input")
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     acceptance = {s.service: s.acceptance for s in specs_list}
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance) for eng, docs in planned]
+    selected = _selector(only, [job for _, docs in planned for job, _ in docs])
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance, selected)
+               for eng, docs in planned]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -313,7 +323,8 @@ def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
 
 
 def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, acceptance: dict) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, acceptance: dict,
+          selected=lambda job: True) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
     previous = entries_by_path(read_manifest(res.pack))
@@ -330,10 +341,37 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, forc
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
-            mine.append(Output(job, fmt, rel, doc=doc, built_from=fp.to_json(), reasons=why))
+            skipped = not selected(job)
+            mine.append(Output(job, fmt, rel, doc=doc, built_from=fp.to_json(), reasons=[] if skipped else why,
+                               skipped=skipped))
         res.outputs += mine
         res.explanations += _explain(eng.name, job, mine, writer)
     return eng, res, writer
+
+
+class SelectionError(PipelineError):
+    """`build --only` names a deliverable that is not in any of the packs."""
+
+    category = "usage"
+    exit_code = 2
+
+
+def _selector(only, jobs: list[Job]):
+    """A test of whether `build --only` selects a job; every selector must name one of the jobs."""
+    if not only:
+        return lambda job: True
+    keys = {job.key for job in jobs}
+    wanted = set()
+    for text in only:
+        service, _, deliverable = str(text).partition("/")
+        key = f"{int(service):02d}/{deliverable}" if service.strip().isdigit() else str(text)
+        if key not in keys:
+            close = difflib.get_close_matches(key, sorted(keys), n=1)
+            raise SelectionError(f"--only {text}: no such deliverable in the pack(s)"
+                                 + (f"; did you mean {close[0]}?" if close else
+                                    f"; name one as SERVICE/DELIVERABLE, e.g. {min(keys)}" if keys else ""))
+        wanted.add(key)
+    return lambda job: job.key in wanted
 
 
 def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWriter) -> list[str]:
@@ -344,7 +382,9 @@ def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWri
     lines = []
     for why, fmts in groups.items():
         head = f"{engagement} {job.key} [{', '.join(fmts)}]"
-        if why:
+        if outputs[0].skipped:
+            lines.append(f"{head}: not rebuilt: not selected by --only")
+        elif why:
             lines.append(f"{head}: rebuilt: {'; '.join(why)}")
         else:
             edited = [o.rel for o in outputs if o.format in fmts and writer.is_edited(o.rel)]
@@ -380,6 +420,12 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
     for o in res.outputs:
         prev = writer.previous.get(o.rel) or {}
         shown = relpath(res.pack / o.rel)
+        if o.skipped:
+            # Not selected by --only: the file and its whole record stay as they are.
+            o.sha256 = prev.get("sha256")
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            reporter.status("skip", shown)
+            continue
         if not o.reasons:
             # Up to date: keep the previous record as it is (a hand edit included).
             o.sha256 = prev.get("sha256")
@@ -415,6 +461,8 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         if not placed.pending and old.get("path") and writer.drop_pending(old["path"], old.get("sha256")):
             reporter.status("remove", f"{relpath(res.pack / old['path'])} (the conflict is resolved)")
     produced = {o.rel for o in res.outputs}
+    if any(o.skipped for o in res.outputs):
+        return  # `--only`: files of deliverables no longer produced are left for a full build
     for rel in sorted(set(writer.previous) - produced):
         old = writer.previous[rel].get("pending") or {}
         if old.get("path"):

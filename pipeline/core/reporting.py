@@ -82,7 +82,7 @@ class ConsoleReporter(Reporter):
         echo(str(f), err=True)
 
     def emit_status(self, word: str, path: str) -> None:
-        if self.verbose or word != "identical":
+        if self.verbose or word not in ("identical", "skip"):
             echo(f"{word:>9}  {path}", err=True)
 
     def progress(self, done: int, total: int, label: str) -> None:
