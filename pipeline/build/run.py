@@ -245,10 +245,14 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         reporter.finding(Finding("input.bad-value", f"two engagement folders are named '{n}'", Location(n)))
     _stop_on_errors(reporter, strict, "input")
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    planned: list[tuple[Engagement, list[tuple[Job, Document]]]] = []
+    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
     for eng in engagements:
-        docs = []
+        docs: list[tuple[Job, Document | None]] = []
         for job in jobs_for(eng, specs):
+            if not selected(job):
+                docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
+                continue
             with phase("assemble", job.key):
                 doc, found = assemble(job, eng, templates)
             reporter.findings_from(found)
@@ -257,9 +261,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     _stop_on_errors(reporter, strict, "input")
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     acceptance = {s.service: s.acceptance for s in specs_list}
-    selected = _selector(only, [job for _, docs in planned for job, _ in docs])
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance, selected)
-               for eng, docs in planned]
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance) for eng, docs in planned]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -322,9 +324,8 @@ def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
     return ConflictError("; ".join(parts))
 
 
-def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, acceptance: dict,
-          selected=lambda job: True) -> tuple[Engagement, PackResult, OutputWriter]:
+def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Path, force: bool, keep_edits: bool,
+          templates: Path | None, acceptance: dict) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
     previous = entries_by_path(read_manifest(res.pack))
@@ -333,6 +334,19 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, forc
     writer.recover()  # files an interrupted build finished writing are not hand edits
     for job, doc in docs:
         mine = []
+        if doc is None:
+            # Not selected by --only: the files the last build recorded for it, as they are.
+            for fmt in job.deliverable.formats:
+                rel = next((r for r, e in previous.items() if (e.get("service"), e.get("deliverable"),
+                                                              e.get("format")) == (job.spec.service, job.deliverable.id,
+                                                                                   fmt)), None)
+                if rel is not None:
+                    writer.claim(rel, job.key)
+                    mine.append(Output(job, fmt, rel, skipped=True))
+            res.outputs += mine
+            res.explanations.append(f"{eng.name} {job.key} [{', '.join(job.deliverable.formats)}]: not rebuilt: "
+                                    "not selected by --only")
+            continue
         ctx = context(job, eng)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
@@ -341,9 +355,7 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, forc
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
-            skipped = not selected(job)
-            mine.append(Output(job, fmt, rel, doc=doc, built_from=fp.to_json(), reasons=[] if skipped else why,
-                               skipped=skipped))
+            mine.append(Output(job, fmt, rel, doc=doc, built_from=fp.to_json(), reasons=why))
         res.outputs += mine
         res.explanations += _explain(eng.name, job, mine, writer)
     return eng, res, writer
@@ -382,9 +394,7 @@ def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWri
     lines = []
     for why, fmts in groups.items():
         head = f"{engagement} {job.key} [{', '.join(fmts)}]"
-        if outputs[0].skipped:
-            lines.append(f"{head}: not rebuilt: not selected by --only")
-        elif why:
+        if why:
             lines.append(f"{head}: rebuilt: {'; '.join(why)}")
         else:
             edited = [o.rel for o in outputs if o.format in fmts and writer.is_edited(o.rel)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +134,30 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     return eng, findings
 
 
+class _CellLocations(Mapping):
+    """(row index, column name) -> Location of a YAML register cell, made when asked for
+    (only a finding needs one; a 10,000-row register has 80,000 cells)."""
+
+    def __init__(self, path: Path, pos: Positions, kp: tuple, raw_index: list[int], rows: list[dict]) -> None:
+        self._path, self._pos, self._kp, self._raw_index, self._rows = path, pos, kp, raw_index, rows
+
+    def __getitem__(self, key: tuple[int, str]) -> Location:
+        i, name = key
+        if not (isinstance(i, int) and 0 <= i < len(self._rows) and name in self._rows[i]):
+            raise KeyError(key)
+        return loc(self._path, self._pos, self._kp + (self._raw_index[i], name))
+
+    def __iter__(self):
+        return ((i, k) for i, row in enumerate(self._rows) for k in row)
+
+    def __len__(self) -> int:
+        return sum(len(row) for row in self._rows)
+
+
 def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Positions) -> Rows | None:
     if not c.typed(raw, kp, list):
         return None
-    rows, locations = [], {}
+    rows, raw_index = [], []
     header: list[str] = []
     for i, r in enumerate(raw):
         if not c.typed(r, kp + (i,), dict):
@@ -147,9 +168,9 @@ def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Position
             if k not in header:
                 header.append(k)
             row[k] = v
-            locations[(len(rows), k)] = loc(path, pos, kp + (i, k))
         rows.append(row)
-    return Rows(header, rows, locations, loc(path, pos, kp))
+        raw_index.append(i)
+    return Rows(header, rows, _CellLocations(path, pos, kp, raw_index, rows), loc(path, pos, kp))
 
 
 def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, list[Finding]]:

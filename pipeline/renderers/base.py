@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from abc import ABC, abstractmethod
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Section, Table
@@ -64,6 +65,12 @@ def cleaned(document: Document) -> Document:
                                                               allowed=tuple(map(clean, col.allowed)))
                                           for col in reg.columns], [[c(v) for v in row] for row in reg.rows])
     return Document(meta, [section(s) for s in document.sections], reg)
+
+
+def text_width(value) -> float:
+    """Width in half-width characters (a CJK character counts two), for column widths."""
+    s = str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
 def numbered(level: int, index: int) -> str:

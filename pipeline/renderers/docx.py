@@ -18,9 +18,8 @@ from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
 from pipeline.renderers.normalize import Members, write_package
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, iter_numbered, text_width
 from pipeline.renderers.charts import chart_png
-from pipeline.renderers.xlsx import text_width
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
