@@ -17,7 +17,7 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
                              relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
-from pipeline.build.incremental import fingerprint, reasons
+from pipeline.build.incremental import document_digest, fingerprint, reasons
 from pipeline.build.parallel import render_weight, run_all
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
@@ -347,11 +347,11 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
             res.explanations.append(f"{eng.name} {job.key} [{', '.join(job.deliverable.formats)}]: not rebuilt: "
                                     "not selected by --only")
             continue
-        ctx = context(job, eng)
+        ctx, digest = context(job, eng), document_digest(doc)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
-            fp = fingerprint(job, fmt, eng, templates, ctx)
+            fp = fingerprint(job, fmt, eng, templates, ctx, digest)
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
