@@ -18,6 +18,8 @@ from pipeline.cli import main
 
 REPORT = "90-mini-check/测试客户迷你检查报告.docx"
 PDF = "90-mini-check/测试客户迷你检查报告.pdf"
+#: The pack overview (index.html and its record) is written by every build; it is not a deliverable.
+OVERVIEW = ("index.html", ".sowpack-overview.json")
 CATALOG = "90-mini-check/测试客户资源清单.xlsx"
 ANSWERS = "answers/90-mini.yaml"
 
@@ -38,6 +40,10 @@ def hand_edit_docx(path: Path, text: str = "顾问手工补充的一段话。") 
 
 def change_answer(m) -> None:
     m.edit(ANSWERS, "覆盖 3 个业务系统", "覆盖 4 个业务系统")
+
+
+#: What change_answer() changes, as --explain names it.
+CHANGED_SECTION = f"{ANSWERS}#deliverables.report.sections.检查概述"
 
 
 def explained(result) -> dict[str, str]:
@@ -63,12 +69,35 @@ def test_unchanged_inputs_render_nothing_and_touch_nothing(mini):
     assert {p: (mini.pack / p).stat().st_mtime_ns for p in mini.files()} == before
 
 
-def test_explain_names_the_changed_input(mini):
+def test_one_changed_answer_rebuilds_only_its_deliverable_and_names_the_value(mini):
+    before = mini.files()
     change_answer(mini)
     result = mini.build("--explain")
     assert result.exit_code == 0, result.output
-    assert explained(result) == {"90/report [docx, pptx, pdf]": f"rebuilt: input changed: {ANSWERS}",
-                                 "90/catalog [xlsx]": f"rebuilt: input changed: {ANSWERS}"}
+    assert explained(result) == {"90/report [docx, pptx, pdf]": f"rebuilt: input changed: {CHANGED_SECTION}",
+                                 "90/catalog [xlsx]": "not rebuilt: spec, inputs, templates and tool unchanged"}
+    assert "(3 rebuilt, 1 up to date)" in result.output
+    assert mini.files()[CATALOG] == before[CATALOG]
+
+
+def test_a_changed_register_row_rebuilds_only_the_register(mini):
+    mini.edit(ANSWERS, "日志归档桶", "日志归档存储桶")
+    result = mini.build("--explain")
+    assert explained(result) == {
+        "90/report [docx, pptx, pdf]": "not rebuilt: spec, inputs, templates and tool unchanged",
+        "90/catalog [xlsx]": f"rebuilt: input changed: {ANSWERS}#deliverables.catalog.rows"}
+
+
+def test_an_engagement_value_every_document_shows_rebuilds_them_all(mini):
+    mini.edit("engagement.yaml", "project: 测试客户迷你检查项目", "project: 测试客户迷你检查二期项目")
+    result = mini.build("--explain")
+    assert set(explained(result).values()) == {"rebuilt: input changed: engagement.yaml#project"}
+
+
+def test_an_answer_edit_that_changes_nothing_shown_rebuilds_nothing(mini):
+    mini.edit(ANSWERS, "version: 1\n", "version: 1  # 注释不会出现在文档中\n")
+    result = mini.build("--explain")
+    assert "(0 rebuilt, 4 up to date)" in result.output, result.output
 
 
 def test_explain_names_the_changed_template_and_only_its_deliverable(mini, tmp_path):
@@ -109,6 +138,62 @@ def test_force_rebuilds_everything_with_identical_bytes(mini):
     assert result.exit_code == 0, result.output
     assert set(explained(result).values()) == {"rebuilt: --force"}
     assert mini.files() == before  # deterministic: same inputs, same bytes, nothing rewritten
+
+
+def _consistent(m) -> None:
+    """Every file the manifest lists is on disk with the recorded hash."""
+    import hashlib
+    for d in m.manifest()["deliverables"]:
+        assert hashlib.sha256((m.pack / d["path"]).read_bytes()).hexdigest() == d["sha256"], d["path"]
+
+
+def test_only_renders_the_selected_deliverable_and_leaves_the_rest(mini):
+    change_answer(mini)
+    mini.edit(ANSWERS, "日志归档桶", "日志归档存储桶")
+    before, records = mini.files(), {d["path"]: d for d in mini.manifest()["deliverables"]}
+    result = mini.build("--only", "90/report", "--explain")
+    assert result.exit_code == 0, result.output
+    assert explained(result) == {"90/report [docx, pptx, pdf]": f"rebuilt: input changed: {CHANGED_SECTION}",
+                                 "90/catalog [xlsx]": "not rebuilt: not selected by --only"}
+    after = mini.files()
+    assert after[REPORT] != before[REPORT]
+    assert after[CATALOG] == before[CATALOG]
+    assert mini.entry(CATALOG) == records[CATALOG]  # still says what the catalog was built from
+    _consistent(mini)
+    # The catalog is still out of date, and a full build says why.
+    assert explained(mini.build("--explain"))["90/catalog [xlsx]"] == \
+        f"rebuilt: input changed: {ANSWERS}#deliverables.catalog.rows"
+    _consistent(mini)
+
+
+def test_only_on_an_empty_pack_writes_that_deliverable_and_its_record(mini_engagement):
+    m = mini_engagement
+    result = m.build("--only", "90/catalog", "--only", "90/catalog")
+    assert result.exit_code == 0, result.output
+    assert sorted(f for f in m.files() if f not in OVERVIEW) == [CATALOG, "manifest.json"]
+    assert [d["path"] for d in m.manifest()["deliverables"]] == [CATALOG]
+    _consistent(m)
+    result = m.build("--explain")
+    assert explained(result)["90/report [docx, pptx, pdf]"] == "rebuilt: output missing"
+    assert explained(result)["90/catalog [xlsx]"].startswith("not rebuilt")
+
+
+def test_only_an_unknown_deliverable_is_a_usage_error(mini):
+    before = mini.files()
+    result = mini.build("--only", "90/reprot")
+    assert result.exit_code == 2
+    assert "Error: usage: --only 90/reprot: no such deliverable in the pack(s); did you mean 90/report?" \
+        in result.output
+    assert mini.files() == before
+
+
+def test_one_job_and_several_give_the_same_bytes(mini_engagement, tmp_path):
+    m = mini_engagement
+    assert m.build("-j", "1").exit_code == 0
+    one = m.files()
+    shutil.rmtree(m.pack)
+    assert m.build("-j", "3").exit_code == 0
+    assert m.files() == one
 
 
 # --- hand edits ---------------------------------------------------------------------------------
@@ -372,4 +457,4 @@ def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retr
     monkeypatch.setattr(OutputWriter, "write", staticmethod(real))
     again = mini.build("--explain")
     assert again.exit_code == 0, again.output
-    assert explained(again)["90/report [docx]"] == f"rebuilt: input changed: {ANSWERS}"
+    assert explained(again)["90/report [docx]"] == f"rebuilt: input changed: {CHANGED_SECTION}"

@@ -194,3 +194,58 @@ def test_every_renderer_raises_on_an_unknown_block(fmt):
         renderer.render(doc)  # stopped by cleaned()
     with pytest.raises(TypeError, match="unknown block type .*Callout"):
         renderer.write(doc)  # the renderer's own dispatch, bypassing cleaned()
+def _python_docx_table(header, rows, widths_twips, style_ids):
+    """The table as python-docx's own API builds it (what the renderer wrote before writing the XML at once)."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.oxml import OxmlElement
+    from docx.shared import Twips
+
+    from pipeline.renderers.docx import REFERENCE
+
+    doc = open_docx(str(REFERENCE))
+    ncols = max([len(header)] + [len(r) for r in rows]) or 1
+    t = doc.add_table(rows=1 + len(rows), cols=ncols)
+    t._tbl.tblStyle_val = style_ids[0]
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for i, h in enumerate(header):
+        cell = t.rows[0].cells[i]
+        cell.paragraphs[0]._p.style = style_ids[1]
+        cell.paragraphs[0].add_run(str(h))
+        shd = OxmlElement("w:shd")
+        for k, v in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", "D9E2F3")):
+            shd.set(qn(k), v)
+        cell._tc.get_or_add_tcPr().append(shd)
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    t.rows[0]._tr.get_or_add_trPr().append(el)
+    for r, row in enumerate(rows, 1):
+        for i, v in enumerate(row):
+            t.rows[r].cells[i].paragraphs[0]._p.style = style_ids[2]
+            t.rows[r].cells[i].paragraphs[0].add_run("" if v is None else str(v))
+    t.autofit = False
+    for gc, w in zip(t._tbl.tblGrid.gridCol_lst, widths_twips, strict=False):
+        gc.w = Twips(w)
+    for row in t.rows:
+        for cell, w in zip(row.cells, widths_twips, strict=False):
+            cell.width = Twips(w)
+    return doc, t._tbl
+
+
+@pytest.mark.parametrize("header, rows", [
+    (("序号", "检查项", "结论"), [("1", "SLB\t健康检查", None), ("2", " 前后空格 ", "a\nb\r\nc")]),
+    (("项目",), [("a", "比表头长", "x"), ()]),
+    ((), [("<&>", '"引号"')]),
+])
+def test_docx_table_xml_is_what_python_docx_builds(header, rows):
+    from lxml import etree
+    from docx.oxml import parse_xml
+
+    from pipeline.renderers.docx import _table_xml
+
+    ncols = max([len(header)] + [len(r) for r in rows]) or 1
+    widths = [1000 + 137 * i for i in range(ncols)]
+    ids = ("TableGrid", "TableHeader", "TableText")
+    doc, theirs = _python_docx_table(header, rows, widths, ids)
+    ours = parse_xml(_table_xml(header, rows, ncols, widths, *ids))
+    doc.element.body._insert_tbl(ours)  # in the same document, as the renderer places it
+    assert etree.tostring(ours) == etree.tostring(theirs)

@@ -57,23 +57,61 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
     return sha256_bytes(_stable({"deliverable": d, "service": service}).encode())
 
 
-def input_digests(eng, purchase) -> dict[str, str]:
-    """Hash of each input file one bought service reads, keyed by its path inside the engagement folder."""
-    files = [eng.root / "engagement.yaml"]
-    answers = eng.answers.get(purchase.service)
-    if answers is not None:
-        files.append(answers.path)
-        files.extend(answers.excel_files)
-    root = eng.root.resolve()
-    out = {}
-    for f in files:
-        p = Path(f).resolve()
-        try:
-            key = p.relative_to(root).as_posix()
-        except ValueError:
-            key = p.as_posix()
-        out[key] = sha256_file(p)
+def _digest(value) -> str:
+    return sha256_bytes(_stable(value).encode())
+
+
+def _in_engagement(eng, path) -> str:
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(eng.root.resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def input_digests(job, eng) -> dict[str, str]:
+    """Hash of each input value one deliverable reads, named `file#key.path` (an Excel sheet `file[sheet]`).
+
+    Only what this deliverable's document is made of: the engagement values on its cover
+    and header, its purchase, and its own answers, section by section. Another
+    deliverable's answers, or facts only the business rules read, are not among them;
+    values a text template reads are tracked as template values, and the document's own
+    hash (Fingerprint.document) catches anything else.
+    """
+    out = {f"engagement.yaml#{key}": _digest(value) for key, value in (
+        ("customer", eng.customer), ("project", eng.project), ("vendor", eng.vendor), ("date", eng.date),
+        ("document_control", eng.document_control))}
+    p = job.purchase
+    out[f"engagement.yaml#services.{p.service}"] = _digest(
+        {"package": p.package, "applied_on": p.applied_on, "start": p.start, "end": p.end, "select": p.select,
+         **p.extra})
+    did = job.deliverable.id
+    if job.answers is not None:
+        name = f"{_in_engagement(eng, job.answers.path)}#deliverables.{did}"
+        da = job.answers.deliverables.get(did)
+        if da is None:
+            out[name] = "none"
+        else:
+            for title, value in da.sections.items():
+                out[f"{name}.sections.{title}"] = _digest(value)
+            if da.rows is not None:
+                src = da.rows.source
+                rows = f"{_in_engagement(eng, src.path)}[{src.sheet}]" if src.sheet else f"{name}.rows"
+                out[rows] = _digest([da.rows.header, da.rows.rows])
     return out
+
+
+def _plain(obj):
+    if dataclasses.is_dataclass(obj):
+        return [type(obj).__name__] + [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    return str(obj)
+
+
+def document_digest(doc) -> str:
+    """Hash of the format-neutral document: every renderer is a pure function of it (and of the tool
+    and the format's template assets), so an output whose document, tool and assets are unchanged
+    would be the same bytes."""
+    return sha256_bytes(json.dumps(doc, default=_plain, ensure_ascii=False, sort_keys=True).encode())
 
 
 def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str], set[str] | None]:
@@ -95,19 +133,32 @@ def _text_template_files(name: str, overlay: Path | None) -> tuple[dict[str, str
             continue
         assert filename is not None  # a file loader always gives the file's path
         out[n] = sha256_file(Path(filename))
-        try:
-            ast = env.parse(source)
-        except jinja2.TemplateSyntaxError:
+        parsed = _analyse(source)
+        if parsed is None:
             names = None
             continue
+        undeclared, refs = parsed
         if names is not None:
-            names |= meta.find_undeclared_variables(ast)
-        refs = list(meta.find_referenced_templates(ast))
+            names |= undeclared
         if any(r is None for r in refs):
             # A computed include name: depend on every text template to be safe.
             todo.extend(env.loader.list_templates())
         todo.extend(r for r in refs if r is not None)
     return out, names
+
+
+@lru_cache(maxsize=256)
+def _analyse(source: str) -> tuple[frozenset[str], tuple[str | None, ...]] | None:
+    """The names a template source reads and the templates it references; None on a syntax error.
+
+    Cached by source text: every output of every deliverable asks about the same few
+    templates, and parsing them is most of the planning time.
+    """
+    try:
+        ast = environment().parse(source)
+    except jinja2.TemplateSyntaxError:
+        return None
+    return frozenset(meta.find_undeclared_variables(ast)), tuple(meta.find_referenced_templates(ast))
 
 
 def _roots(overlay: Path | None) -> tuple[str, ...]:
@@ -136,11 +187,13 @@ class Fingerprint:
     #: Hash of each value the text template reads that is not in the input files (the
     #: sign-off ledger's state, dates computed from $SOWPACK_TODAY...).
     values: dict = dataclasses.field(default_factory=dict)
+    #: Hash of the assembled document (document_digest).
+    document: str = ""
 
     def to_json(self) -> dict:
         return {"spec": self.spec, "inputs": dict(sorted(self.inputs.items())),
                 "templates": dict(sorted(self.templates.items())), "tool": self.tool,
-                "values": dict(sorted(self.values.items()))}
+                "values": dict(sorted(self.values.items())), "document": self.document}
 
 
 def value_digests(template: str, ctx: dict, overlay: Path | None = None) -> dict[str, str]:
@@ -150,19 +203,20 @@ def value_digests(template: str, ctx: dict, overlay: Path | None = None) -> dict
     return {k: sha256_bytes(_stable(ctx[k]).encode()) for k in keys}
 
 
-def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | None = None) -> Fingerprint:
+def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | None = None,
+                doc_digest: str = "") -> Fingerprint:
     """What one output of a job is built from.
 
     Args:
         ctx: the job's template context (document.assemble.context), when already computed.
+        doc_digest: document_digest() of the job's assembled document.
     """
     if ctx is None:
         from pipeline.document.assemble import context
         ctx = context(job, eng)
     return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select),
-                       input_digests(eng, job.purchase),
-                       template_digests(job.deliverable.template, fmt, overlay), tool_version(),
-                       value_digests(job.deliverable.template, ctx, overlay))
+                       input_digests(job, eng), template_digests(job.deliverable.template, fmt, overlay),
+                       tool_version(), value_digests(job.deliverable.template, ctx, overlay), doc_digest)
 
 
 def _changed(kind: str, old: dict, new: dict) -> list[str]:
@@ -191,4 +245,7 @@ def reasons(fp: Fingerprint, previous: dict | None, output_exists: bool) -> list
     out += _changed("template value", built.get("values") or {}, fp.values)
     if built.get("tool") != fp.tool:
         out.append(f"tool version changed: {built.get('tool')} -> {fp.tool}")
+    if not out and built.get("document") != fp.document:
+        # Nothing named above changed, yet the document did: rebuild (never keep a stale file).
+        out.append("document changed")
     return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import signal
 import tempfile
 import threading
@@ -16,8 +17,9 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
                                   errors_in, relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
-from pipeline.build.incremental import fingerprint, reasons
+from pipeline.build.incremental import document_digest, fingerprint, reasons
 from pipeline.build.overview import record_build
+from pipeline.build.parallel import render_weight, run_all
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.core.reporting import Reporter
@@ -46,6 +48,8 @@ class Output:
     #: sha256 the manifest records for rel, and the extra manifest keys (built_from, pending, edited).
     sha256: str | None = None
     record: dict = field(default_factory=dict)
+    #: Left as it is because `build --only` did not select it.
+    skipped: bool = False
 
 
 @dataclass
@@ -74,6 +78,12 @@ def phase(name: str, what: str = ""):
         raise
     except Exception as exc:
         raise RenderError(f"{name} failed{f' for {what}' if what else ''}: {type(exc).__name__}: {exc}") from exc
+
+
+def _render(doc: Document, fmt: str, what: str) -> bytes:
+    """One output's bytes (run in a worker process when building with several jobs)."""
+    with phase("render", what):
+        return get_renderer(fmt).render(doc)
 
 
 def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]:
@@ -148,6 +158,8 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
                                         "document": spec.acceptance.document}})
     deliverables = []
     for o in res.outputs:
+        if o.skipped and o.sha256 is None:
+            continue  # `--only` left it unbuilt: the manifest lists only what the pack holds
         d = o.job.deliverable
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
@@ -250,7 +262,8 @@ def _shared_packs(engagements: list[Engagement], out_dir: Path) -> list[Finding]
 
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
-           explain: bool = False, templates: Path | None = None) -> list[PackResult]:
+           explain: bool = False, templates: Path | None = None, jobs: int = 1,
+           only: tuple[str, ...] = ()) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -258,34 +271,25 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         keep_edits: keep hand-edited files as they are and record them as current.
         explain: report, per deliverable, why it is or is not rebuilt.
         templates: a folder whose text/*.md.j2 override the project's text templates.
+        jobs: how many processes render (the bytes are the same for any number).
+        only: render just these deliverables ("09/health-report"); every other file of the
+            pack and its manifest record stay as they are.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
         ConflictError: after writing, when hand-edited or signed-off files were kept.
     """
     # READ: specs, then every engagement with its answers and sheets.
-    specs_list, found = load_specs(spec_dir)
-    reporter.findings_from(found)  # every spec problem is printed before the one-line summary
-    if errors_in(found):
-        raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
-    specs = {s.service: s for s in specs_list}
-    engagements: list[Engagement] = []
-    for d in engagement_dirs:
-        eng, found = load_engagement(Path(d))
-        reporter.findings_from(found)
-        if eng is not None:
-            reporter.findings_from(check_purchases(eng, specs))
-            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
-            engagements.append(eng)
-    reporter.findings_from(_shared_packs(engagements, out_dir))
-    if not engagements and not errors_in(reporter.findings):
-        raise InputError("no engagement to build; nothing was written")
-    _stop_on_errors(reporter, strict, "input")
+    specs_list, specs, engagements = _read(engagement_dirs, out_dir, reporter, spec_dir, strict)
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    planned: list[tuple[Engagement, list[tuple[Job, Document]]]] = []
+    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
     for eng in engagements:
-        docs = []
+        docs: list[tuple[Job, Document | None]] = []
         for job in jobs_for(eng, specs):
+            if not selected(job):
+                docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
+                continue
             with phase("assemble", job.key):
                 doc, found = assemble(job, eng, templates)
             reporter.findings_from(found)
@@ -294,18 +298,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     _stop_on_errors(reporter, strict, "input")
     # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
     # can tell which files are signed off: then nothing at all is written.
-    rules = {s.service: Rule(s.acceptance.review_days, s.acceptance.day_type, s.acceptance.deemed_accepted,
-                             s.acceptance.rule) for s in specs_list}
-    guards = [guard_build(eng.root, Path(out_dir) / safe_name(eng.name), rules) for eng, _ in planned]
-    for _, _, found in guards:
-        reporter.findings_from(found)
-    refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards, strict=True) if found]
-    if refused:
-        eng, found = refused[0]
-        where = found[0].location.path if found[0].location else eng.root
-        raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
-                            f"{where}: signed-off files cannot be told apart, so nothing was written",
-                            [f for _, fs in refused for f in fs])
+    guards = _guard(planned, specs_list, out_dir, reporter)
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)
                for (eng, docs), (signed, anchor, _) in zip(planned, guards, strict=True)]
@@ -318,11 +311,13 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if any(o.format == "pdf" for _, o in todo):
         for problem in pdf_environment_problems():
             reporter.info(problem)
-    for done, (res, o) in enumerate(todo, 1):
-        assert o.doc is not None  # an output with reasons to render was planned with its document
-        with phase("render", f"{o.job.key} ({o.format})"):
-            o.data = get_renderer(o.format).render(o.doc)
-        reporter.progress(done, len(todo), f"{res.engagement} {o.rel}")
+    for fmt in sorted({o.format for _, o in todo}):
+        get_renderer(fmt)  # imported once here rather than in every worker
+    rendered = run_all(_render, [(o.doc, o.format, f"{o.job.key} ({o.format})") for _, o in todo], jobs,
+                       weights=[render_weight(o.doc, o.format) for _, o in todo],
+                       labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress)
+    for (_, o), data in zip(todo, rendered, strict=False):
+        o.data = data
     # VERIFY: reopen each rendered file from a staging folder, before anything is
     # written, so a pack never holds files that fail their structural checks.
     if verify:
@@ -334,29 +329,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # like Ctrl-C, it leaves each file old or new and no temporary file behind.
     with _terminate_as_exit():
         for eng, res, writer in results:
-            try:
-                writer.begin({o.rel: {"sha256": sha256_bytes(o.data), "built_from": o.built_from}
-                              for o in res.outputs if o.reasons})
-            except OSError as exc:
-                raise WriteError(f"cannot write {relpath(res.pack / JOURNAL)}: {exc.strerror or exc}; nothing in "
-                                 f"{relpath(res.pack)} was changed; free some space or fix the permissions, then build "
-                                 "again") from None
-            try:
-                _write_pack(res, writer, reporter)
-            except OSError as exc:  # a backup, a removal, a folder: each file written so far is journaled
-                where = relpath(exc.filename) if exc.filename else relpath(res.pack)
-                raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "
-                                 f"in {JOURNAL}, so the next build records them; fix the cause, then build "
-                                 "again") from None
-            try:
-                word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
-            except OSError as exc:
-                raise WriteError(f"cannot write {relpath(res.pack / MANIFEST)}: {exc.strerror or exc}; the files "
-                                 f"written are listed in {JOURNAL}, so the next build records them; free some space "
-                                 "or fix the permissions, then build again") from None
-            writer.commit()
-            reporter.status(word, relpath(res.pack / MANIFEST))
-            record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
+            _commit_pack(eng, res, writer, specs, specs_list, reporter)
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]
@@ -392,7 +365,77 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
     return ConflictError("; ".join(parts))
 
 
-def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
+
+def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path,
+          strict: bool) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement]]:
+    """READ and CHECK: every spec, every engagement with its answers; stops on input errors."""
+    specs_list, found = load_specs(spec_dir)
+    reporter.findings_from(found)  # every spec problem is printed before the one-line summary
+    if errors_in(found):
+        raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
+    specs = {s.service: s for s in specs_list}
+    engagements: list[Engagement] = []
+    for d in engagement_dirs:
+        eng, found = load_engagement(Path(d))
+        reporter.findings_from(found)
+        if eng is not None:
+            reporter.findings_from(check_purchases(eng, specs))
+            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            engagements.append(eng)
+    reporter.findings_from(_shared_packs(engagements, out_dir))
+    if not engagements and not errors_in(reporter.findings):
+        raise InputError("no engagement to build; nothing was written")
+    _stop_on_errors(reporter, strict, "input")
+    return specs_list, specs, engagements
+
+
+def _guard(planned: list, specs_list: list[SowSpec], out_dir: Path,
+           reporter: Reporter) -> list[tuple[dict[str, str | None], dict | None, list[Finding]]]:
+    """Each pack's sign-off state, or LedgerRefused when any ledger fails its pack's record."""
+    rules = {s.service: Rule(s.acceptance.review_days, s.acceptance.day_type, s.acceptance.deemed_accepted,
+                             s.acceptance.rule) for s in specs_list}
+    guards = [guard_build(eng.root, Path(out_dir) / safe_name(eng.name), rules) for eng, _ in planned]
+    for _, _, found in guards:
+        reporter.findings_from(found)
+    refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards, strict=True) if found]
+    if refused:
+        eng, found = refused[0]
+        where = found[0].location.path if found[0].location else eng.root
+        raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
+                            f"{where}: signed-off files cannot be told apart, so nothing was written",
+                            [f for _, fs in refused for f in fs])
+    return guards
+
+
+def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec],
+                 specs_list: list[SowSpec], reporter: Reporter) -> None:
+    """WRITE + RECORD one pack: journal, files, manifest, overview; every OSError is one line."""
+    try:
+        writer.begin({o.rel: {"sha256": sha256_bytes(o.data), "built_from": o.built_from}
+                      for o in res.outputs if o.reasons})
+    except OSError as exc:
+        raise WriteError(f"cannot write {relpath(res.pack / JOURNAL)}: {exc.strerror or exc}; nothing in "
+                         f"{relpath(res.pack)} was changed; free some space or fix the permissions, then build "
+                         "again") from None
+    try:
+        _write_pack(res, writer, reporter)
+    except OSError as exc:  # a backup, a removal, a folder: each file written so far is journaled
+        where = relpath(exc.filename) if exc.filename else relpath(res.pack)
+        raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "
+                         f"in {JOURNAL}, so the next build records them; fix the cause, then build "
+                         "again") from None
+    try:
+        word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+    except OSError as exc:
+        raise WriteError(f"cannot write {relpath(res.pack / MANIFEST)}: {exc.strerror or exc}; the files "
+                         f"written are listed in {JOURNAL}, so the next build records them; free some space "
+                         "or fix the permissions, then build again") from None
+    writer.commit()
+    reporter.status(word, relpath(res.pack / MANIFEST))
+    record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
+
+
+def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Path, force: bool, keep_edits: bool,
           templates: Path | None, signed: dict[str, str | None],
           anchor: dict | None) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
@@ -402,11 +445,24 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, forc
     writer.recover()  # files an interrupted build finished writing are not hand edits
     for job, doc in docs:
         mine = []
-        ctx = context(job, eng)
+        if doc is None:
+            # Not selected by --only: the files the last build recorded for it, as they are.
+            for fmt in job.deliverable.formats:
+                rel = next((r for r, e in previous.items() if (e.get("service"), e.get("deliverable"),
+                                                              e.get("format")) == (job.spec.service, job.deliverable.id,
+                                                                                   fmt)), None)
+                if rel is not None:
+                    writer.claim(rel, job.key)
+                    mine.append(Output(job, fmt, rel, skipped=True))
+            res.outputs += mine
+            res.explanations.append(f"{eng.name} {job.key} [{', '.join(job.deliverable.formats)}]: not rebuilt: "
+                                    "not selected by --only")
+            continue
+        ctx, digest = context(job, eng), document_digest(doc)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
-            fp = fingerprint(job, fmt, eng, templates, ctx)
+            fp = fingerprint(job, fmt, eng, templates, ctx, digest)
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
@@ -414,6 +470,31 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, forc
         res.outputs += mine
         res.explanations += _explain(eng.name, job, mine, writer)
     return eng, res, writer
+
+
+class SelectionError(PipelineError):
+    """`build --only` names a deliverable that is not in any of the packs."""
+
+    category = "usage"
+    exit_code = 2
+
+
+def _selector(only, jobs: list[Job]):
+    """A test of whether `build --only` selects a job; every selector must name one of the jobs."""
+    if not only:
+        return lambda job: True
+    keys = {job.key for job in jobs}
+    wanted = set()
+    for text in only:
+        service, _, deliverable = str(text).partition("/")
+        key = f"{int(service):02d}/{deliverable}" if service.strip().isdigit() else str(text)
+        if key not in keys:
+            close = difflib.get_close_matches(key, sorted(keys), n=1)
+            raise SelectionError(f"--only {text}: no such deliverable in the pack(s)"
+                                 + (f"; did you mean {close[0]}?" if close else
+                                    f"; name one as SERVICE/DELIVERABLE, e.g. {min(keys)}" if keys else ""))
+        wanted.add(key)
+    return lambda job: job.key in wanted
 
 
 def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWriter) -> list[str]:
@@ -465,6 +546,12 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
     for o in res.outputs:
         prev = writer.previous.get(o.rel) or {}
         shown = relpath(res.pack / o.rel)
+        if o.skipped:
+            # Not selected by --only: the file and its whole record stay as they are.
+            o.sha256 = prev.get("sha256")
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            reporter.status("skip", shown)
+            continue
         if not o.reasons:
             # Up to date: keep the previous record as it is (a hand edit included).
             o.sha256 = prev.get("sha256")
@@ -503,6 +590,8 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         if not placed.pending and old.get("path") and writer.drop_pending(old["path"], old.get("sha256")):
             reporter.status("remove", f"{relpath(res.pack / old['path'])} (the conflict is resolved)")
     produced = {o.rel for o in res.outputs}
+    if any(o.skipped for o in res.outputs):
+        return  # `--only`: files of deliverables no longer produced are left for a full build
     for rel in sorted(set(writer.previous) - produced):
         old = writer.previous[rel].get("pending") or {}
         if old.get("path"):

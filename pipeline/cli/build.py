@@ -22,8 +22,14 @@ from pipeline.core.paths import DEFAULT_SPECS
 @click.option("--force", is_flag=True, help="Rebuild everything and replace hand-edited files (each is kept as "
               "<name>.bak-N.<ext>). Signed-off files are never replaced.")
 @click.option("--keep-edits", is_flag=True, help="Keep hand-edited files as they are and record them as current.")
+@click.option("--only", "only", multiple=True, metavar="SERVICE/DELIVERABLE",
+              help="Render only this deliverable (repeatable), e.g. 09/health-report; the rest of the pack and "
+              "its manifest records stay as they are.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Render in this many processes (the files are the same for any number).  [default: the number "
+              "of cores]")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files whose bytes did not change.")
-def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, verbose):
+def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, only, jobs, verbose):
     """Build the deliverable pack of each ENGAGEMENT_DIR.
 
     Each pack goes to OUT/<engagement>/<NN-service>/<deliverable>.<format>, with
@@ -33,6 +39,7 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
     version goes beside it as <name>.new.<ext> and the build exits 1, unless
     --force or --keep-edits says how to resolve it.
     """
+    from pipeline.build.parallel import default_jobs
     from pipeline.build.run import build as run
     from pipeline.core.reporting import ConsoleReporter
 
@@ -40,8 +47,10 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
         raise click.UsageError("choose one of --force and --keep-edits")
     reporter = ConsoleReporter(verbose)
     packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
-                keep_edits=keep_edits, explain=explain, templates=templates)
+                keep_edits=keep_edits, explain=explain, templates=templates, jobs=jobs or default_jobs(), only=only)
     files = sum(len(p.outputs) for p in packs)
     rebuilt = sum(1 for p in packs for o in p.outputs if o.reasons)
+    skipped = sum(1 for p in packs for o in p.outputs if o.skipped)
     reporter.info(f"built {len(packs)} pack(s), {files} file(s) in {out_dir} ({rebuilt} rebuilt, "
-                  f"{files - rebuilt} up to date); {reporter.summary()}")
+                  f"{files - rebuilt - skipped} up to date{f', {skipped} not selected' if skipped else ''}); "
+                  f"{reporter.summary()}")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -130,9 +132,15 @@ class BusyError(PipelineError):
 
 def relpath(path: Path | str) -> str:
     """Path as shown to users: relative to the working directory when inside it."""
+    return _relpath(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _relpath(path: str, cwd: str) -> str:
+    # Cached: every located answer cell asks for its file's path (resolve() stats each part).
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        return str(p.resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
         return str(p)
 

@@ -1,7 +1,9 @@
 """Reporters: where findings, file statuses and progress go."""
 from __future__ import annotations
 
+import shutil
 import sys
+import unicodedata
 from collections import Counter
 
 from pipeline.core.errors import Finding
@@ -13,6 +15,19 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     stream = sys.stderr if err else sys.stdout
     stream.write(text + ("\n" if nl else ""))
     stream.flush()
+
+
+def progress_bar(done: int, total: int, label: str, columns: int = 80, width: int = 24) -> str:
+    """`[#########---------] 12/40 label`, the label cut to fit one terminal line (CJK counts double)."""
+    filled = width * done // max(total, 1)
+    head = f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} "
+    room, out = max(columns - len(head) - 1, 0), []
+    for ch in label:
+        room -= 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if room < 0:
+            break
+        out.append(ch)
+    return head + "".join(out) + " " * max(room, 0)
 
 
 class Reporter:
@@ -68,13 +83,14 @@ class ConsoleReporter(Reporter):
         echo(str(f), err=True)
 
     def emit_status(self, word: str, path: str) -> None:
-        if self.verbose or word != "identical":
+        if self.verbose or word not in ("identical", "skip"):
             echo(f"{word:>9}  {printable(path)}", err=True)
 
     def progress(self, done: int, total: int, label: str) -> None:
         label = printable(label)
         if self.tty:
-            echo(f"\r[{done}/{total}] {label[:60]:<60}", err=True, nl=done == total)
+            echo("\r" + progress_bar(done, total, label, shutil.get_terminal_size().columns), err=True,
+                 nl=done == total)
         elif done == total or done % 25 == 0:
             echo(f"[{done}/{total}] {label}", err=True)
 

@@ -333,9 +333,14 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     for i, row in enumerate(rows.rows):
         out = []
         for c in cols:
-            where = rows.locations.get((i, c.name), rows.source)
             value = _cell(row.get(c.name), c.type)
-            if c.name in rows.header and value == "":
+            is_blank = value == "" and c.name in rows.header
+            if not is_blank and not (c.allowed and value != "" and str(value) not in c.allowed) and not (
+                    isinstance(value, str) and (find_placeholder(value) or bad_char(value))):
+                out.append(value)  # the common case: nothing to report, no location needed
+                continue
+            where = rows.locations.get((i, c.name), rows.source)
+            if is_blank:
                 findings.append(Finding("input.blank-cell",
                                         f"required column '{c.name}' is blank in row {i + 1}; fill it",
                                         where, target=c.name, **ids))

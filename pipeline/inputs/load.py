@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,51 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept"])
     else:
         people = []
+    purchases = _purchases(c, top, root, path, pos)
+    findings = findings + c.findings
+    answers: dict[int, Answers] = {}
+    files = [path]
+    for p in purchases:
+        if p.answers_path is None:
+            continue
+        a, found = load_answers(p.answers_path, p.service, root)
+        findings += found
+        if a is not None:
+            answers[p.service] = a
+            files.append(p.answers_path)
+            files.extend(a.excel_files)
+    if any(f.is_error for f in findings) or date is None:
+        return None, findings
+    eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
+                     vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
+                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)),
+                     people_location=loc(path, pos, ("people",)))
+    return eng, findings
+
+
+class _CellLocations(Mapping):
+    """(row index, column name) -> Location of a YAML register cell, made when asked for
+    (only a finding needs one; a 10,000-row register has 80,000 cells)."""
+
+    def __init__(self, path: Path, pos: Positions, kp: tuple, raw_index: list[int], rows: list[dict]) -> None:
+        self._path, self._pos, self._kp, self._raw_index, self._rows = path, pos, kp, raw_index, rows
+
+    def __getitem__(self, key: tuple[int, str]) -> Location:
+        i, name = key
+        if not (isinstance(i, int) and 0 <= i < len(self._rows) and name in self._rows[i]):
+            raise KeyError(key)
+        return loc(self._path, self._pos, self._kp + (self._raw_index[i], name))
+
+    def __iter__(self):
+        return ((i, k) for i, row in enumerate(self._rows) for k in row)
+
+    def __len__(self) -> int:
+        return sum(len(row) for row in self._rows)
+
+
+
+def _purchases(c: Collector, top: dict, root: Path, path: Path, pos: Positions) -> list[Purchase]:
+    """engagement.yaml's `services`: each purchase with its answers file, located findings into c."""
     purchases: list[Purchase] = []
     if c.typed(top.get("services"), ("services",), list):
         if not top["services"]:
@@ -161,32 +207,13 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         seen = [p.service for p in purchases]
         for dup in sorted({s for s in seen if seen.count(s) > 1}):
             c.add("bad-value", f"service {dup} is bought twice; an engagement buys each service once", ("services",))
-    findings = findings + c.findings
-    answers: dict[int, Answers] = {}
-    files = [path]
-    for p in purchases:
-        if p.answers_path is None:
-            continue
-        a, found = load_answers(p.answers_path, p.service, root)
-        findings += found
-        if a is not None:
-            answers[p.service] = a
-            files.append(p.answers_path)
-            files.extend(a.excel_files)
-    if any(f.is_error for f in findings) or date is None:
-        return None, findings
-    eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
-                     vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
-                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)),
-                     people_location=loc(path, pos, ("people",)))
-    return eng, findings
-
+    return purchases
 
 def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Positions) -> Rows | None:
     if not c.typed(raw, kp, list):
         return None
     rows: list[dict[str, Any]] = []
-    locations: dict[tuple[int, str], Location] = {}
+    raw_index: list[int] = []
     header: list[str] = []
     for i, r in enumerate(raw):
         if not c.typed(r, kp + (i,), dict):
@@ -197,9 +224,9 @@ def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Position
             if k not in header:
                 header.append(k)
             row[k] = v
-            locations[(len(rows), k)] = loc(path, pos, kp + (i, k))
         rows.append(row)
-    return Rows(header, rows, locations, loc(path, pos, kp))
+        raw_index.append(i)
+    return Rows(header, rows, _CellLocations(path, pos, kp, raw_index, rows), loc(path, pos, kp))
 
 
 #: Keys that make a mapping one content block (a chart or a table) rather than a group of subsections.

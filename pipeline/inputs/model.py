@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ class Rows:
     header: list[str]
     rows: list[dict[str, Any]]
     #: (row index, column name) -> location; (-1, name) is the header cell.
-    locations: dict[tuple[int, str], Location]
+    locations: Mapping[tuple[int, str], Location]
     source: Location
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from abc import ABC, abstractmethod
 
 from pipeline.document.nodes import Chart, ColumnDef, Document, Meta, Register, Run, Section, Table
@@ -69,6 +70,12 @@ _CLEAN = {
     Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
     ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
 }
+
+
+def text_width(value) -> float:
+    """Width in half-width characters (a CJK character counts two), for column widths."""
+    s = str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
 def numbered(level: int, index: int) -> str:

@@ -22,7 +22,9 @@ def _setup():
     return pyplot
 
 
+@lru_cache(maxsize=64)
 def chart_png(chart: Chart) -> bytes:
+    """The chart as a PNG; drawn once per process (a deliverable's docx and pdf show the same chart)."""
     plt = _setup()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     x = range(len(chart.categories))

@@ -1,21 +1,26 @@
 """Renderer for Word documents: reference.docx styles, cover, control table, TOC, numbered headings."""
 from __future__ import annotations
 
+import copy
 import io
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document as load_docx
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_BREAK
+from docx.opc.oxml import serialize_part_xml
+from docx.opc.pkgwriter import PackageWriter
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
-from pipeline.renderers.normalize import normalize_bytes
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.normalize import Members, write_package
+from pipeline.renderers.base import Renderer, iter_numbered, text_width
 from pipeline.renderers.charts import chart_png
-from pipeline.renderers.xlsx import text_width
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
@@ -56,22 +61,6 @@ def _field(paragraph, instr: str, result: str = "") -> None:
     run_with(end)
 
 
-def _shade(cell, fill: str) -> None:
-    tcpr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
-
-
-def _repeat_header(row) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
-
-
 def _bookmark(paragraph, name: str, bid: int) -> None:
     start = OxmlElement("w:bookmarkStart")
     start.set(qn("w:id"), str(bid))
@@ -82,22 +71,161 @@ def _bookmark(paragraph, name: str, bid: int) -> None:
     paragraph._p.append(end)
 
 
+def _column_weights(header, rows, ncols: int) -> list[float]:
+    """Column widths follow the content (a 序号 column stays narrow) within the type area:
+    every column gets at least its header, the rest goes to the long ones."""
+    natural, minimum = [], []
+    for i in range(ncols):
+        head = str(header[i]) if i < len(header) else ""
+        longest = max([text_width("" if i >= len(r) or r[i] is None else str(r[i])) for r in rows] or [0])
+        shortest = max(text_width(head), min(longest, 10), 4) + 3
+        minimum.append(shortest)
+        natural.append(max(shortest, min(longest, 60) + 2))
+    spare = max(sum(natural) - sum(minimum), 1)
+    room = max(TABLE_UNITS - sum(minimum), 0)
+    return [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural, strict=False)]
+
+
+def _run_xml(text: str) -> str:
+    """A <w:r> as python-docx's add_run(text) writes it: tabs and line breaks become elements."""
+    if not text:
+        return "<w:r/>"
+    parts: list[str] = []
+    for k, piece in enumerate(_BREAKS.split(text)):
+        if k % 2:
+            parts.append("<w:tab/>" if piece == "\t" else "<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
+            parts.append(f"<w:t{space}>{xml_escape(piece)}</w:t>")
+    return f"<w:r>{''.join(parts)}</w:r>"
+
+
+_BREAKS = re.compile(r"([\t\r\n])")
+_TBL_LOOK = ('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
+             'w:noVBand="1" w:val="04A0"/>')
+
+
+def _cell_xml(twips: int, style: str | None, text: str | None, shade: str = "") -> str:
+    fill = f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>' if shade else ""
+    head = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{twips}"/>{fill}</w:tcPr>'
+    if text is None:  # a cell the row does not fill
+        return head + "<w:p/></w:tc>"
+    ppr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style is not None else "<w:pPr/>"
+    return f"{head}<w:p>{ppr}{_run_xml(text)}</w:p></w:tc>"
+
+
+def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | None, header_style: str | None,
+               text_style: str | None) -> str:
+    """A <w:tbl>: header row shaded and repeated on each page, fixed column widths on grid and cells."""
+    tstyle = f'<w:tblStyle w:val="{table_style}"/>' if table_style is not None else ""
+    out = [(f'<w:tbl {nsdecls("w")}><w:tblPr>{tstyle}<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
+           f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr><w:tblGrid>')]
+    out += [f'<w:gridCol w:w="{w}"/>' for w in twips]
+    out.append('</w:tblGrid><w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>')
+    for i in range(ncols):
+        out.append(_cell_xml(twips[i], header_style, clean(str(header[i])), "D9E2F3") if i < len(header)
+                   else _cell_xml(twips[i], None, None))
+    out.append("</w:tr>")
+    for row in rows:
+        out.append("<w:tr>")
+        for i in range(ncols):
+            out.append(_cell_xml(twips[i], text_style, clean("" if row[i] is None else str(row[i])))
+                       if i < len(row) else _cell_xml(twips[i], None, None))
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def _members(package, ref: _Reference) -> list[tuple[str, bytes]]:
+    """The zip members python-docx's Document.save writes, in its order, without zipping them."""
+    parts = package.parts
+    for part in parts:
+        part.before_marshal()
+    out = Members()
+    PackageWriter._write_content_types_stream(out, parts)
+    PackageWriter._write_pkg_rels(out, package.rels)
+    for part in parts:  # PackageWriter._write_parts, but the shared styles are serialized once
+        out.write(part.partname, ref.styles_blob if getattr(part, "_element", None) is ref.styles else part.blob)
+        if len(part.rels):
+            out.write(part.partname.rels_uri, part.rels.xml)
+    return out.items
+
+
 def _toc_bookmark(n: int) -> str:
     return f"_Toc{n:06d}"
+
+
+class _Reference:
+    """reference.docx read once per process (and again when the file changes).
+
+    Every document starts as a copy of the reference with its body emptied. The styles
+    part, by far the largest, is never modified by the renderer: the copies share its
+    XML, and its serialized bytes are computed once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.doc = load_docx(str(path))
+        body = self.doc.element.body
+        for child in list(body):
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
+        self.styles = self.doc.part._styles_part.element
+        self.styles_blob = serialize_part_xml(self.styles)
+        #: (style name, style type) -> style id, None for the type's default style.
+        self.style_ids: dict[tuple, str | None] = {}
+
+    def new_document(self):
+        return copy.deepcopy(self.doc, {id(self.styles): self.styles})
+
+    def style_id(self, name: str, kind) -> str | None:
+        """The id python-docx would resolve `name` to, looked up once.
+
+        python-docx resolves a style name by scanning every style (and again for the
+        default style) on each assignment: more than half of the Word time (FACTS.md).
+        """
+        key = (name, kind)
+        if key not in self.style_ids:
+            self.style_ids[key] = self.doc.part.get_style_id(name, kind)
+        return self.style_ids[key]
+
+
+_REFERENCES: dict[tuple, _Reference] = {}
+
+
+def _reference() -> _Reference:
+    st = REFERENCE.stat()
+    key = (str(REFERENCE), st.st_size, st.st_mtime_ns)
+    if key not in _REFERENCES:
+        _REFERENCES.clear()
+        _REFERENCES[key] = _Reference(REFERENCE)
+    return _REFERENCES[key]
 
 
 class _Writer:
     def __init__(self, document: Document) -> None:
         self.src = document
-        self.doc = load_docx(str(REFERENCE))
-        body = self.doc.element.body
-        for child in list(body):
-            if child.tag != qn("w:sectPr"):
-                body.remove(child)
+        self.ref = _reference()
+        self.doc = self.ref.new_document()
+
+    def style_id(self, name: str, kind=WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+        return self.ref.style_id(name, kind)
+
+    def styled(self, paragraph, name: str):
+        """Give a paragraph a style (what `paragraph.style = name` does, without the lookup)."""
+        paragraph._p.style = self.style_id(name)
+        return paragraph
+
+    def add_paragraph(self, text: str = "", style: str | None = None):
+        """Document.add_paragraph(text, style) with the style id cached."""
+        p = self.last = self.doc.add_paragraph(text)
+        return self.styled(p, style) if style is not None else p
+
+    def add_heading(self, text: str, level: int):
+        return self.add_paragraph(text, f"Heading {level}")
 
     # --- blocks -------------------------------------------------------------
     def para(self, p: Paragraph, style: str = "Body Text"):
-        out = self.doc.add_paragraph(style=style)
+        out = self.add_paragraph(style=style)
         for r in p.runs:
             run = out.add_run(clean(r.text))
             run.bold = r.bold or None
@@ -108,48 +236,21 @@ class _Writer:
 
     def table(self, header, rows, caption: str = "") -> None:
         if caption:
-            self.doc.add_paragraph(clean(caption), style="Caption")
+            self.add_paragraph(clean(caption), style="Caption")
         ncols = max([len(header)] + [len(r) for r in rows]) or 1
-        t = self.doc.add_table(rows=1 + len(rows), cols=ncols)
-        t.style = self.doc.styles["Table Grid"]
-        t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for i, h in enumerate(header):
-            cell = t.rows[0].cells[i]
-            cell.paragraphs[0].style = self.doc.styles["Table Header"]
-            cell.paragraphs[0].add_run(clean(str(h)))
-            _shade(cell, "D9E2F3")
-        _repeat_header(t.rows[0])
-        for r, row in enumerate(rows, 1):
-            cells = t.rows[r].cells
-            for i, v in enumerate(row):
-                cells[i].paragraphs[0].style = self.doc.styles["Table Text"]
-                cells[i].paragraphs[0].add_run(clean("" if v is None else str(v)))
-        # Column widths follow the content (a 序号 column stays narrow) within the type
-        # area: every column gets at least its header, the rest goes to the long ones.
-        natural, minimum = [], []
-        for i in range(ncols):
-            head = str(header[i]) if i < len(header) else ""
-            cells = ["" if i >= len(r) or r[i] is None else str(r[i]) for r in rows]
-            shortest = max(text_width(head), min(max([text_width(c) for c in cells] or [0]), 10), 4) + 3
-            minimum.append(shortest)
-            natural.append(max(shortest, min(max([text_width(c) for c in cells] or [0]), 60) + 2))
-        spare = max(sum(natural) - sum(minimum), 1)
-        room = max(TABLE_UNITS - sum(minimum), 0)
-        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural, strict=True)]
-        t.autofit = False
-        widths = [Mm(TYPE_AREA_MM * w / sum(weights)) for w in weights]
-        # LibreOffice lays out by the grid, Word by the cells: set both.
-        for gc, width in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=True):
-            gc.w = width
-        for row in t.rows:
-            for cell, width in zip(row.cells, widths, strict=True):
-                cell.width = width
-        self.doc.add_paragraph(style="Body Text")
+        weights = _column_weights(header, rows, ncols)
+        twips = [Mm(TYPE_AREA_MM * w / sum(weights)).twips for w in weights]
+        # The XML python-docx would build (add_table, styles, shading, widths), written at once:
+        # its table API costs more than the rest of a report.
+        xml = _table_xml(header, rows, ncols, twips, self.style_id("Table Grid", WD_STYLE_TYPE.TABLE),
+                         self.style_id("Table Header"), self.style_id("Table Text"))
+        self.doc.element.body._insert_tbl(parse_xml(xml))
+        self.add_paragraph(style="Body Text")
 
     def chart(self, c: Chart) -> None:
         self.doc.add_picture(io.BytesIO(chart_png(c)), width=Mm(150))
-        self.doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        self.doc.add_paragraph(clean(f"图：{c.title}"), style="Caption")
+        self.doc.paragraphs[-1].alignment = 1
+        self.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
     def blocks(self, blocks) -> None:
         for b in blocks:
@@ -169,39 +270,39 @@ class _Writer:
     def cover(self) -> None:
         m = self.src.meta
         for _ in range(6):
-            self.doc.add_paragraph(style="Cover Text")
-        self.doc.add_paragraph(clean(m.customer), style="Subtitle")
-        self.doc.add_paragraph(clean(m.title), style="Title")
-        self.doc.add_paragraph(clean(m.project), style="Subtitle")
+            self.add_paragraph(style="Cover Text")
+        self.add_paragraph(clean(m.customer), style="Subtitle")
+        self.add_paragraph(clean(m.title), style="Title")
+        self.add_paragraph(clean(m.project), style="Subtitle")
         for _ in range(8):
-            self.doc.add_paragraph(style="Cover Text")
-        self.doc.add_paragraph(clean(m.vendor), style="Cover Text")
-        self.doc.add_paragraph(m.date_cn, style="Cover Text")
-        self.doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+            self.add_paragraph(style="Cover Text")
+        self.add_paragraph(clean(m.vendor), style="Cover Text")
+        self.add_paragraph(m.date_cn, style="Cover Text")
+        self.last.add_run().add_break(WD_BREAK.PAGE)
 
     def control(self) -> None:
         m = self.src.meta
-        self.doc.add_paragraph("文档控制", style="TOC Heading")
+        self.add_paragraph("文档控制", style="TOC Heading")
         self.table(("版本", "日期", "作者", "审核人", "说明"),
                    [(m.version, m.date_cn, m.author, m.reviewer, "首次发布")])
         self.table(("项目", "内容"), [("客户", m.customer), ("项目名称", m.project),
                                       ("服务", f"{m.service}. {m.service_title}"), ("交付物", m.title)])
-        self.doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+        self.last.add_run().add_break(WD_BREAK.PAGE)
 
     def toc(self, entries) -> None:
-        self.doc.add_paragraph("目录", style="TOC Heading")
+        self.add_paragraph("目录", style="TOC Heading")
         # A TOC field pre-filled with the headings (Word refreshes page numbers on
         # open thanks to updateFields; the list is never empty meanwhile).
-        p = self.doc.add_paragraph(style="toc 1")
+        p = self.add_paragraph(style="toc 1")
         _field(p, 'TOC \\o "1-3" \\h \\z \\u')
         fld_end = p._p[-1]
         p._p.remove(fld_end)
         # No page numbers in the cached entries: a guessed number would be wrong, and
         # LibreOffice does not compute PAGEREF fields on load. Word fills them in.
         for text, level, _ in entries:
-            e = self.doc.add_paragraph(style=f"toc {min(level, 3)}")
+            e = self.add_paragraph(style=f"toc {min(level, 3)}")
             e.add_run(clean(text))
-        last = self.doc.paragraphs[-1]
+        last = self.last
         last._p.append(fld_end)
         last.add_run().add_break(WD_BREAK.PAGE)
 
@@ -209,10 +310,10 @@ class _Writer:
         sec = self.doc.sections[0]
         sec.different_first_page_header_footer = True
         h = sec.header.paragraphs[0]
-        h.style = self.doc.styles["Header"]
+        self.styled(h, "Header")
         h.text = clean(f"{self.src.meta.customer_short} · {self.src.meta.title}")
         f = sec.footer.paragraphs[0]
-        f.style = self.doc.styles["Footer"]
+        self.styled(f, "Footer")
         f.add_run("第 ")
         _field(f, "PAGE", "1")
         f.add_run(" 页 共 ")
@@ -220,7 +321,7 @@ class _Writer:
         f.add_run(" 页")
 
     def register(self, reg: Register, number: str, bid: int) -> None:
-        h = self.doc.add_heading(f"{number}附表：{reg.title}" if number else f"附表：{reg.title}", level=1)
+        h = self.add_heading(f"{number}附表：{reg.title}" if number else f"附表：{reg.title}", level=1)
         _bookmark(h, _toc_bookmark(bid), bid)
         self.table([c.name for c in reg.columns], reg.rows)
 
@@ -242,7 +343,7 @@ class _Writer:
         for text, level, s in entries:
             if s is None:
                 continue
-            h = self.doc.add_heading(clean(text), level=min(level, 4))
+            h = self.add_heading(clean(text), level=min(level, 4))
             bid += 1
             _bookmark(h, _toc_bookmark(bid), bid)
             self.blocks(s.blocks)
@@ -256,9 +357,7 @@ class _Writer:
         cp = self.doc.core_properties
         cp.title, cp.author, cp.subject = m.title, m.author or m.vendor, m.project
         cp.language = "zh-CN"
-        buf = io.BytesIO()
-        self.doc.save(buf)
-        return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
+        return write_package(_members(self.doc.part.package, self.ref), f"{m.date}T00:00:00Z")
 
 
 class DocxRenderer(Renderer):

@@ -1,15 +1,109 @@
-"""Deterministic OOXML: fixed zip member timestamps, stable order, fixed core dates."""
+"""Deterministic OOXML: fixed zip member timestamps, stable order, fixed core dates.
+
+An OOXML package is written in one pass from its parts (write_package), each part
+compressed once; parts that repeat from file to file (the reference document's 350 KB
+styles) are compressed once per process. The bytes are exactly those of
+`zipfile.ZipFile.writestr` with a fixed `ZipInfo` (normalize_bytes, kept for zips
+other libraries write, is the reference; a test holds both to the same bytes).
+"""
 from __future__ import annotations
 
 import io
 import re
+import struct
+import sys
 import zipfile
+import zlib
+from collections import OrderedDict
 from pathlib import Path
+from typing import Iterable
 
 #: Zip timestamp written on every member (the zip format cannot go before 1980).
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+_CONTENT_TYPES = "[Content_Types].xml"
+
+# The zip records zipfile writes for a ZipInfo(name, FIXED_ZIP_TIME), deflated, mode 644,
+# no zip64 (APPNOTE.TXT sections 4.3.7, 4.3.12 and 4.3.16).
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_VERSION = 20  # zipfile's DEFAULT_VERSION: deflate
+_SYSTEM = 0 if sys.platform == "win32" else 3  # what ZipInfo records as the creating system
+_ATTR = 0o644 << 16
+_DOSTIME = FIXED_ZIP_TIME[3] << 11 | FIXED_ZIP_TIME[4] << 5 | FIXED_ZIP_TIME[5] // 2
+_DOSDATE = (FIXED_ZIP_TIME[0] - 1980) << 9 | FIXED_ZIP_TIME[1] << 5 | FIXED_ZIP_TIME[2]
+#: Parts at least this large are remembered compressed (styles, themes, fonts tables).
+_CACHE_MIN = 8 * 1024
+_CACHE_SIZE = 32
+_deflated: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
+
+
+def _deflate(data: bytes) -> tuple[int, bytes]:
+    """(CRC-32, raw deflate at zlib's default level) of data, as zipfile computes them."""
+    if len(data) >= _CACHE_MIN:
+        hit = _deflated.get(data)
+        if hit is not None:
+            _deflated.move_to_end(data)
+            return hit
+    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    out = zlib.crc32(data), c.compress(data) + c.flush()
+    if len(data) >= _CACHE_MIN:
+        _deflated[data] = out
+        if len(_deflated) > _CACHE_SIZE:
+            _deflated.popitem(last=False)
+    return out
+
+
+def _fix_core(name: str, body: bytes, iso_datetime: str | None) -> bytes:
+    if name == "docProps/core.xml" and iso_datetime:
+        return _CORE_DATE.sub(lambda m: m.group(1) + iso_datetime.encode() + m.group(3), body)
+    return body
+
+
+def write_package(members: Iterable[tuple[str, bytes]], iso_datetime: str | None = None) -> bytes:
+    """A deterministic zip of (name, bytes) members: [Content_Types].xml first, then the given order.
+
+    Args:
+        iso_datetime: written as dcterms:created and dcterms:modified in docProps/core.xml.
+    """
+    members = list(members)
+    members.sort(key=lambda m: m[0] != _CONTENT_TYPES)  # stable: the rest keep their order
+    out = io.BytesIO()
+    central = []
+    for name, body in members:
+        body = _fix_core(name, body, iso_datetime)
+        crc, packed = _deflate(body)
+        try:
+            raw, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            raw, flags = name.encode("utf-8"), 0x800
+        offset = out.tell()
+        out.write(_LOCAL.pack(b"PK\x03\x04", _VERSION, 0, flags, zipfile.ZIP_DEFLATED, _DOSTIME, _DOSDATE, crc,
+                              len(packed), len(body), len(raw), 0))
+        out.write(raw)
+        out.write(packed)
+        central.append(_CENTRAL.pack(b"PK\x01\x02", _VERSION, _SYSTEM, _VERSION, 0, flags, zipfile.ZIP_DEFLATED,
+                                     _DOSTIME, _DOSDATE, crc, len(packed), len(body), len(raw), 0, 0, 0, 0,
+                                     _ATTR, offset) + raw)
+    start = out.tell()
+    for record in central:
+        out.write(record)
+    size = out.tell() - start
+    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))
+    return out.getvalue()
+
+
+class Members:
+    """A stand-in for python-docx's and python-pptx's zip writer that keeps the (name, bytes)
+    members they write, in order, for write_package."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, bytes]] = []
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        self.items.append((pack_uri.membername, blob))
 
 
 def normalize_bytes(data: bytes, iso_datetime: str | None = None) -> bytes:
@@ -18,12 +112,10 @@ def normalize_bytes(data: bytes, iso_datetime: str | None = None) -> bytes:
     out = io.BytesIO()
     names = src.namelist()
     # [Content_Types].xml first, then the original order: some readers expect it.
-    order = sorted(names, key=lambda n: (n != "[Content_Types].xml", names.index(n)))
+    order = sorted(names, key=lambda n: (n != _CONTENT_TYPES, names.index(n)))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in order:
-            body = src.read(name)
-            if name == "docProps/core.xml" and iso_datetime:
-                body = _CORE_DATE.sub(lambda m: m.group(1) + iso_datetime.encode() + m.group(3), body)
+            body = _fix_core(name, src.read(name), iso_datetime)
             info = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16

@@ -6,20 +6,20 @@ descriptions without python-pptx; write() draws them.
 from __future__ import annotations
 
 import copy
-import io
 from dataclasses import dataclass, field
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.opc.serialized import PackageWriter
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
-from pipeline.renderers.normalize import normalize_bytes
+from pipeline.renderers.normalize import Members, write_package
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
@@ -181,9 +181,18 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
     m = doc.meta
     cp = prs.core_properties
     cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
-    buf = io.BytesIO()
-    prs.save(buf)
-    return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
+    return write_package(_members(prs.part.package), f"{m.date}T00:00:00Z")
+
+
+def _members(package) -> list[tuple[str, bytes]]:
+    """The zip members python-pptx's Presentation.save writes, in its order, without zipping them."""
+    writer = PackageWriter(None, package._rels, tuple(package.iter_parts()))  # type: ignore[arg-type]  # no file: parts are collected
+    out = Members()
+    # Members duck-types the zip writer python-pptx expects (it only calls write(name, blob)).
+    writer._write_content_types_stream(out)  # type: ignore[arg-type]
+    writer._write_pkg_rels(out)  # type: ignore[arg-type]
+    writer._write_parts(out)  # type: ignore[arg-type]
+    return out.items
 
 
 class PptxRenderer(Renderer):

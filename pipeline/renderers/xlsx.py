@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import unicodedata
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -16,7 +15,7 @@ from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA
 from pipeline.renderers.normalize import normalize_bytes
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, iter_numbered, text_width
 from pipeline.core.text import clean
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -34,11 +33,6 @@ def sheet_title(text: str, taken: set[str]) -> str:
         n += 1
     taken.add(name)
     return name
-
-
-def text_width(value) -> float:
-    s = str(value)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
