@@ -18,6 +18,7 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import document_digest, fingerprint, reasons
+from pipeline.build import stamp
 from pipeline.build.parallel import render_weight, run_all
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
@@ -26,6 +27,7 @@ from pipeline.rules.engine import report_rules
 from pipeline.specs.load import load_specs
 from pipeline.specs.model import SowSpec
 from pipeline.core.paths import DEFAULT_SPECS, TEMPLATES
+from pipeline.ledger.events import LEDGER
 from pipeline.ledger.signed import signed_files
 from pipeline.core.writer import ConflictError, OutputWriter, safe_name
 
@@ -226,19 +228,31 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         PipelineError: on any error finding (after every finding has been reported).
         ConflictError: after writing, when hand-edited or signed-off files were kept.
     """
+    # Packs whose stamp holds are up to date as they are: nothing of them is read again,
+    # their messages are printed again (pipeline/build/stamp.py).
+    fresh = {} if force or only or explain else _fresh(engagement_dirs, out_dir, spec_dir, templates, reporter)
+    _stop_on_errors(reporter, strict, "input")
+    if fresh and all(d in fresh for d in engagement_dirs):
+        return [fresh[d] for d in engagement_dirs]
     # READ: specs, then every engagement with its answers and sheets.
     specs_list, found = load_specs(spec_dir)
-    reporter.findings_from(found)  # every spec problem is printed before the one-line summary
+    spec_tap = stamp.Tap(reporter)  # what each pack's stamp replays
+    spec_tap.findings_from(found)  # every spec problem is printed before the one-line summary
     if errors_in(found):
         raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
+    taps: dict[str, tuple[stamp.Tap, dict]] = {}
     for d in engagement_dirs:
+        if d in fresh:
+            continue
+        tap = stamp.Tap(reporter, list(spec_tap.messages))
         eng, found = load_engagement(Path(d))
-        reporter.findings_from(found)
+        tap.findings_from(found)
         if eng is not None:
-            reporter.findings_from(check_purchases(eng, specs))
-            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            taps[eng.name] = (tap, stamp.read_files(spec_dir, templates, eng.files, eng.root / LEDGER))
+            tap.findings_from(check_purchases(eng, specs))
+            report_rules(eng, specs, tap)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
     names = [e.name for e in engagements]
     for n in sorted({n for n in names if names.count(n) > 1}):
@@ -255,7 +269,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                 continue
             with phase("assemble", job.key):
                 doc, found = assemble(job, eng, templates)
-            reporter.findings_from(found)
+            taps[eng.name][0].findings_from(found)
             docs.append((job, doc))
         planned.append((eng, docs))
     _stop_on_errors(reporter, strict, "input")
@@ -289,11 +303,18 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # like Ctrl-C, it leaves each file old or new and no temporary file behind.
     with _terminate_as_exit():
         for eng, res, writer in results:
+            stamp.forget(res.pack)
             writer.begin({o.rel: sha256_bytes(o.data) for o in res.outputs if o.reasons})
             _write_pack(res, writer, reporter)
-            word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+            manifest = _manifest(eng, specs, res)
+            word = writer.write(res.pack / MANIFEST, dumps(manifest).encode())
             writer.commit()
             reporter.status(word, relpath(res.pack / MANIFEST))
+            if not (only or res.conflicts or res.failures):
+                tap, files = taps[eng.name]
+                stamp.save(res.pack, spec_dir, templates, files,
+                           {d["path"]: d["sha256"] for d in manifest["deliverables"] if d.get("sha256")},
+                           tap.messages)
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]
@@ -301,7 +322,35 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                          "open in another program, then build again")
     if any(res.conflicts for _, res, _ in results):
         raise _conflict_error([c for _, res, _ in results for c in res.conflicts])
-    return [r for _, r, _ in results]
+    built = {r.engagement: r for _, r, _ in results}
+    return [fresh[d] if d in fresh else built[Path(d).resolve().name] for d in engagement_dirs
+            if d in fresh or Path(d).resolve().name in built]
+
+
+def _fresh(engagement_dirs, out_dir: Path, spec_dir: Path, templates: Path | None,
+           reporter: Reporter) -> dict[Path, PackResult]:
+    """The packs whose stamp holds, as the last build left them, their messages printed again."""
+    names = [Path(d).resolve().name for d in engagement_dirs]
+    out = {}
+    for d, name in zip(engagement_dirs, names):
+        pack = Path(out_dir) / safe_name(name)
+        data = stamp.holds(pack, spec_dir, templates) if names.count(name) == 1 else None
+        if data is None:
+            continue
+        res = PackResult(name, pack)
+        stamp.replay(data.get("messages") or [], reporter)
+        for e in (read_manifest(pack) or {}).get("deliverables") or []:
+            o = Output(None, e.get("format"), e.get("path"), sha256=e.get("sha256"),
+                       record={k: e[k] for k in ("built_from", "edited", "pending") if k in e})
+            res.outputs.append(o)
+            shown = relpath(pack / o.rel)
+            if e.get("edited"):
+                reporter.status("edited", f"{shown} (edited by hand; kept, nothing it is built from changed)")
+            else:
+                reporter.status("identical", shown)
+        reporter.status("identical", relpath(pack / MANIFEST))
+        out[d] = res
+    return out
 
 
 class WriteError(PipelineError):
