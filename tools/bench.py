@@ -156,43 +156,53 @@ def register_rows(rng: random.Random, n: int = 10_000) -> list[list]:
     return rows
 
 
+def _spec(service: int, title: str, slug: str, deliverables: list[dict]) -> dict:
+    return {"version": 1, "service": service, "title": title, "slug": slug,
+            "packages": [{"name": "标准服务", "description": "基准测试"}],
+            "acceptance": {"rule": "客户确认交付物即视为验收合格。", "review_days": 5, "day_type": "working",
+                           "deemed_accepted": False},
+            "deliverables": deliverables}
+
+
 def write_fixture(base: Path) -> dict:
-    """A spec folder (the project's specs plus service 99) and an engagement that buys service 99."""
+    """A spec folder (the project's specs plus services 98 and 99) and an engagement that buys both.
+
+    The report (service 99) and the register (service 98) have their own answers files, as
+    two services of a real engagement do, so each comparison reads what it renders.
+    """
     import yaml
+
+    def dump(path: Path, data) -> None:
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000), encoding="utf-8")
 
     rng = random.Random(13)
     specs = base / "specs"
     shutil.copytree(ROOT / "deliverable_specs", specs)
     sections, _ = report_content(rng)
     rows = register_rows(rng)
-    spec = {"version": 1, "service": 99, "title": "基准测试服务", "slug": "bench",
-            "packages": [{"name": "标准服务", "description": "基准测试"}],
-            "acceptance": {"rule": "客户确认交付物即视为验收合格。", "review_days": 5, "day_type": "working",
-                           "deemed_accepted": False},
-            "deliverables": [
-                {"id": "report", "seed_name": "《【XXX】基准测试报告》", "kind": "report", "formats": ["docx"],
-                 "sections": SECTIONS},
-                {"id": "report-pdf", "seed_name": "《【XXX】基准测试报告（PDF 版）》", "kind": "report", "formats": ["pdf"],
-                 "sections": SECTIONS},
-                {"id": "register", "seed_name": "《【XXX】资源台账》", "kind": "register", "formats": ["xlsx"],
-                 "columns": [{"name": n, "type": t, **({"allowed": STATES} if n == "状态" else {})}
-                             for n, t in REGISTER_COLUMNS]}]}
-    (specs / "99-bench.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dump(specs / "99-bench-report.yaml", _spec(99, "基准测试报告服务", "bench-report", [
+        {"id": "report", "seed_name": "《【XXX】基准测试报告》", "kind": "report", "formats": ["docx"],
+         "sections": SECTIONS},
+        {"id": "report-pdf", "seed_name": "《【XXX】基准测试报告（PDF 版）》", "kind": "report", "formats": ["pdf"],
+         "sections": SECTIONS}]))
+    dump(specs / "98-bench-register.yaml", _spec(98, "基准测试台账服务", "bench-register", [
+        {"id": "register", "seed_name": "《【XXX】资源台账》", "kind": "register", "formats": ["xlsx"],
+         "columns": [{"name": n, "type": t, **({"allowed": STATES} if n == "状态" else {})}
+                     for n, t in REGISTER_COLUMNS]}]))
     eng = base / "bench-eng"
     (eng / "answers").mkdir(parents=True)
-    (eng / "engagement.yaml").write_text(yaml.safe_dump({
+    dump(eng / "engagement.yaml", {
         "version": 1, "customer": {"name": "基准测试集团有限公司", "short_name": "基准测试集团"},
         "project": "基准测试项目", "vendor": "阿里云", "date": "2026-03-02",
         "document_control": {"version": "V1.0", "author": "张伟", "reviewer": "李娜"},
         "people": [{"name": "张伟", "org": "阿里云", "role": "项目经理"}],
-        "services": [{"service": 99, "package": "标准服务", "answers": "answers/99-bench.yaml"}]},
-        allow_unicode=True, sort_keys=False), encoding="utf-8")
+        "services": [{"service": 99, "package": "标准服务", "answers": "answers/99-bench-report.yaml"},
+                     {"service": 98, "package": "标准服务", "answers": "answers/98-bench-register.yaml"}]})
+    dump(eng / "answers" / "99-bench-report.yaml", {"version": 1, "service": 99, "deliverables": {
+        "report": {"sections": sections}, "report-pdf": {"sections": sections}}})
     names = [n for n, _ in REGISTER_COLUMNS]
-    answers = {"version": 1, "service": 99, "deliverables": {
-        "report": {"sections": sections}, "report-pdf": {"sections": sections},
-        "register": {"rows": [dict(zip(names, r)) for r in rows]}}}
-    (eng / "answers" / "99-bench.yaml").write_text(
-        yaml.safe_dump(answers, allow_unicode=True, sort_keys=False, width=10_000), encoding="utf-8")
+    dump(eng / "answers" / "98-bench-register.yaml", {"version": 1, "service": 98, "deliverables": {
+        "register": {"rows": [dict(zip(names, r)) for r in rows]}}})
     md = base / "report.md"
     md.write_text("% 基准测试集团基准测试报告\n\n" + "".join(f"# {t}\n\n{sections[t]}\n\n" for t in SECTIONS),
                   encoding="utf-8")
@@ -283,7 +293,7 @@ def bench_peers(repeat: int) -> None:
         base = Path(tmp)
         fx = write_fixture(base)
         out = base / "out"
-        pack = out / "bench-eng" / "99-bench"
+        pack = out / "bench-eng" / "99-bench-report"
         # First build: everything of the engagement (untimed), so each timed run rebuilds one file.
         run(SOWPACK + ["build", str(fx["eng"]), "--specs", str(fx["specs"]), "--out", str(out)])
         docx = next(pack.glob("*基准测试报告.docx"))
@@ -302,7 +312,7 @@ def bench_peers(repeat: int) -> None:
         p_pdf = median_run(lo, repeat)
         print(ratio_line("pdf", s_pdf, p_pdf, "LibreOffice docx->pdf"))
         print(f"         (LibreOffice's PDF of sowpack's docx: {pages(base / 'lo' / (docx.stem + '.pdf'))} pages)")
-        s_xlsx = median_run(SOWPACK + one + ["99/register"], repeat)
+        s_xlsx = median_run(SOWPACK + one + ["98/register"], repeat)
         p_xlsx = median_run([sys.executable, str(fx["xlsxwriter"]), str(fx["rows"]), str(base / "xw.xlsx")], repeat)
         print(ratio_line("xlsx", s_xlsx, p_xlsx, "XlsxWriter 10,000 rows"))
 

@@ -3,9 +3,8 @@
 After writing a pack, the build records a stamp for it: the hash of every file the
 build read for it (the engagement's inputs and ledger, every spec, every template), the
 tool version, the state of every file it wrote, and the messages it printed. Stamps are
-a cache in the user's cache folder ($XDG_CACHE_HOME/sowpack/stamps, keyed by the pack's
-path): the pack folder itself holds only what goes to the customer, and a lost stamp
-costs one full check. A later build whose stamp still holds (nothing read has changed, no file of
+records of the user's cache (core.cache, keyed by the pack's path): the pack folder
+itself holds only what goes to the customer, and a lost stamp costs one full check. A later build whose stamp still holds (nothing read has changed, no file of
 the pack was touched) skips reading, assembling, rendering and verifying that pack and
 prints the same messages again. Anything that differs, or any doubt, means the full
 build, whose up-to-date checks then name the reasons.
@@ -13,11 +12,11 @@ build, whose up-to-date checks then name the reasons.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.core import cache
 from pipeline.core.errors import Finding, Location
 from pipeline.core.manifest import MANIFEST, sha256_bytes, sha256_file
 from pipeline.core.paths import TEMPLATES
@@ -92,9 +91,8 @@ def _state(path: Path) -> list:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _path(pack: Path) -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sowpack" / "stamps"
-    return base / f"{sha256_bytes(str(Path(pack).resolve()).encode())[:32]}.json"
+def _name(pack: Path) -> str:
+    return sha256_bytes(str(Path(pack).resolve()).encode())[:32]
 
 
 def save(pack: Path, spec_dir: Path, templates: Path | None, files: dict[str, str], outputs: dict[str, str],
@@ -104,30 +102,17 @@ def save(pack: Path, spec_dir: Path, templates: Path | None, files: dict[str, st
     written[MANIFEST] = _state(pack / MANIFEST) + [sha256_file(pack / MANIFEST)]
     data = {"schema": SCHEMA, "key": _key(spec_dir, templates), "files": files, "outputs": written,
             "messages": messages}
-    path = _path(pack)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # no cache folder: every build checks in full
+    cache.store("stamps", _name(pack), data)
 
 
 def forget(pack: Path) -> None:
     """Drop the stamp (before a pack is written, so that a failed write never leaves a stale one)."""
-    try:
-        _path(pack).unlink(missing_ok=True)
-    except OSError:
-        pass
+    cache.drop("stamps", _name(pack))
 
 
 def holds(pack: Path, spec_dir: Path, templates: Path | None) -> dict | None:
     """The stamp of a pack when nothing it records has changed since, else None."""
-    try:
-        data = json.loads(_path(pack).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = cache.load("stamps", _name(pack))
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or (pack / _JOURNAL).exists():
         return None
     if data.get("key") != _key(spec_dir, templates):

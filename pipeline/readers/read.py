@@ -5,14 +5,19 @@ Dispatches on the format to the Office readers (docx.py, office.py) and the PDF 
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import zipfile
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
 
-from pipeline.readers import dump as inspect
-from pipeline.readers.common import FORMAT_NAMES, Heading, Seen, Text, UnreadableFile, WrongType, _Package, norm_title, sniff
+from pipeline.core import cache
+from pipeline.core.manifest import sha256_file
+from pipeline.readers.common import (FORMAT_NAMES, Heading, Seen, Sheet, Text, UnreadableFile, WrongType, _Package,
+                                     norm_title, sniff)
 from pipeline.readers.docx import read_docx
 from pipeline.readers.office import read_pptx, read_xlsx
 
@@ -20,11 +25,53 @@ from pipeline.readers.office import read_pptx, read_xlsx
 def read(path: Path, fmt: str | None = None) -> Seen:
     """Read a file as format fmt (default: its extension).
 
+    What a file shows depends on its bytes alone, so it is remembered in the user's
+    cache by their hash (core.cache): `check` does not parse again a file the build
+    already verified, or a pack checked before.
+
     Raises:
         WrongType: the bytes are another format than the extension says.
         UnreadableFile: empty, corrupt or truncated.
     """
     fmt = fmt or path.suffix.lstrip(".").lower()
+    name = None
+    if cache.enabled():
+        try:
+            name = f"{_readers_version()}-{fmt}-{sha256_file(path)}"
+        except OSError:
+            name = None
+    if name is not None:
+        hit = cache.load("seen", name)
+        if hit is not None:
+            try:
+                return _from_json(hit)
+            except (TypeError, KeyError, ValueError):
+                pass
+    seen = _read(path, fmt)
+    if name is not None:
+        cache.store("seen", name, dataclasses.asdict(seen))
+    return seen
+
+
+@lru_cache(maxsize=1)
+def _readers_version() -> str:
+    """A digest of the code that decides what a file shows, and of its libraries' versions."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for p in [*sorted(here.glob("*.py")), here.parent / "core" / "text.py"]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    h.update(cache.installed("lxml", "pypdf").encode())
+    return h.hexdigest()[:16]
+
+
+def _from_json(d: dict) -> Seen:
+    return Seen(d["format"], [Heading(**h) for h in d["headings"]], [Text(**t) for t in d["texts"]],
+                d["tables"], [Sheet(s["name"], [(n, cells) for n, cells in s["grid"]]) for s in d["sheets"]],
+                d["toc"], tuple(d["page_mm"]) if d["page_mm"] is not None else None,
+                [(n, e) for n, e in d["fonts"]])
+
+
+def _read(path: Path, fmt: str) -> Seen:
     try:
         kind = sniff(path)
     except OSError as exc:
@@ -82,6 +129,8 @@ def _read_pdf(path: Path) -> Seen:
         tail = fh.read()
     if b"%%EOF" not in tail:
         raise UnreadableFile("truncated: the PDF has no %%EOF marker at its end")
+    from pipeline.readers import dump as inspect  # pypdf: only for PDFs
+
     try:
         view = inspect.read_pdf(path)
     except inspect.UnreadableFile as exc:
