@@ -1,10 +1,10 @@
-"""The user's sowpack cache: small JSON records that save work already done, never needed.
+"""The user's sowpack cache: records that save work already done, never needed.
 
 Records live in $XDG_CACHE_HOME/sowpack (default ~/.cache/sowpack), one file each,
 named by a hash of what they describe, and are written atomically; an unreadable or
-missing record just means the work is done again. SOWPACK_NO_CACHE=1 turns the cache
-off (to measure a cold run, or when the home folder is read-only); deleting the folder
-is always safe.
+missing record just means the work is done again, and records unused for a month are
+removed. SOWPACK_NO_CACHE=1 turns the cache off (to measure a cold run, or when the home
+folder is read-only); deleting the folder is always safe.
 """
 from __future__ import annotations
 
@@ -20,31 +20,64 @@ def enabled() -> bool:
     return os.environ.get(NO_CACHE_ENV, "") in ("", "0")
 
 
-def path(kind: str, name: str) -> Path:
+#: Records not written again for this long are removed (once per process and kind).
+MAX_AGE_S = 30 * 24 * 3600
+_pruned: set[str] = set()
+
+
+def path(kind: str, name: str, suffix: str = ".json") -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "sowpack" / kind / f"{name}.json"
+    return base / "sowpack" / kind / f"{name}{suffix}"
 
 
 def load(kind: str, name: str):
-    """The record, or None when there is none (or the cache is off or unreadable)."""
-    if not enabled():
-        return None
+    """The JSON record, or None when there is none (or the cache is off or unreadable)."""
+    raw = load_bytes(kind, name, ".json")
     try:
-        return json.loads(path(kind, name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(raw) if raw is not None else None
+    except ValueError:
         return None
 
 
 def store(kind: str, name: str, data) -> None:
-    """Write a record atomically; a cache that cannot be written is no error."""
+    """Write a JSON record atomically; a cache that cannot be written is no error."""
+    store_bytes(kind, name, json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode(), ".json")
+
+
+def load_bytes(kind: str, name: str, suffix: str = ".bin") -> bytes | None:
+    if not enabled():
+        return None
+    try:
+        return path(kind, name, suffix).read_bytes()
+    except OSError:
+        return None
+
+
+def store_bytes(kind: str, name: str, data: bytes, suffix: str = ".bin") -> None:
     if not enabled():
         return
-    target = path(kind, name)
+    target = path(kind, name, suffix)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str), encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, target)
+    except OSError:
+        return
+    _prune(target.parent)
+
+
+def _prune(folder: Path) -> None:
+    if str(folder) in _pruned:
+        return
+    _pruned.add(str(folder))
+    import time
+
+    old = time.time() - MAX_AGE_S
+    try:
+        for p in folder.iterdir():
+            if p.stat().st_mtime < old:
+                p.unlink(missing_ok=True)
     except OSError:
         pass
 
