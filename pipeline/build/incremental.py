@@ -4,6 +4,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,17 +30,41 @@ def tool_version() -> str:
     The code digest makes an edited-but-unreleased pipeline count as a new tool, so a
     developer never keeps outputs rendered by older code.
     """
-    from importlib.metadata import PackageNotFoundError, version
-
     h = hashlib.sha256()
     for p in sorted(PIPELINE.rglob("*.py")):
         h.update(p.relative_to(PIPELINE).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    versions = _versions()
     for lib in _LIBRARIES:
-        try:
-            h.update(f"{lib}={version(lib)}\n".encode())
-        except PackageNotFoundError:
-            pass
+        if lib in versions:
+            h.update(f"{lib}={versions[lib]}\n".encode())
     return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def _versions() -> dict[str, str]:
+    """Installed versions of _LIBRARIES (what importlib.metadata.version says, without its import cost:
+    the wheel's `name-version.dist-info` folder names both)."""
+    wanted = {re.sub(r"[-_.]+", "_", lib).lower(): lib for lib in _LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for n in names:
+            if n.endswith(".dist-info") and "-" in n:
+                dist, _, ver = n[:-len(".dist-info")].partition("-")
+                lib = wanted.get(re.sub(r"[-_.]+", "_", dist).lower())
+                if lib is not None and lib not in found:
+                    found[lib] = ver
+    if len(found) < len(wanted):  # an unusual install (egg, .egg-link...): ask importlib.metadata
+        from importlib.metadata import PackageNotFoundError, version
+        for lib in _LIBRARIES:
+            if lib not in found:
+                try:
+                    found[lib] = version(lib)
+                except PackageNotFoundError:
+                    pass
+    return found
 
 
 def _stable(value) -> str:

@@ -6,10 +6,8 @@ verifying, writing, the manifest) stays in the calling process.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Sequence
 
 #: The tasks of the running pool, inherited by forked workers so that no Document is pickled.
@@ -68,6 +66,9 @@ def run_all(fn: Callable[..., Any], tasks: Sequence[tuple], jobs: int, *, weight
             results[i] = fn(*tasks[i])
             report(done, i)
         return results
+    import multiprocessing  # imported here: a build that renders one file needs no pool
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     order = sorted(range(total), key=lambda i: -weights[i]) if weights else list(range(total))
     fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
     ctx = multiprocessing.get_context("fork" if fork else None)
