@@ -230,18 +230,34 @@ def value_digests(template: str, ctx: dict, overlay: Path | None = None) -> dict
 
 def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | None = None,
                 doc_digest: str = "") -> Fingerprint:
-    """What one output of a job is built from.
+    """What one output of a job is built from (see fingerprints)."""
+    return fingerprints(job, (fmt,), eng, overlay, ctx, doc_digest)[fmt]
+
+
+def fingerprints(job, fmts, eng, overlay: Path | None = None, ctx: dict | None = None, doc_digest: str = "",
+                 memo: dict | None = None) -> dict[str, Fingerprint]:
+    """What each output of a job is built from, by format.
 
     Args:
         ctx: the job's template context (document.assemble.context), when already computed.
         doc_digest: document_digest() of the job's assembled document.
+        memo: shared by the calls of one build, so that each template's files are hashed once.
     """
     if ctx is None:
         from pipeline.document.assemble import context
         ctx = context(job, eng)
-    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select),
-                       input_digests(job, eng), template_digests(job.deliverable.template, fmt, overlay),
-                       tool_version(), value_digests(job.deliverable.template, ctx, overlay), doc_digest)
+    memo = {} if memo is None else memo
+    template = job.deliverable.template
+    spec = spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select)
+    inputs = input_digests(job, eng)
+    values = value_digests(template, ctx, overlay)
+    out = {}
+    for fmt in fmts:
+        key = (template, fmt, overlay)
+        if key not in memo:
+            memo[key] = template_digests(template, fmt, overlay)
+        out[fmt] = Fingerprint(spec, inputs, dict(memo[key]), tool_version(), values, doc_digest)
+    return out
 
 
 def _changed(kind: str, old: dict, new: dict) -> list[str]:

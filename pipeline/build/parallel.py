@@ -39,7 +39,8 @@ def _run_given(fn: Callable[..., Any], args: tuple) -> Any:
 
 
 def run_all(fn: Callable[..., Any], tasks: Sequence[tuple], jobs: int, *, weights: Sequence[float] = (),
-            labels: Sequence[str] = (), progress: Callable[[int, int, str], None] | None = None) -> list[Any]:
+            labels: Sequence[str] = (), progress: Callable[[int, int, str], None] | None = None,
+            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
     """fn(*task) for every task, in up to `jobs` processes; the results in task order.
 
     Args:
@@ -48,6 +49,8 @@ def run_all(fn: Callable[..., Any], tasks: Sequence[tuple], jobs: int, *, weight
             PDF does not run alone at the end.
         labels: shown by `progress` as each task finishes.
         progress: called with (done, total, label) in the calling process.
+        on_result: called with (task index, result) in the calling process as each result
+            arrives, while the other tasks run.
 
     Raises:
         The first exception a task raised; the tasks not yet started are cancelled.
@@ -57,6 +60,8 @@ def run_all(fn: Callable[..., Any], tasks: Sequence[tuple], jobs: int, *, weight
     results: list[Any] = [None] * total
 
     def report(done: int, i: int) -> None:
+        if on_result is not None:
+            on_result(i, results[i])
         if progress is not None:
             progress(done, total, labels[i] if labels else "")
 

@@ -5,7 +5,6 @@ import contextlib
 import dataclasses
 import difflib
 import signal
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +16,10 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
                              relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
-from pipeline.build.incremental import document_digest, fingerprint, reasons
+from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build import stamp
 from pipeline.build.parallel import render_weight, run_all
+from pipeline.build.verify import StagedChecks
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.core.reporting import Reporter
@@ -113,8 +113,7 @@ def pdf_environment_problems() -> list[str]:
     import subprocess
 
     problems = []
-    from weasyprint.pdf import fonts as wp_fonts
-    if getattr(wp_fonts, "harfbuzz_subset", None) is None:
+    if not _harfbuzz_subset():
         problems.append("warning: libharfbuzz-subset0 is missing, so PDFs render many times slower; "
                         "install it: apt-get install -y libharfbuzz-subset0")
     if shutil.which("fc-list"):
@@ -123,6 +122,28 @@ def pdf_environment_problems() -> list[str]:
             problems.append("warning: the Noto CJK SC fonts are not installed, so Chinese PDF text cannot be "
                             "embedded; install them: apt-get install -y fonts-noto-cjk")
     return problems
+
+
+def _harfbuzz_subset() -> bool:
+    """Whether WeasyPrint finds libharfbuzz-subset: its own answer when it is loaded, else whether
+    the library loads (importing WeasyPrint just to ask costs the build half a second)."""
+    import sys
+
+    fonts = sys.modules.get("weasyprint.pdf.fonts")
+    if fonts is not None:
+        return getattr(fonts, "harfbuzz_subset", None) is not None
+    import ctypes
+    import ctypes.util
+
+    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib", "libharfbuzz-subset-0.dll", None):
+        name = name or ctypes.util.find_library("harfbuzz-subset")  # the slow way last
+        try:
+            if name:
+                ctypes.CDLL(name)
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def output_rel(spec: SowSpec, doc: Document, fmt: str) -> str:
@@ -287,17 +308,35 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             reporter.info(problem)
     for fmt in sorted({o.format for _, o in todo}):
         get_renderer(fmt)  # imported once here rather than in every worker
-    rendered = run_all(_render, [(o.doc, o.format, f"{o.job.key} ({o.format})") for _, o in todo], jobs,
-                       weights=[render_weight(o.doc, o.format) for _, o in todo],
-                       labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress)
-    for (_, o), data in zip(todo, rendered):
-        o.data = data
     # VERIFY: reopen each rendered file from a staging folder, before anything is
-    # written, so a pack never holds files that fail their structural checks.
-    if verify:
+    # written, so a pack never holds files that fail their structural checks; each is
+    # checked as it arrives, while the workers render the others.
+    checks = StagedChecks() if verify else None
+    try:
+        numbers = {}
         for eng, res, _ in results:
-            reporter.findings_from(_verify_staged(eng, specs, res))
-        _stop_on_errors(reporter, strict, "render")
+            rendered = [o for o in res.outputs if o.reasons]
+            if checks is not None and rendered:
+                numbers[res.pack] = checks.add_pack(res.pack, _manifest(eng, specs, dataclasses.replace(
+                    res, outputs=rendered)))
+
+        def arrived(i: int, data: bytes) -> None:
+            res, o = todo[i]
+            o.data = data
+            if checks is not None:
+                checks.check(numbers[res.pack], o.rel, data)
+        run_all(_render, [(o.doc, o.format, f"{o.job.key} ({o.format})") for _, o in todo], jobs,
+                weights=[render_weight(o.doc, o.format) for _, o in todo],
+                labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress,
+                on_result=arrived)
+        if checks is not None:
+            for _, res, _ in results:
+                if res.pack in numbers:
+                    reporter.findings_from(checks.findings(numbers[res.pack]))
+            _stop_on_errors(reporter, strict, "render")
+    finally:
+        if checks is not None:
+            checks.close()
     # WRITE + RECORD: atomic replace per file, never over a hand edit or a signed-off
     # file; the manifest last. SIGTERM is turned into an exception here so that,
     # like Ctrl-C, it leaves each file old or new and no temporary file behind.
@@ -381,6 +420,7 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
     writer = OutputWriter(res.pack, previous, signed_files(eng.root, res.pack, acceptance), force=force,
                           keep_edits=keep_edits)
     writer.recover()  # files an interrupted build finished writing are not hand edits
+    memo: dict = {}
     for job, doc in docs:
         mine = []
         if doc is None:
@@ -396,11 +436,12 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
             res.explanations.append(f"{eng.name} {job.key} [{', '.join(job.deliverable.formats)}]: not rebuilt: "
                                     "not selected by --only")
             continue
-        ctx, digest = context(job, eng), document_digest(doc)
+        fps = fingerprints(job, job.deliverable.formats, eng, templates, context(job, eng), document_digest(doc),
+                           memo)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
-            fp = fingerprint(job, fmt, eng, templates, ctx, digest)
+            fp = fps[fmt]
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
@@ -450,26 +491,6 @@ def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWri
             tail = "; edited by hand, kept" if edited else ""
             lines.append(f"{head}: not rebuilt: spec, inputs, templates and tool unchanged{tail}")
     return lines
-
-
-def _verify_staged(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> list[Finding]:
-    """Structural checks of the rendered outputs, reopened from a staging folder, reported at their real path."""
-    from pipeline.checks.pack import check_outputs
-
-    rendered = [o for o in res.outputs if o.reasons]
-    if not rendered:
-        return []
-    with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
-        stage = Path(tmp)
-        for o in rendered:
-            p = stage / o.rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(o.data)
-        staged = dataclasses.replace(res, outputs=rendered)
-        found = check_outputs(stage, _manifest(eng, specs, staged))
-    prefix, shown = str(relpath(stage)), relpath(res.pack)
-    return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=shown + f.location.path[len(prefix):]))
-            if f.location and f.location.path.startswith(prefix) else f for f in found]
 
 
 def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> None:
