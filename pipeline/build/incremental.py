@@ -248,7 +248,10 @@ def fingerprints(job, fmts, eng, overlay: Path | None = None, ctx: dict | None =
         ctx = context(job, eng)
     memo = {} if memo is None else memo
     template = job.deliverable.template
-    spec = spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select)
+    key = ("spec", id(job.spec), job.deliverable.id, job.purchase.package, tuple(job.purchase.select))
+    if key not in memo:  # the spec objects outlive the memo: one build
+        memo[key] = spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select)
+    spec = memo[key]
     inputs = input_digests(job, eng)
     values = value_digests(template, ctx, overlay)
     out = {}

@@ -282,6 +282,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
     selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
     planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
+    contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     for eng in engagements:
         docs: list[tuple[Job, Document | None]] = []
         for job in jobs_for(eng, specs):
@@ -289,14 +290,16 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                 docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
                 continue
             with phase("assemble", job.key):
-                doc, found = assemble(job, eng, templates)
+                contexts[id(job)] = context(job, eng)
+                doc, found = assemble(job, eng, templates, contexts[id(job)])
             taps[eng.name][0].findings_from(found)
             docs.append((job, doc))
         planned.append((eng, docs))
     _stop_on_errors(reporter, strict, "input")
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     acceptance = {s.service: s.acceptance for s in specs_list}
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance) for eng, docs in planned]
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance, contexts)
+               for eng, docs in planned]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -413,7 +416,8 @@ def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
 
 
 def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, acceptance: dict) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, acceptance: dict,
+          contexts: dict | None = None) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
     previous = entries_by_path(read_manifest(res.pack))
@@ -436,8 +440,8 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
             res.explanations.append(f"{eng.name} {job.key} [{', '.join(job.deliverable.formats)}]: not rebuilt: "
                                     "not selected by --only")
             continue
-        fps = fingerprints(job, job.deliverable.formats, eng, templates, context(job, eng), document_digest(doc),
-                           memo)
+        ctx = (contexts or {}).get(id(job)) or context(job, eng)
+        fps = fingerprints(job, job.deliverable.formats, eng, templates, ctx, document_digest(doc), memo)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
