@@ -18,7 +18,7 @@ from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build import stamp
-from pipeline.build.parallel import render_weight, run_all
+from pipeline.build.parallel import RenderPool, render_weight
 from pipeline.build.verify import StagedChecks
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
@@ -280,64 +280,68 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         reporter.finding(Finding("input.bad-value", f"two engagement folders are named '{n}'", Location(n)))
     _stop_on_errors(reporter, strict, "input")
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
-    planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
-    contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
-    for eng in engagements:
-        docs: list[tuple[Job, Document | None]] = []
-        for job in jobs_for(eng, specs):
-            if not selected(job):
-                docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
-                continue
-            with phase("assemble", job.key):
-                contexts[id(job)] = context(job, eng)
-                doc, found = assemble(job, eng, templates, contexts[id(job)])
-            taps[eng.name][0].findings_from(found)
-            docs.append((job, doc))
-        planned.append((eng, docs))
-    _stop_on_errors(reporter, strict, "input")
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
+    # RENDER: everything in memory first, so a failure leaves no half-written pack. While no
+    # input problem has been found, each pack goes to the render pool as soon as it is
+    # planned, so the workers render it while the next one is assembled.
+    # VERIFY: each rendered file reopened from a staging folder as it arrives, before
+    # anything is written, so a pack never holds files that fail their structural checks.
+    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
     acceptance = {s.service: s.acceptance for s in specs_list}
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance, contexts)
-               for eng, docs in planned]
-    if explain:
-        for _, res, _ in results:
-            for line in res.explanations:
-                reporter.info(line)
-    # RENDER: everything in memory first, so a failure leaves no half-written pack.
-    todo = [(res, o) for _, res, _ in results for o in res.outputs if o.reasons]
-    if any(o.format == "pdf" for _, o in todo):
-        for problem in pdf_environment_problems():
-            reporter.info(problem)
-    for fmt in sorted({o.format for _, o in todo}):
-        get_renderer(fmt)  # imported once here rather than in every worker
-    # VERIFY: reopen each rendered file from a staging folder, before anything is
-    # written, so a pack never holds files that fail their structural checks; each is
-    # checked as it arrives, while the workers render the others.
+    contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
+    results: list[tuple[Engagement, PackResult, OutputWriter]] = []
+    todo: list[tuple[PackResult, Output]] = []
+    pool = RenderPool(_render, jobs)
     checks = StagedChecks() if verify else None
+    numbers: dict[Path, int] = {}
+    pdf_problems: list[str] | None = None
     try:
-        numbers = {}
-        for eng, res, _ in results:
-            rendered = [o for o in res.outputs if o.reasons]
+        for eng in engagements:
+            docs: list[tuple[Job, Document | None]] = []
+            for job in jobs_for(eng, specs):
+                if not selected(job):
+                    docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
+                    continue
+                with phase("assemble", job.key):
+                    contexts[id(job)] = context(job, eng)
+                    doc, found = assemble(job, eng, templates, contexts[id(job)])
+                taps[eng.name][0].findings_from(found)
+                docs.append((job, doc))
+            if _problems(reporter, strict):
+                continue  # the build stops below; still assemble the rest, to report every problem
+            planned = _plan(eng, docs, out_dir, force, keep_edits, templates, acceptance, contexts)
+            results.append(planned)
+            _, res, _ = planned
+            rendered = sorted((o for o in res.outputs if o.reasons), key=lambda o: -render_weight(o.doc, o.format))
             if checks is not None and rendered:
                 numbers[res.pack] = checks.add_pack(res.pack, _manifest(eng, specs, dataclasses.replace(
-                    res, outputs=rendered)))
+                    res, outputs=[o for o in res.outputs if o.reasons])))
+            if pdf_problems is None and any(o.format == "pdf" for o in rendered):
+                pdf_problems = pdf_environment_problems()
+            for o in rendered:
+                todo.append((res, o))
+                pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})"), f"{res.engagement} {o.rel}")
+        _stop_on_errors(reporter, strict, "input")
+        if explain:
+            for _, res, _ in results:
+                for line in res.explanations:
+                    reporter.info(line)
+        for problem in pdf_problems or []:
+            reporter.info(problem)
 
         def arrived(i: int, data: bytes) -> None:
             res, o = todo[i]
             o.data = data
             if checks is not None:
                 checks.check(numbers[res.pack], o.rel, data)
-        run_all(_render, [(o.doc, o.format, f"{o.job.key} ({o.format})") for _, o in todo], jobs,
-                weights=[render_weight(o.doc, o.format) for _, o in todo],
-                labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress,
-                on_result=arrived)
+        pool.collect(arrived, reporter.progress)
         if checks is not None:
             for _, res, _ in results:
                 if res.pack in numbers:
                     reporter.findings_from(checks.findings(numbers[res.pack]))
             _stop_on_errors(reporter, strict, "render")
     finally:
+        pool.close()
         if checks is not None:
             checks.close()
     # WRITE + RECORD: atomic replace per file, never over a hand edit or a signed-off
@@ -573,6 +577,11 @@ def _terminate_as_exit():
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def _problems(reporter: Reporter, strict: bool) -> bool:
+    """Whether what was found so far stops the build (errors; warnings too when strict)."""
+    return bool(errors_in(reporter.findings)) or (strict and any(not f.is_error for f in reporter.findings))
 
 
 def _stop_on_errors(reporter: Reporter, strict: bool, what: str) -> None:
