@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -385,17 +386,21 @@ def _one_answer_changed(tree: Tree, tmp: Path) -> str:
     out = tmp / "changed-out"
     run(tree.cmd("build", str(eng), "--out", str(out)), cwd=tree.root)
     answers = eng / "answers" / "09-health-check.yaml"
-    text = answers.read_text(encoding="utf-8")
-    answers.write_text(text.replace("网络架构检查结果: |\n", "网络架构检查结果: |\n    复核补充：无新增问题。\n", 1),
-                       encoding="utf-8")
+    lines = answers.read_text(encoding="utf-8").splitlines(keepends=True)
+    k = next(i for i, line in enumerate(lines) if line.strip() == "网络架构检查结果: |")
+    indent = lines[k + 1][:len(lines[k + 1]) - len(lines[k + 1].lstrip())]
+    lines[k + 1:k + 1] = [f"{indent}复核补充：无新增问题。\n", "\n"]
+    answers.write_text("".join(lines), encoding="utf-8")
     t0 = time.perf_counter()
     proc = subprocess.run(tree.cmd("build", str(eng), "--out", str(out), "--explain"), cwd=tree.root,
                           capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    lines = [line for line in proc.stderr.splitlines() if ": rebuilt: " in line]
-    tail = next((line for line in proc.stderr.splitlines() if line.startswith("built ")), "")
-    counts = tail[tail.find("("):tail.find(")") + 1] if "(" in tail else "?"
-    return f"{wall:.2f} s, {counts}" + (f"; e.g. {lines[0].split(': ', 1)[1]}" if lines else "")
+    if proc.returncode != 0:
+        return f"build failed: {proc.stderr.strip().splitlines()[-1:]}"
+    rebuilt = [line.split(" ", 1)[1] for line in proc.stderr.splitlines() if ": rebuilt: " in line]
+    counts = re.search(r"\((\d+ rebuilt[^)]*)\)", proc.stderr)
+    return (f"{wall:.2f} s ({counts.group(1) if counts else '?'} files), {len(rebuilt)} deliverable(s) rebuilt"
+            + (f", e.g. {rebuilt[0]}" if rebuilt else ""))
 
 
 def main() -> None:
