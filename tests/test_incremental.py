@@ -477,3 +477,15 @@ def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retr
     again = mini.build("--explain")
     assert again.exit_code == 0, again.output
     assert explained(again)["90/report [docx]"] == f"rebuilt: input changed: {CHANGED_SECTION}"
+
+
+def test_a_renderer_failing_in_a_worker_is_one_line_and_writes_nothing(mini_engagement, monkeypatch):
+    from pipeline.renderers.docx import DocxRenderer
+
+    def boom(self, document):
+        raise ValueError("boom")
+    monkeypatch.setattr(DocxRenderer, "write", boom)  # forked workers inherit it
+    result = mini_engagement.build("-j", "2")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "Error: render: render failed for 90/report (docx): ValueError: boom"
+    assert not mini_engagement.pack.exists()
