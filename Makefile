@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
 
-.PHONY: deliverables test test-unit lint check golden clean setup sysdeps testdeps bench constraints
+.PHONY: deliverables test test-unit lint check golden clean setup sysdeps testdeps bench benchdeps constraints
 
 deliverables: setup
 	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output
@@ -30,8 +30,16 @@ lint: setup
 golden: setup
 	$(BIN)/python -m pytest -n auto --dist loadgroup tests/test_golden.py --update-golden
 
-bench: setup
+bench: setup benchdeps
 	$(BIN)/python tools/bench.py
+
+# The peers the benchmark compares with (pandoc, LibreOffice, XlsxWriter), only when missing.
+benchdeps: $(VENV)/.bench-installed
+	@sh tools/bench_deps.sh
+
+$(VENV)/.bench-installed: pyproject.toml $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
+	touch $@
 
 setup: sysdeps $(STAMP)
 

@@ -413,3 +413,29 @@ def test_word_refreshed_toc_and_tracked_changes_pass(pack):
     seen = read(pack / HEALTH)
     assert seen.toc and len(seen.toc["entries"]) == 8 and not seen.toc["unrefreshed"]
     assert any("已与客户复核" in t.text for t in seen.texts) and not any("【XXX】" in t.text for t in seen.texts)
+
+
+def test_what_a_file_shows_is_remembered_by_its_bytes(mini_engagement, tmp_path, monkeypatch):
+    import pipeline.readers.read as reader
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    m = mini_engagement
+    assert m.build().exit_code == 0  # the VERIFY phase reads every file once
+    docx = next(m.pack.rglob("*.docx"))
+    first = reader.read(docx)
+
+    def parse(*args):
+        raise AssertionError("parsed again")
+    with monkeypatch.context() as mp:
+        mp.setattr(reader, "_read", parse)
+        assert reader.read(docx) == first  # the same bytes: remembered
+    data = docx.read_bytes()
+    docx.write_bytes(data[:-200])  # other bytes: read again (and found truncated)
+    with pytest.raises(reader.UnreadableFile):
+        reader.read(docx)
+    monkeypatch.setenv("SOWPACK_NO_CACHE", "1")
+    docx.write_bytes(data)
+    with monkeypatch.context() as mp:
+        mp.setattr(reader, "_read", parse)
+        with pytest.raises(AssertionError):
+            reader.read(docx)  # the cache is off

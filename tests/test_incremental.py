@@ -187,6 +187,27 @@ def test_only_an_unknown_deliverable_is_a_usage_error(mini):
     assert mini.files() == before
 
 
+def test_an_unchanged_pack_is_not_read_again_and_says_the_same(mini, monkeypatch):
+    import pipeline.build.run as run
+    from pipeline.build import stamp
+
+    mini.edit(ANSWERS, "      检查结论:", "      附加说明: 规格中没有的一节。\n      检查结论:")  # a warning to repeat
+    assert mini.build().exit_code == 0
+    stamp.forget(mini.pack)
+    checked = mini.build("-v")  # read and checked in full: nothing to rebuild
+    assert checked.exit_code == 0 and "WARNING" in checked.output and "(0 rebuilt" in checked.output
+
+    def must_not_read(*args, **kw):
+        raise AssertionError("an up-to-date pack was read again")
+    with monkeypatch.context() as m:
+        m.setattr(run, "load_specs", must_not_read)
+        again = mini.build("-v")
+    assert again.exit_code == 0, again.output
+    assert again.output == checked.output
+    strict = mini.build("--strict")  # the repeated warning still counts
+    assert strict.exit_code == 1
+
+
 def test_one_job_and_several_give_the_same_bytes(mini_engagement, tmp_path):
     m = mini_engagement
     assert m.build("-j", "1").exit_code == 0
@@ -458,3 +479,15 @@ def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retr
     again = mini.build("--explain")
     assert again.exit_code == 0, again.output
     assert explained(again)["90/report [docx]"] == f"rebuilt: input changed: {CHANGED_SECTION}"
+
+
+def test_a_renderer_failing_in_a_worker_is_one_line_and_writes_nothing(mini_engagement, monkeypatch):
+    from pipeline.renderers.docx import DocxRenderer
+
+    def boom(self, document):
+        raise ValueError("boom")
+    monkeypatch.setattr(DocxRenderer, "write", boom)  # forked workers inherit it
+    result = mini_engagement.build("-j", "2")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "Error: render: render failed for 90/report (docx): ValueError: boom"
+    assert not mini_engagement.pack.exists()

@@ -249,3 +249,28 @@ def test_docx_table_xml_is_what_python_docx_builds(header, rows):
     ours = parse_xml(_table_xml(header, rows, ncols, widths, *ids))
     doc.element.body._insert_tbl(ours)  # in the same document, as the renderer places it
     assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+@pytest.mark.parametrize("runs", [
+    (Run("本次检查覆盖"), Run("86 个", bold=True), Run("云资源。", italic=True)),
+    (Run(" 前后空格 ", bold=True, italic=True), Run("a\tb\nc", code=True), Run("", bold=True), Run("<&>")),
+    (),
+])
+def test_docx_paragraph_xml_is_what_python_docx_builds(runs):
+    from lxml import etree
+    from docx.oxml import parse_xml
+
+    from pipeline.renderers.docx import REFERENCE, _para_xml
+
+    doc = open_docx(str(REFERENCE))
+    theirs = doc.add_paragraph()
+    theirs._p.style = "BodyText"
+    for r in runs:
+        run = theirs.add_run(r.text)
+        run.bold = r.bold or None
+        run.italic = r.italic or None
+        if r.code:
+            run.font.name = "Consolas"
+    ours = parse_xml(_para_xml(runs, "BodyText"))
+    doc.element.body._insert_p(ours)
+    assert etree.tostring(ours) == etree.tostring(theirs._p)

@@ -1,21 +1,28 @@
 """Benchmark sowpack: whole builds of the sample engagements, and whole processes against peer tools.
 
 Run `make bench` (it installs the peers first, tools/bench_deps.sh), or
-    .venv/bin/python tools/bench.py [--skip-samples] [--skip-peers] [--repeat N]
+    .venv/bin/python tools/bench.py [--skip-samples] [--skip-peers] [--repeat N] [--before TREE]
+
+--before runs another source tree of sowpack beside this one, measurement by
+measurement, for a before/after comparison in one run:
+    git archive COMMIT | tar -x -C /tmp/before && .venv/bin/python tools/bench.py --before /tmp/before
 
 Everything is measured as a whole process (interpreter start and imports included), in
 one run, so the ratios compare like with like on a shared, noisy machine: read the
 ratios, not the absolute times. Each peer comparison renders the same content:
 
 - docx: a report of seven sections of twenty paragraphs and a 40-row table (about 50
-  pages), `sowpack build --only` against `pandoc` Markdown -> docx (same reference.docx);
+  pages), a whole `sowpack build --force` of an engagement holding just that report,
+  against `pandoc` Markdown -> docx (with the same reference.docx);
 - pdf: the same report, sowpack's PDF against LibreOffice headless docx -> PDF of
   sowpack's own docx;
 - xlsx: a 10,000-row register, sowpack against XlsxWriter writing the same rows with the
   same formatting (cover sheet, header style, borders, widths, validation, filter, print setup).
 
 Times are medians of --repeat runs (after one untimed warm-up); CPU is user+system of
-the process and its children; RSS is the largest single process.
+the process and its children; RSS is the largest single process (and, for the full
+build, the sum over its processes, sampled). The builds use the user's cache as a
+user's builds do (stamps, remembered reads); SOWPACK_NO_CACHE=1 measures without it.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -34,8 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOWPACK = [sys.executable, "-m", "pipeline"]
-
 
 @dataclass
 class Run:
@@ -46,45 +52,41 @@ class Run:
 
 
 def _tree_rss_kb(pid: int) -> int:
-    """Sum of VmRSS over a process and its descendants (Linux /proc; 0 elsewhere)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            status = (d / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        p = int(d.name)
-        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(p)
-        rss[p] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    """Sum of VmRSS over a process and its descendants (Linux /proc; 0 elsewhere).
+
+    Walks /proc/PID/task/*/children from the root, so that sampling costs the build
+    next to nothing (scanning every process of the machine would not).
+    """
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
-        todo += children.get(p, [])
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
     return total
 
 
-def run(cmd: list[str]) -> None:
+def run(cmd: list[str], cwd: Path = ROOT) -> None:
     """A process whose time does not count; stop the bench if it fails."""
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True)
     if proc.returncode != 0:
-        tail = proc.stderr.decode(errors='replace')[-3000:]
-        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{tail}")
+        err = proc.stderr.decode(errors='replace')[-3000:]
+        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{err}")
 
 
-def measured(cmd: list[str], sample_rss: bool = False) -> Run:
+def measured(cmd: list[str], sample_rss: bool = False, cwd: Path = ROOT) -> Run:
     """One whole process: wall time, CPU and peak RSS from wait4 (the process and the children it waited for)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_total = [0]
     stop = threading.Event()
 
     def sample() -> None:
-        while not stop.wait(0.05):
+        while not stop.wait(0.2):
             peak_total[0] = max(peak_total[0], _tree_rss_kb(proc.pid))
     sampler = threading.Thread(target=sample, daemon=True)
     if sample_rss:
@@ -101,19 +103,18 @@ def measured(cmd: list[str], sample_rss: bool = False) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak_total[0] / 1024)
 
 
-def median_run(cmd: list[str], repeat: int, warm: bool = True) -> Run:
+def median_run(cmd: list[str], repeat: int, warm: bool = True, cwd: Path = ROOT) -> Run:
     """The median of `repeat` runs, after one untimed run that warms the OS file cache."""
     if warm:
-        measured(cmd)
-    runs = [measured(cmd) for _ in range(repeat)]
+        measured(cmd, cwd=cwd)
+    runs = [measured(cmd, cwd=cwd) for _ in range(repeat)]
     return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs),
                max(r.rss_mb for r in runs))
 
 
 # --- the same content for sowpack and the peers -----------------------------------------------------
 SECTIONS = ["项目背景与目标", "现状调研与问题分析", "总体架构设计", "资源与容量评估", "实施方案与步骤",
-            "风险与应对措施",
-            "结论与后续建议"]
+            "风险与应对措施", "结论与后续建议"]
 _WORDS = ["云上架构", "业务连续性", "高可用", "数据一致性", "容量规划", "弹性伸缩", "监控告警", "故障演练", "灾备切换",
           "网络隔离", "访问控制", "成本优化", "资源利用率", "运维自动化", "变更管理", "应急预案", "性能瓶颈",
           "数据库读写分离", "消息队列", "缓存命中率", "负载均衡", "链路追踪", "日志审计", "安全合规"]
@@ -158,51 +159,64 @@ def register_rows(rng: random.Random, n: int = 10_000) -> list[list]:
     return rows
 
 
+def _spec(service: int, title: str, slug: str, deliverables: list[dict]) -> dict:
+    return {"version": 1, "service": service, "title": title, "slug": slug,
+            "packages": [{"name": "标准服务", "description": "基准测试"}],
+            "acceptance": {"rule": "客户确认交付物即视为验收合格。", "review_days": 5, "day_type": "working",
+                           "deemed_accepted": False},
+            "deliverables": deliverables}
+
+
 def write_fixture(base: Path) -> dict:
-    """A spec folder (the project's specs plus service 99) and an engagement that buys service 99."""
+    """The project's specs plus three one-deliverable services, and an engagement buying each.
+
+    97: the report as PDF, 98: the register, 99: the report as docx. One engagement per
+    comparison, so that a whole `sowpack build` of it rebuilds exactly the one file the
+    peer writes (and a tree without `--only`, for a before/after run, does the same).
+    """
     import yaml
+
+    def dump(path: Path, data) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000), encoding="utf-8")
 
     rng = random.Random(13)
     specs = base / "specs"
     shutil.copytree(ROOT / "deliverable_specs", specs)
     sections, _ = report_content(rng)
     rows = register_rows(rng)
-    spec = {"version": 1, "service": 99, "title": "基准测试服务", "slug": "bench",
-            "packages": [{"name": "标准服务", "description": "基准测试"}],
-            "acceptance": {"rule": "客户确认交付物即视为验收合格。", "review_days": 5, "day_type": "working",
-                           "deemed_accepted": False},
-            "deliverables": [
-                {"id": "report", "seed_name": "《【XXX】基准测试报告》", "kind": "report", "formats": ["docx"],
-                 "sections": SECTIONS},
-                {"id": "report-pdf", "seed_name": "《【XXX】基准测试报告（PDF 版）》", "kind": "report",
-                 "formats": ["pdf"],
-                 "sections": SECTIONS},
-                {"id": "register", "seed_name": "《【XXX】资源台账》", "kind": "register", "formats": ["xlsx"],
-                 "columns": [{"name": n, "type": t, **({"allowed": STATES} if n == "状态" else {})}
-                             for n, t in REGISTER_COLUMNS]}]}
-    (specs / "99-bench.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    eng = base / "bench-eng"
-    (eng / "answers").mkdir(parents=True)
-    (eng / "engagement.yaml").write_text(yaml.safe_dump({
-        "version": 1, "customer": {"name": "基准测试集团有限公司", "short_name": "基准测试集团"},
-        "project": "基准测试项目", "vendor": "阿里云", "date": "2026-03-02",
-        "document_control": {"version": "V1.0", "author": "张伟", "reviewer": "李娜"},
-        "people": [{"name": "张伟", "org": "阿里云", "role": "项目经理"}],
-        "services": [{"service": 99, "package": "标准服务", "answers": "answers/99-bench.yaml"}]},
-        allow_unicode=True, sort_keys=False), encoding="utf-8")
     names = [n for n, _ in REGISTER_COLUMNS]
-    answers = {"version": 1, "service": 99, "deliverables": {
-        "report": {"sections": sections}, "report-pdf": {"sections": sections},
-        "register": {"rows": [dict(zip(names, r, strict=False)) for r in rows]}}}
-    (eng / "answers" / "99-bench.yaml").write_text(
-        yaml.safe_dump(answers, allow_unicode=True, sort_keys=False, width=10_000), encoding="utf-8")
-    md = base / "report.md"
-    md.write_text("% 基准测试集团基准测试报告\n\n" + "".join(f"# {t}\n\n{sections[t]}\n\n" for t in SECTIONS),
-                  encoding="utf-8")
-    xlsxwriter_script = base / "register_xlsxwriter.py"
+    cases = {
+        "docx": (99, "report", {"kind": "report", "formats": ["docx"], "sections": SECTIONS}, {"sections": sections}),
+        "pdf": (97, "report", {"kind": "report", "formats": ["pdf"], "sections": SECTIONS}, {"sections": sections}),
+        "xlsx": (98, "register", {"kind": "register", "formats": ["xlsx"],
+                                  "columns": [{"name": n, "type": t, **({"allowed": STATES} if n == "状态" else {})}
+                                              for n, t in REGISTER_COLUMNS]},
+                 {"rows": [dict(zip(names, r, strict=True)) for r in rows]}),
+    }
+    out = {"specs": specs}
+    for fmt, (service, did, spec, answers) in cases.items():
+        seed = "《【XXX】资源台账》" if did == "register" else "《【XXX】基准测试报告》"
+        dump(specs / f"{service}-bench-{fmt}.yaml", _spec(service, f"基准测试服务（{fmt}）", f"bench-{fmt}",
+                                                          [{"id": did, "seed_name": seed, **spec}]))
+        eng = base / f"bench-{fmt}"
+        dump(eng / "engagement.yaml", {
+            "version": 1, "customer": {"name": "基准测试集团有限公司", "short_name": "基准测试集团"},
+            "project": "基准测试项目", "vendor": "阿里云", "date": "2026-03-02",
+            "document_control": {"version": "V1.0", "author": "张伟", "reviewer": "李娜"},
+            "people": [{"name": "张伟", "org": "阿里云", "role": "项目经理"}],
+            "services": [{"service": service, "package": "标准服务", "answers": f"answers/{service}.yaml"}]})
+        dump(eng / "answers" / f"{service}.yaml", {"version": 1, "service": service,
+                                                   "deliverables": {did: answers}})
+        out[fmt] = eng
+    out["md"] = base / "report.md"
+    out["md"].write_text("% 基准测试集团基准测试报告\n\n" + "".join(f"# {t}\n\n{sections[t]}\n\n" for t in SECTIONS),
+                         encoding="utf-8")
     (base / "rows.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    xlsxwriter_script.write_text(XLSXWRITER_SCRIPT, encoding="utf-8")
-    return {"specs": specs, "eng": eng, "md": md, "xlsxwriter": xlsxwriter_script, "rows": base / "rows.json"}
+    out["rows"] = base / "rows.json"
+    out["xlsxwriter"] = base / "register_xlsxwriter.py"
+    out["xlsxwriter"].write_text(XLSXWRITER_SCRIPT, encoding="utf-8")
+    return out
 
 
 #: The peer for the register: XlsxWriter writing what sowpack's xlsx holds (cover, header, borders, widths,
@@ -256,12 +270,27 @@ wb.close()
 '''
 
 
+@dataclass
+class Tree:
+    """A source tree of sowpack to run: this one, or another checkout for a before/after run."""
+
+    name: str
+    root: Path
+
+    def cmd(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "pipeline", *args]
+
+    def supports(self, option: str) -> bool:
+        out = subprocess.run(self.cmd("build", "--help"), cwd=self.root, capture_output=True, text=True).stdout
+        return option in out
+
+
 def ratio_line(name: str, ours: Run, peer: Run, peer_name: str) -> str:
     r = ours.wall / peer.wall if peer.wall else float("inf")
     rc = ours.cpu / peer.cpu if peer.cpu else float("inf")
     verdict = "ok" if r <= 1.0 else "over goal"
-    return (f"  {name:<5} sowpack {ours.wall:6.2f} s (cpu {ours.cpu:5.2f} s, {ours.rss_mb:4.0f} MB)  |  {peer_name} "
-            f"{peer.wall:6.2f} s (cpu {peer.cpu:5.2f} s, {peer.rss_mb:4.0f} MB)  |  ratio {r:4.2f} wall, {rc:4.2f} cpu"
+    return (f"  {name:<14} {ours.wall:6.2f} s (cpu {ours.cpu:5.2f} s, {ours.rss_mb:4.0f} MB) against {peer_name} "
+            f"{peer.wall:5.2f} s (cpu {peer.cpu:4.2f} s, {peer.rss_mb:4.0f} MB): ratio {r:4.2f} wall, {rc:4.2f} cpu"
             f"  [goal <= 1.0: {verdict}]")
 
 
@@ -273,7 +302,7 @@ def pages(pdf: Path) -> str:
     return next((line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")), "?")
 
 
-def bench_peers(repeat: int) -> None:
+def bench_peers(repeat: int, trees: list[Tree]) -> None:
     missing = [t for t in ("pandoc", "soffice") if shutil.which(t) is None]
     try:
         import xlsxwriter  # noqa: F401
@@ -285,54 +314,91 @@ def bench_peers(repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
         base = Path(tmp)
         fx = write_fixture(base)
-        out = base / "out"
-        pack = out / "bench-eng" / "99-bench"
-        # First build: everything of the engagement (untimed), so each timed run rebuilds one file.
-        run(SOWPACK + ["build", str(fx["eng"]), "--specs", str(fx["specs"]), "--out", str(out)])
-        docx = next(pack.glob("*基准测试报告.docx"))
-        ours_pdf = next(pack.glob("*.pdf"))
-        one = ["build", str(fx["eng"]), "--specs", str(fx["specs"]), "--out", str(out), "--force", "--only"]
+
+        def sowpack(tree: Tree, fmt: str) -> tuple[Run, Path]:
+            # Built once untimed, then rebuilt whole: the process reads, renders, verifies and writes one file.
+            out = base / f"out-{tree.name}"
+            args = tree.cmd("build", str(fx[fmt]), "--specs", str(fx["specs"]), "--out", str(out), "--force")
+            return median_run(args, repeat, cwd=tree.root), next((out / f"bench-{fmt}").rglob(f"*.{fmt}"))
+
         print(f"peers: the same content, whole process against whole process (median of {repeat}):")
-        print(f"  report: 7 sections x 20 paragraphs + a 40-row table; sowpack's PDF {pages(ours_pdf)} pages")
-        s_docx = median_run(SOWPACK + one + ["99/report"], repeat)
         p_docx = median_run(["pandoc", str(fx["md"]), "-o", str(base / "pandoc.docx"),
                              "--reference-doc", str(ROOT / "templates" / "docx" / "reference.docx")], repeat)
-        print(ratio_line("docx", s_docx, p_docx, "pandoc md->docx"))
-        s_pdf = median_run(SOWPACK + one + ["99/report-pdf"], repeat)
-        profile = (base / "lo-profile").as_uri()
-        lo = ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+        docx = None
+        for tree in trees:
+            s_docx, docx = sowpack(tree, "docx")
+            print(ratio_line(f"docx {tree.name}", s_docx, p_docx, "pandoc md->docx"))
+        lo = ["soffice", f"-env:UserInstallation={(base / 'lo-profile').as_uri()}", "--headless", "--convert-to", "pdf",
               "--outdir", str(base / "lo"), str(docx)]
         p_pdf = median_run(lo, repeat)
-        print(ratio_line("pdf", s_pdf, p_pdf, "LibreOffice docx->pdf"))
-        print(f"         (LibreOffice's PDF of sowpack's docx: {pages(base / 'lo' / (docx.stem + '.pdf'))} pages)")
-        s_xlsx = median_run(SOWPACK + one + ["99/register"], repeat)
+        for tree in trees:
+            s_pdf, pdf = sowpack(tree, "pdf")
+            print(ratio_line(f"pdf {tree.name}", s_pdf, p_pdf, "LibreOffice docx->pdf"))
+        print(f"  (the report: 7 sections of 20 paragraphs and a 40-row table; {pages(pdf)} pages in sowpack's PDF, "
+              f"{pages(base / 'lo' / (docx.stem + '.pdf'))} in LibreOffice's PDF of sowpack's docx)")
         p_xlsx = median_run([sys.executable, str(fx["xlsxwriter"]), str(fx["rows"]), str(base / "xw.xlsx")], repeat)
-        print(ratio_line("xlsx", s_xlsx, p_xlsx, "XlsxWriter 10,000 rows"))
+        for tree in trees:
+            s_xlsx, _ = sowpack(tree, "xlsx")
+            print(ratio_line(f"xlsx {tree.name}", s_xlsx, p_xlsx, "XlsxWriter 10,000 rows"))
 
 
-def bench_samples(repeat: int) -> None:
+def bench_samples(repeat: int, trees: list[Tree]) -> None:
     engagements = sorted(str(p.parent) for p in (ROOT / "sample_inputs").glob("*/engagement.yaml"))
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
-        out_n, out_1 = Path(tmp) / "jn", Path(tmp) / "j1"
-        full_n = measured(SOWPACK + ["build", *engagements, "--out", str(out_n), "-j", str(jobs)], sample_rss=True)
-        files = sum(1 for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
-        print(f"samples: {len(engagements)} engagements, {files} files")
-        print(f"  full build -j {jobs}: {full_n.wall:6.1f} s (cpu {full_n.cpu:.1f} s), peak RSS {full_n.rss_mb:.0f} MB "
-              f"largest process, {full_n.total_rss_mb:.0f} MB all processes together [goal <= 30 s, <= 600 MB]")
-        full_1 = measured(SOWPACK + ["build", *engagements, "--out", str(out_1), "-j", "1"])
-        same = all((out_1 / p.relative_to(out_n)).read_bytes() == p.read_bytes()
-                   for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
-        print(f"  full build -j 1: {full_1.wall:6.1f} s (cpu {full_1.cpu:.1f} s): -j {jobs} is "
-              f"{full_1.wall / full_n.wall:.2f}x faster [goal >= 1.7 on 2 cores]; "
-              f"{'byte-identical' if same else 'OUTPUTS DIFFER'}")
-        re_run = median_run(SOWPACK + ["build", *engagements, "--out", str(out_n)], repeat, warm=False)
-        print(f"  unchanged rebuild: {re_run.wall:5.2f} s (cpu {re_run.cpu:.2f} s) [goal <= 1 s]")
-        specs = median_run(SOWPACK + ["specs"], repeat)
-        largest = max((p for p in out_n.iterdir() if p.is_dir()), key=lambda p: sum(1 for _ in p.rglob("*")))
-        check = median_run(SOWPACK + ["check", str(largest)], repeat)
-        print(f"  `sowpack specs`: {specs.wall:.2f} s; `sowpack check` of the largest pack ({largest.name}): "
-              f"{check.wall:.2f} s [goal <= 0.5 s each]")
+    print(f"samples: {len(engagements)} engagements")
+    for tree in trees:
+        parallel = tree.supports("--jobs")
+        with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
+            out_n, out_1 = Path(tmp) / "jn", Path(tmp) / "j1"
+            build = tree.cmd("build", *engagements, "--out")
+            # One process first (it also warms the OS file cache for both).
+            full_1 = measured(build + [str(out_1), "-j", "1"], cwd=tree.root) if parallel else None
+            full_n = measured(build + [str(out_n)] + (["-j", str(jobs)] if parallel else []), sample_rss=True,
+                              cwd=tree.root)
+            files = sum(1 for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
+            label = f"-j {jobs}" if parallel else "(one process)"
+            print(f"  {tree.name}: full build {label}: {full_n.wall:6.1f} s (cpu {full_n.cpu:.1f} s), {files} files, "
+                  f"peak RSS {full_n.rss_mb:.0f} MB largest process, {full_n.total_rss_mb:.0f} MB all together "
+                  f"[goal <= 30 s on 2 quiet cores, <= 600 MB]")
+            if full_1 is not None:
+                same = all((out_1 / p.relative_to(out_n)).read_bytes() == p.read_bytes()
+                           for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
+                print(f"  {tree.name}: full build -j 1: {full_1.wall:6.1f} s (cpu {full_1.cpu:.1f} s): -j {jobs} is "
+                      f"{full_1.wall / full_n.wall:.2f}x faster [goal >= 1.7 on 2 cores]; "
+                      f"{'byte-identical' if same else 'OUTPUTS DIFFER'}")
+            re_run = median_run(build + [str(out_n)], repeat, warm=False, cwd=tree.root)
+            print(f"  {tree.name}: unchanged rebuild: {re_run.wall:5.2f} s (cpu {re_run.cpu:.2f} s) [goal <= 1 s]")
+            changed = _one_answer_changed(tree, Path(tmp))
+            print(f"  {tree.name}: one answer changed: {changed}")
+            specs = median_run(tree.cmd("specs"), repeat, cwd=tree.root)
+            largest = max((p for p in out_n.iterdir() if p.is_dir()), key=lambda p: sum(1 for _ in p.rglob("*")))
+            check = median_run(tree.cmd("check", str(largest)), repeat, cwd=tree.root)
+            print(f"  {tree.name}: `sowpack specs` {specs.wall:.2f} s (cpu {specs.cpu:.2f} s); `sowpack check` of the "
+                  f"largest pack ({largest.name}) {check.wall:.2f} s (cpu {check.cpu:.2f} s) [goal <= 0.5 s each]")
+
+
+def _one_answer_changed(tree: Tree, tmp: Path) -> str:
+    """Change one section of one deliverable's answers in a copy of a sample, rebuild, count what was rebuilt."""
+    eng = tmp / "changed" / "hengxin-retail"
+    shutil.copytree(ROOT / "sample_inputs" / "hengxin-retail", eng)
+    out = tmp / "changed-out"
+    run(tree.cmd("build", str(eng), "--out", str(out)), cwd=tree.root)
+    answers = eng / "answers" / "09-health-check.yaml"
+    lines = answers.read_text(encoding="utf-8").splitlines(keepends=True)
+    k = next(i for i, line in enumerate(lines) if line.strip() == "网络架构检查结果: |")
+    indent = lines[k + 1][:len(lines[k + 1]) - len(lines[k + 1].lstrip())]
+    lines[k + 1:k + 1] = [f"{indent}复核补充：无新增问题。\n", "\n"]
+    answers.write_text("".join(lines), encoding="utf-8")
+    t0 = time.perf_counter()
+    proc = subprocess.run(tree.cmd("build", str(eng), "--out", str(out), "--explain"), cwd=tree.root,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        return f"build failed: {proc.stderr.strip().splitlines()[-1:]}"
+    rebuilt = [line.split(" ", 1)[1] for line in proc.stderr.splitlines() if ": rebuilt: " in line]
+    counts = re.search(r"\((\d+ rebuilt[^)]*)\)", proc.stderr)
+    return (f"{wall:.2f} s ({counts.group(1) if counts else '?'} files), {len(rebuilt)} deliverable(s) rebuilt"
+            + (f", e.g. {rebuilt[0]}" if rebuilt else ""))
 
 
 def main() -> None:
@@ -340,13 +406,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-samples", action="store_true", help="only the peer comparisons")
     ap.add_argument("--skip-peers", action="store_true", help="only the sample builds")
+    ap.add_argument("--before", type=Path, metavar="TREE",
+                    help="also run another source tree of sowpack (e.g. `git archive` of an older commit), measurement "
+                         "by measurement in the same run, as 'before'")
     args = ap.parse_args()
+    trees = ([Tree("before", args.before.resolve())] if args.before else []) + [Tree("now", ROOT)]
     print(f"sowpack bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (shared machines: compare ratios, not times)")
     if not args.skip_peers:
-        bench_peers(args.repeat)
+        bench_peers(args.repeat, trees)
     if not args.skip_samples:
-        bench_samples(args.repeat)
+        bench_samples(args.repeat, trees)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,17 +30,41 @@ def tool_version() -> str:
     The code digest makes an edited-but-unreleased pipeline count as a new tool, so a
     developer never keeps outputs rendered by older code.
     """
-    from importlib.metadata import PackageNotFoundError, version
-
     h = hashlib.sha256()
     for p in sorted(PIPELINE.rglob("*.py")):
         h.update(p.relative_to(PIPELINE).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    versions = _versions()
     for lib in _LIBRARIES:
-        try:
-            h.update(f"{lib}={version(lib)}\n".encode())
-        except PackageNotFoundError:
-            pass
+        if lib in versions:
+            h.update(f"{lib}={versions[lib]}\n".encode())
     return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def _versions() -> dict[str, str]:
+    """Installed versions of _LIBRARIES (what importlib.metadata.version says, without its import cost:
+    the wheel's `name-version.dist-info` folder names both)."""
+    wanted = {re.sub(r"[-_.]+", "_", lib).lower(): lib for lib in _LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for n in names:
+            if n.endswith(".dist-info") and "-" in n:
+                dist, _, ver = n[:-len(".dist-info")].partition("-")
+                lib = wanted.get(re.sub(r"[-_.]+", "_", dist).lower())
+                if lib is not None and lib not in found:
+                    found[lib] = ver
+    if len(found) < len(wanted):  # an unusual install (egg, .egg-link...): ask importlib.metadata
+        from importlib.metadata import PackageNotFoundError, version
+        for lib in _LIBRARIES:
+            if lib not in found:
+                try:
+                    found[lib] = version(lib)
+                except PackageNotFoundError:
+                    pass
+    return found
 
 
 def _stable(value) -> str:
@@ -205,18 +232,37 @@ def value_digests(template: str, ctx: dict, overlay: Path | None = None) -> dict
 
 def fingerprint(job, fmt: str, eng, overlay: Path | None = None, ctx: dict | None = None,
                 doc_digest: str = "") -> Fingerprint:
-    """What one output of a job is built from.
+    """What one output of a job is built from (see fingerprints)."""
+    return fingerprints(job, (fmt,), eng, overlay, ctx, doc_digest)[fmt]
+
+
+def fingerprints(job, fmts, eng, overlay: Path | None = None, ctx: dict | None = None, doc_digest: str = "",
+                 memo: dict | None = None) -> dict[str, Fingerprint]:
+    """What each output of a job is built from, by format.
 
     Args:
         ctx: the job's template context (document.assemble.context), when already computed.
         doc_digest: document_digest() of the job's assembled document.
+        memo: shared by the calls of one build, so that each template's files are hashed once.
     """
     if ctx is None:
         from pipeline.document.assemble import context
         ctx = context(job, eng)
-    return Fingerprint(spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select),
-                       input_digests(job, eng), template_digests(job.deliverable.template, fmt, overlay),
-                       tool_version(), value_digests(job.deliverable.template, ctx, overlay), doc_digest)
+    memo = {} if memo is None else memo
+    template = job.deliverable.template
+    key = ("spec", id(job.spec), job.deliverable.id, job.purchase.package, tuple(job.purchase.select))
+    if key not in memo:  # the spec objects outlive the memo: one build
+        memo[key] = spec_digest(job.spec, job.deliverable, job.purchase.package, job.purchase.select)
+    spec = memo[key]
+    inputs = input_digests(job, eng)
+    values = value_digests(template, ctx, overlay)
+    out = {}
+    for fmt in fmts:
+        tkey = (template, fmt, overlay)
+        if tkey not in memo:
+            memo[tkey] = template_digests(template, fmt, overlay)
+        out[fmt] = Fingerprint(spec, inputs, dict(memo[tkey]), tool_version(), values, doc_digest)
+    return out
 
 
 def _changed(kind: str, old: dict, new: dict) -> list[str]:

@@ -1,21 +1,15 @@
-"""The RENDER phase on several cores: a process pool whose results come back in a fixed order.
+"""The RENDER phase on several cores: a process pool fed as packs are planned.
 
 Rendering is a pure function of the Document and the format, so a file is the same
-bytes whichever process renders it; everything before and after (reading, planning,
-verifying, writing, the manifest) stays in the calling process.
+bytes whichever process renders it, and results are taken back by task number, never
+by arrival; everything else (reading, planning, verifying, writing, the manifest)
+stays in the calling process.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any, Callable, Sequence
-
-#: The tasks of the running pool, inherited by forked workers so that no Document is pickled.
-_TASKS: Sequence[tuple] = ()
-_FN: Callable[..., Any] | None = None
-
+from typing import Any, Callable
 
 def default_jobs() -> int:
     """The number of cores this process may use."""
@@ -32,57 +26,76 @@ def render_weight(doc, fmt: str) -> float:
     return {"pdf": 20.0, "pptx": 3.0, "docx": 1.5}.get(fmt, 1.0) * (10 + blocks) + 100 * charts
 
 
-def _run_inherited(i: int) -> Any:
-    return _FN(*_TASKS[i])  # type: ignore[misc]
-
-
-def _run_given(fn: Callable[..., Any], args: tuple) -> Any:
+def _run(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
 
-def run_all(fn: Callable[..., Any], tasks: Sequence[tuple], jobs: int, *, weights: Sequence[float] = (),
-            labels: Sequence[str] = (), progress: Callable[[int, int, str], None] | None = None) -> list[Any]:
-    """fn(*task) for every task, in up to `jobs` processes; the results in task order.
+class RenderPool:
+    """Tasks given as they become ready, rendered in up to `jobs` processes, results collected at the end.
 
-    Args:
-        fn: a module-level function (it must be importable by name where fork is unavailable).
-        weights: the expected cost of each task; the heaviest start first, so that one large
-            PDF does not run alone at the end.
-        labels: shown by `progress` as each task finishes.
-        progress: called with (done, total, label) in the calling process.
-
-    Raises:
-        The first exception a task raised; the tasks not yet started are cancelled.
+    With one job nothing runs until collect(), which renders in the order given (what a build
+    without a pool does). With more, a process pool starts at the first task, so workers render
+    one pack while the calling process assembles the next; its workers are forked where fork
+    exists, inheriting every module imported so far.
     """
-    global _TASKS, _FN
-    total = len(tasks)
-    results: list[Any] = [None] * total
 
-    def report(done: int, i: int) -> None:
-        if progress is not None:
-            progress(done, total, labels[i] if labels else "")
+    def __init__(self, fn: Callable[..., Any], jobs: int) -> None:
+        self.fn, self.jobs = fn, max(1, jobs)
+        self.tasks: list[tuple] = []
+        self.labels: list[str] = []
+        self._futures: dict = {}
+        self._pool: Any = None
 
-    jobs = max(1, min(jobs, total))
-    if jobs == 1:
-        for done, i in enumerate(range(total), 1):
-            results[i] = fn(*tasks[i])
-            report(done, i)
-        return results
-    order = sorted(range(total), key=lambda i: -weights[i]) if weights else list(range(total))
-    fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
-    ctx = multiprocessing.get_context("fork" if fork else None)
-    _TASKS, _FN = tasks, fn
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {(pool.submit(_run_inherited, i) if fork else pool.submit(_run_given, fn, tasks[i])): i
-                       for i in order}
-            for done, fut in enumerate(as_completed(futures), 1):
+    def submit(self, args: tuple, label: str = "") -> int:
+        """Queue fn(*args); returns the task's number."""
+        self.tasks.append(args)
+        self.labels.append(label)
+        if self.jobs > 1:
+            if self._pool is None:
+                import multiprocessing  # imported here: a build that renders one file needs no pool
+                from concurrent.futures import ProcessPoolExecutor
+
+                fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs,
+                                                 mp_context=multiprocessing.get_context("fork" if fork else None))
+            self._futures[self._pool.submit(_run, self.fn, args)] = len(self.tasks) - 1
+        return len(self.tasks) - 1
+
+    def collect(self, on_result: Callable[[int, Any], None] | None = None,
+                progress: Callable[[int, int, str], None] | None = None) -> list[Any]:
+        """Every result, in task order; on_result(number, result) and progress(done, total, label)
+        are called in this process as each one arrives.
+
+        Raises:
+            The first exception a task raised; the tasks not yet started are cancelled.
+        """
+        total = len(self.tasks)
+        results: list[Any] = [None] * total
+
+        def arrived(done: int, i: int, value: Any) -> None:
+            results[i] = value
+            if on_result is not None:
+                on_result(i, value)
+            if progress is not None:
+                progress(done, total, self.labels[i])
+        if self._pool is None:
+            for i, args in enumerate(self.tasks):
+                arrived(i + 1, i, self.fn(*args))
+            return results
+        from concurrent.futures import as_completed
+
+        try:
+            for done, fut in enumerate(as_completed(self._futures), 1):
                 exc = fut.exception()
                 if exc is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
                     raise exc
-                results[futures[fut]] = fut.result()
-                report(done, futures[fut])
-    finally:
-        _TASKS, _FN = (), None
-    return results
+                arrived(done, self._futures[fut], fut.result())
+        finally:
+            self.close()
+        return results
+
+    def close(self) -> None:
+        """Stop: cancel what has not started, wait for what has."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -5,7 +5,6 @@ import contextlib
 import dataclasses
 import difflib
 import signal
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +16,11 @@ from pipeline.core.errors import (BusyError, Finding, InputError, Location, Pipe
                                   errors_in, relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement
-from pipeline.build.incremental import document_digest, fingerprint, reasons
+from pipeline.build import stamp
+from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build.overview import record_build
-from pipeline.build.parallel import render_weight, run_all
+from pipeline.build.parallel import RenderPool, render_weight
+from pipeline.build.verify import StagedChecks
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
 from pipeline.core.reporting import Reporter
@@ -28,6 +29,7 @@ from pipeline.specs.load import load_specs
 from pipeline.specs.model import SowSpec
 from pipeline.core.paths import DEFAULT_SPECS, TEMPLATES
 from pipeline.ledger.anchor import LedgerRefused, guard_build
+from pipeline.ledger.events import LEDGER
 from pipeline.ledger.status import Rule
 from pipeline.core.text import quote
 from pipeline.core.writer import JOURNAL, ConflictError, OutputWriter, safe_name
@@ -118,8 +120,7 @@ def pdf_environment_problems() -> list[str]:
     import subprocess
 
     problems = []
-    from weasyprint.pdf import fonts as wp_fonts
-    if getattr(wp_fonts, "harfbuzz_subset", None) is None:
+    if not _harfbuzz_subset():
         problems.append("warning: libharfbuzz-subset0 is missing, so PDFs render many times slower; "
                         "install it: apt-get install -y libharfbuzz-subset0")
     if shutil.which("fc-list"):
@@ -128,6 +129,28 @@ def pdf_environment_problems() -> list[str]:
             problems.append("warning: the Noto CJK SC fonts are not installed, so Chinese PDF text cannot be "
                             "embedded; install them: apt-get install -y fonts-noto-cjk")
     return problems
+
+
+def _harfbuzz_subset() -> bool:
+    """Whether WeasyPrint finds libharfbuzz-subset: its own answer when it is loaded, else whether
+    the library loads (importing WeasyPrint just to ask costs the build half a second)."""
+    import sys
+
+    fonts = sys.modules.get("weasyprint.pdf.fonts")
+    if fonts is not None:
+        return getattr(fonts, "harfbuzz_subset", None) is not None
+    import ctypes
+    import ctypes.util
+
+    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib", "libharfbuzz-subset-0.dll", None):
+        name = name or ctypes.util.find_library("harfbuzz-subset")  # the slow way last
+        try:
+            if name:
+                ctypes.CDLL(name)
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def output_rel(spec: SowSpec, doc: Document, fmt: str) -> str:
@@ -279,57 +302,83 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         PipelineError: on any error finding (after every finding has been reported).
         ConflictError: after writing, when hand-edited or signed-off files were kept.
     """
-    # READ: specs, then every engagement with its answers and sheets.
-    specs_list, specs, engagements = _read(engagement_dirs, out_dir, reporter, spec_dir, strict)
-    # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
-    planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
-    for eng in engagements:
-        docs: list[tuple[Job, Document | None]] = []
-        for job in jobs_for(eng, specs):
-            if not selected(job):
-                docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
-                continue
-            with phase("assemble", job.key):
-                doc, found = assemble(job, eng, templates)
-            reporter.findings_from(found)
-            docs.append((job, doc))
-        planned.append((eng, docs))
+    # Packs whose stamp holds are up to date as they are: nothing of them is read again,
+    # their messages are printed again (pipeline/build/stamp.py).
+    fresh = {} if force or only or explain else _fresh(engagement_dirs, out_dir, spec_dir, templates, reporter)
     _stop_on_errors(reporter, strict, "input")
+    if fresh and all(d in fresh for d in engagement_dirs):
+        return [fresh[d] for d in engagement_dirs]
+    # READ: specs, then every engagement with its answers and sheets.
+    specs_list, specs, engagements, taps = _read(engagement_dirs, out_dir, reporter, spec_dir, strict, templates,
+                                                 fresh)
     # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
-    # can tell which files are signed off: then nothing at all is written.
-    guards = _guard(planned, specs_list, out_dir, reporter)
+    # can tell which files are signed off: then nothing at all is written (refused after
+    # the assembly below, so that every input problem is reported first).
+    guards = _guards(engagements, specs_list, out_dir)
+    refused = any(found for _, _, found in guards)
+    # ASSEMBLE: one Document per deliverable; missing answers surface here.
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)
-               for (eng, docs), (signed, anchor, _) in zip(planned, guards, strict=True)]
-    if explain:
-        for _, res, _ in results:
-            for line in res.explanations:
-                reporter.info(line)
-    # RENDER: everything in memory first, so a failure leaves no half-written pack.
-    todo = [(res, o) for _, res, _ in results for o in res.outputs if o.reasons]
-    if any(o.format == "pdf" for _, o in todo):
-        for problem in pdf_environment_problems():
+    # RENDER: everything in memory first, so a failure leaves no half-written pack. While no
+    # input problem has been found, each pack goes to the render pool as soon as it is
+    # planned, so the workers render it while the next one is assembled.
+    # VERIFY: each rendered file reopened from a staging folder as it arrives, before
+    # anything is written, so a pack never holds files that fail their structural checks.
+    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
+    results: list[tuple[Engagement, PackResult, OutputWriter]] = []
+    todo: list[tuple[PackResult, Output]] = []
+    pool = RenderPool(_render, jobs)
+    checks = _staged_checks() if verify else None
+    numbers: dict[Path, int] = {}
+    pdf_problems: list[str] | None = None
+    try:
+        for eng, (signed, anchor, _) in zip(engagements, guards, strict=True):
+            docs = _assemble_pack(eng, specs, selected, templates, contexts, taps[eng.name][0])
+            if refused or _problems(reporter, strict):
+                continue  # the build stops below; still assemble the rest, to report every problem
+            planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts)
+            results.append(planned)
+            if _submit(eng, planned[1], specs, pool, checks, todo, numbers) and pdf_problems is None:
+                pdf_problems = pdf_environment_problems()
+        _stop_on_errors(reporter, strict, "input")
+        _refuse(engagements, guards, reporter)
+        if explain:
+            for _, res, _ in results:
+                for line in res.explanations:
+                    reporter.info(line)
+        for problem in pdf_problems or []:
             reporter.info(problem)
-    for fmt in sorted({o.format for _, o in todo}):
-        get_renderer(fmt)  # imported once here rather than in every worker
-    rendered = run_all(_render, [(o.doc, o.format, f"{o.job.key} ({o.format})") for _, o in todo], jobs,
-                       weights=[render_weight(o.doc, o.format) for _, o in todo],
-                       labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress)
-    for (_, o), data in zip(todo, rendered, strict=False):
-        o.data = data
-    # VERIFY: reopen each rendered file from a staging folder, before anything is
-    # written, so a pack never holds files that fail their structural checks.
-    if verify:
-        for eng, res, _ in results:
-            reporter.findings_from(_verify_staged(eng, specs, res))
-        _stop_on_errors(reporter, strict, "render")
+
+        def arrived(i: int, data: bytes) -> None:
+            res, o = todo[i]
+            o.data = data
+            if checks is not None:
+                try:
+                    checks.check(numbers[res.pack], o.rel, data)
+                except OSError as exc:
+                    raise _staging_error(exc) from None
+        pool.collect(arrived, reporter.progress)
+        if checks is not None:
+            for _, res, _ in results:
+                if res.pack in numbers:
+                    reporter.findings_from(checks.findings(numbers[res.pack]))
+            _stop_on_errors(reporter, strict, "render")
+    finally:
+        pool.close()
+        if checks is not None:
+            checks.close()
     # WRITE + RECORD: atomic replace per file, never over a hand edit or a signed-off
     # file; the manifest last. SIGTERM is turned into an exception here so that,
     # like Ctrl-C, it leaves each file old or new and no temporary file behind.
     with _terminate_as_exit():
         for eng, res, writer in results:
-            _commit_pack(eng, res, writer, specs, specs_list, reporter)
+            stamp.forget(res.pack)
+            manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter)
+            if not (only or res.conflicts or res.failures):
+                tap, files = taps[eng.name]
+                stamp.save(res.pack, spec_dir, templates, files,
+                           {d["path"]: d["sha256"] for d in manifest["deliverables"] if d.get("sha256")},
+                           tap.messages)
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]
@@ -338,7 +387,36 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if any(res.conflicts for _, res, _ in results):
         raise _conflict_error([c for _, res, _ in results for c in res.conflicts],
                               [(eng.root, key) for eng, res, _ in results for key in res.reopen])
-    return [r for _, r, _ in results]
+    built = {r.engagement: r for _, r, _ in results}
+    return [fresh[d] if d in fresh else built[Path(d).resolve().name] for d in engagement_dirs
+            if d in fresh or Path(d).resolve().name in built]
+
+
+def _fresh(engagement_dirs, out_dir: Path, spec_dir: Path, templates: Path | None,
+           reporter: Reporter) -> dict[Path, PackResult]:
+    """The packs whose stamp holds, as the last build left them, their messages printed again."""
+    names = [Path(d).resolve().name for d in engagement_dirs]
+    out = {}
+    for d, name in zip(engagement_dirs, names, strict=True):
+        pack = Path(out_dir) / safe_name(name)
+        data = stamp.holds(pack, spec_dir, templates) if names.count(name) == 1 else None
+        if data is None:
+            continue
+        res = PackResult(name, pack)
+        stamp.replay(data.get("messages") or [], reporter)
+        for e in (read_manifest(pack) or {}).get("deliverables") or []:
+            # A record only (nothing reads the job of a pack that is not rebuilt).
+            o = Output(None, e.get("format"), e.get("path"), sha256=e.get("sha256"),  # type: ignore[arg-type]
+                       record={k: e[k] for k in ("built_from", "edited", "pending") if k in e})
+            res.outputs.append(o)
+            shown = relpath(pack / o.rel)
+            if e.get("edited"):
+                reporter.status("edited", f"{shown} (edited by hand; kept, nothing it is built from changed)")
+            else:
+                reporter.status("identical", shown)
+        reporter.status("identical", relpath(pack / MANIFEST))
+        out[d] = res
+    return out
 
 
 class WriteError(PipelineError):
@@ -366,50 +444,109 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 
-def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path,
-          strict: bool) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement]]:
-    """READ and CHECK: every spec, every engagement with its answers; stops on input errors."""
+def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path, strict: bool,
+          templates: Path | None, fresh: dict) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict]:
+    """READ and CHECK: every spec, every engagement (but the fresh ones) with its answers; stops on input errors.
+
+    Returns the taps too: per engagement, what its stamp replays (stamp.Tap) and the files it read.
+    """
     specs_list, found = load_specs(spec_dir)
-    reporter.findings_from(found)  # every spec problem is printed before the one-line summary
+    spec_tap = stamp.Tap(reporter)  # what each pack's stamp replays
+    spec_tap.findings_from(found)  # every spec problem is printed before the one-line summary
     if errors_in(found):
         raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
+    taps: dict[str, tuple[stamp.Tap, dict]] = {}
     for d in engagement_dirs:
+        if d in fresh:
+            continue
+        tap = stamp.Tap(reporter, list(spec_tap.messages))
         eng, found = load_engagement(Path(d))
-        reporter.findings_from(found)
+        tap.findings_from(found)
         if eng is not None:
-            reporter.findings_from(check_purchases(eng, specs))
-            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            taps[eng.name] = (tap, stamp.read_files(spec_dir, templates, eng.files, eng.root / LEDGER))
+            tap.findings_from(check_purchases(eng, specs))
+            report_rules(eng, specs, tap)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
     reporter.findings_from(_shared_packs(engagements, out_dir))
-    if not engagements and not errors_in(reporter.findings):
+    if not engagements and not fresh and not errors_in(reporter.findings):
         raise InputError("no engagement to build; nothing was written")
     _stop_on_errors(reporter, strict, "input")
-    return specs_list, specs, engagements
+    return specs_list, specs, engagements, taps
 
 
-def _guard(planned: list, specs_list: list[SowSpec], out_dir: Path,
-           reporter: Reporter) -> list[tuple[dict[str, str | None], dict | None, list[Finding]]]:
-    """Each pack's sign-off state, or LedgerRefused when any ledger fails its pack's record."""
+def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], selected, templates: Path | None, contexts: dict,
+                   tap: stamp.Tap) -> list[tuple[Job, Document | None]]:
+    """ASSEMBLE one pack: a Document per selected deliverable (None for the others); findings go to its tap."""
+    docs: list[tuple[Job, Document | None]] = []
+    for job in jobs_for(eng, specs):
+        if not selected(job):
+            docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
+            continue
+        with phase("assemble", job.key):
+            contexts[id(job)] = context(job, eng)
+            doc, found = assemble(job, eng, templates, contexts[id(job)])
+        tap.findings_from(found)
+        docs.append((job, doc))
+    return docs
+
+
+def _submit(eng: Engagement, res: PackResult, specs: dict[int, SowSpec], pool: RenderPool,
+            checks: StagedChecks | None, todo: list, numbers: dict[Path, int]) -> bool:
+    """Send a planned pack's out-of-date outputs to the render pool, heaviest first, and tell the
+    staged checks what to expect of them; True when one of them is a PDF."""
+    rendered = sorted((o for o in res.outputs if o.reasons), key=lambda o: -render_weight(o.doc, o.format))
+    if checks is not None and rendered:
+        numbers[res.pack] = checks.add_pack(res.pack, _manifest(eng, specs, dataclasses.replace(
+            res, outputs=[o for o in res.outputs if o.reasons])))
+    for o in rendered:
+        todo.append((res, o))
+        pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})"), f"{res.engagement} {o.rel}")
+    return any(o.format == "pdf" for o in rendered)
+
+
+def _guards(engagements: list[Engagement], specs_list: list[SowSpec],
+            out_dir: Path) -> list[tuple[dict[str, str | None], dict | None, list[Finding]]]:
+    """Each pack's sign-off state: (signed files, the ledger's anchor, problems)."""
     rules = {s.service: Rule(s.acceptance.review_days, s.acceptance.day_type, s.acceptance.deemed_accepted,
                              s.acceptance.rule) for s in specs_list}
-    guards = [guard_build(eng.root, Path(out_dir) / safe_name(eng.name), rules) for eng, _ in planned]
+    return [guard_build(eng.root, Path(out_dir) / safe_name(eng.name), rules) for eng in engagements]
+
+
+def _refuse(engagements: list[Engagement], guards: list, reporter: Reporter) -> None:
+    """LedgerRefused when any ledger fails its pack's record (after reporting every problem)."""
     for _, _, found in guards:
         reporter.findings_from(found)
-    refused = [(eng, found) for (eng, _), (_, _, found) in zip(planned, guards, strict=True) if found]
+    refused = [(eng, found) for eng, (_, _, found) in zip(engagements, guards, strict=True) if found]
     if refused:
         eng, found = refused[0]
         where = found[0].location.path if found[0].location else eng.root
         raise LedgerRefused(f"{sum(len(f) for _, f in refused)} problem(s) in the sign-off ledger "
                             f"{where}: signed-off files cannot be told apart, so nothing was written",
                             [f for _, fs in refused for f in fs])
-    return guards
+
+
+def _staged_checks() -> StagedChecks:
+    try:
+        return StagedChecks()
+    except OSError as exc:
+        raise _staging_error(exc) from None
+
+
+def _staging_error(exc: OSError) -> WriteError:
+    import tempfile
+
+    return WriteError(f"cannot stage the rendered files in {tempfile.gettempdir()} to check them: "
+                      f"{exc.strerror or exc}; free some space there or point TMPDIR elsewhere; nothing was "
+                      "written")
 
 
 def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec],
-                 specs_list: list[SowSpec], reporter: Reporter) -> None:
-    """WRITE + RECORD one pack: journal, files, manifest, overview; every OSError is one line."""
+                 specs_list: list[SowSpec], reporter: Reporter) -> dict:
+    """WRITE + RECORD one pack: journal, files, manifest, overview; every OSError is one line.
+
+    Returns the manifest written."""
     try:
         writer.begin({o.rel: {"sha256": sha256_bytes(o.data), "built_from": o.built_from}
                       for o in res.outputs if o.reasons})
@@ -424,8 +561,9 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
         raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "
                          f"in {JOURNAL}, so the next build records them; fix the cause, then build "
                          "again") from None
+    manifest = _manifest(eng, specs, res)
     try:
-        word = writer.write(res.pack / MANIFEST, dumps(_manifest(eng, specs, res)).encode())
+        word = writer.write(res.pack / MANIFEST, dumps(manifest).encode())
     except OSError as exc:
         raise WriteError(f"cannot write {relpath(res.pack / MANIFEST)}: {exc.strerror or exc}; the files "
                          f"written are listed in {JOURNAL}, so the next build records them; free some space "
@@ -433,16 +571,18 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
     writer.commit()
     reporter.status(word, relpath(res.pack / MANIFEST))
     record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
+    return manifest
 
 
 def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, signed: dict[str, str | None],
-          anchor: dict | None) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, signed: dict[str, str | None], anchor: dict | None,
+          contexts: dict | None = None) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name), anchor=anchor)
     previous = entries_by_path(read_manifest(res.pack))
     writer = OutputWriter(res.pack, previous, signed, force=force, keep_edits=keep_edits)
     writer.recover()  # files an interrupted build finished writing are not hand edits
+    memo: dict = {}
     for job, doc in docs:
         mine = []
         if doc is None:
@@ -458,11 +598,12 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
             res.explanations.append(f"{eng.name} {job.key} [{', '.join(job.deliverable.formats)}]: not rebuilt: "
                                     "not selected by --only")
             continue
-        ctx, digest = context(job, eng), document_digest(doc)
+        ctx = (contexts or {}).get(id(job)) or context(job, eng)
+        fps = fingerprints(job, job.deliverable.formats, eng, templates, ctx, document_digest(doc), memo)
         for fmt in job.deliverable.formats:
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
-            fp = fingerprint(job, fmt, eng, templates, ctx, digest)
+            fp = fps[fmt]
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]
@@ -512,31 +653,6 @@ def _explain(engagement: str, job: Job, outputs: list[Output], writer: OutputWri
             tail = "; edited by hand, kept" if edited else ""
             lines.append(f"{head}: not rebuilt: spec, inputs, templates and tool unchanged{tail}")
     return lines
-
-
-def _verify_staged(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> list[Finding]:
-    """Structural checks of the rendered outputs, reopened from a staging folder, reported at their real path."""
-    from pipeline.checks.pack import check_outputs
-
-    rendered = [o for o in res.outputs if o.reasons]
-    if not rendered:
-        return []
-    try:
-        with tempfile.TemporaryDirectory(prefix="sowpack-verify-") as tmp:
-            stage = Path(tmp)
-            for o in rendered:
-                p = stage / o.rel
-                p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_bytes(o.data)
-            staged = dataclasses.replace(res, outputs=rendered)
-            found = check_outputs(stage, _manifest(eng, specs, staged))
-    except OSError as exc:
-        raise WriteError(f"cannot stage the rendered files in {tempfile.gettempdir()} to check them: "
-                         f"{exc.strerror or exc}; free some space there or point TMPDIR elsewhere; nothing was "
-                         "written") from None
-    prefix, shown = str(relpath(stage)), relpath(res.pack)
-    return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=shown + f.location.path[len(prefix):]))
-            if f.location and f.location.path.startswith(prefix) else f for f in found]
 
 
 def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> None:
@@ -618,6 +734,11 @@ def _terminate_as_exit():
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def _problems(reporter: Reporter, strict: bool) -> bool:
+    """Whether what was found so far stops the build (errors; warnings too when strict)."""
+    return bool(errors_in(reporter.findings)) or (strict and any(not f.is_error for f in reporter.findings))
 
 
 def _stop_on_errors(reporter: Reporter, strict: bool, what: str) -> None:

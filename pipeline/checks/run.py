@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 
 from pipeline import __version__
@@ -178,6 +177,8 @@ def to_text(r: Report) -> str:
 
 def to_junit(r: Report) -> str:
     """One <testcase> per deliverable (and one per service for its business rules)."""
+    from xml.sax.saxutils import escape, quoteattr  # only JUnit output needs it
+
     cases: list[tuple[str, str, list[Finding]]] = []
     for e in r.expected:
         cases.append((f"service-{e.service:02d}", f"{e.deliverable} {e.seed_name}",

@@ -1,11 +1,15 @@
 """YAML loading with a position map (key path -> line) and one-line errors."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import marshal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pipeline.core import cache
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
@@ -192,6 +196,11 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
         return None, {}, [Finding(f"{code_prefix}.yaml",
                                   f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
                                   Location(shown))]
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(raw).hexdigest()
+    hit = _from_cache(cache.load_bytes("yaml", name), digest)
+    if hit is not None:
+        return hit[0], hit[1], []
     try:
         loader, node = _compose(text)
     except _LimitError as exc:
@@ -210,7 +219,63 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
     positions: Positions = {}
     if node is not None:
         _walk(node, (), positions)
+    record = _to_cache(data, positions, digest)
+    if record is not None:
+        cache.store_bytes("yaml", name, record)
     return data, positions, []
+
+
+# --- the parse cache: a large answers file (a 10,000-row register) takes seconds to parse ----------
+#: What a cached parse is made with; a new PyYAML or a new encoding makes every record stale.
+_CACHE_VERSION = f"1:{yaml.__version__}"
+_DATE, _DATETIME = "\0date", "\0datetime"
+
+
+def _pack(value):
+    """YAML data as marshal stores it (dates as tagged tuples); TypeError for anything else."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    if isinstance(value, dt.datetime):
+        return (_DATETIME, value.isoformat())
+    if isinstance(value, dt.date):
+        return (_DATE, value.isoformat())
+    if isinstance(value, list):
+        return [_pack(v) for v in value]
+    if isinstance(value, dict):
+        return {_pack(k): _pack(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return type(value)(_pack(v) for v in value)
+    raise TypeError(type(value).__name__)
+
+
+def _unpack(value):
+    if isinstance(value, list):
+        return [_unpack(v) for v in value]
+    if isinstance(value, dict):
+        return {_unpack(k): _unpack(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return (dt.datetime if value[0] == _DATETIME else dt.date).fromisoformat(value[1])
+    return value
+
+
+def _to_cache(data, positions: Positions, digest: str) -> bytes | None:
+    try:
+        return marshal.dumps((_CACHE_VERSION, digest, _pack(data), positions))
+    except (TypeError, ValueError):
+        return None
+
+
+def _from_cache(record: bytes | None, digest: str) -> tuple[Any, Positions] | None:
+    """(data, positions) of a cached parse of the text with this digest, else None."""
+    if record is None:
+        return None
+    try:
+        version, recorded, packed, positions = marshal.loads(record)
+        if version != _CACHE_VERSION or recorded != digest or not isinstance(positions, dict):
+            return None
+        return _unpack(packed), positions
+    except (EOFError, ValueError, TypeError, IndexError):
+        return None
 
 
 def loc(path: Path | str, positions: Positions, keypath: tuple) -> Location:

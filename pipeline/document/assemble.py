@@ -355,15 +355,17 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     return Register(title, cols, out_rows)
 
 
-def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[Document, list[Finding]]:
+def assemble(job: Job, eng: Engagement, templates: Path | None = None,
+             ctx: dict[str, Any] | None = None) -> tuple[Document, list[Finding]]:
     """Build the Document of one deliverable, with findings for every gap in the inputs.
 
     Args:
         templates: a folder whose text/*.md.j2 override the project's templates.
+        ctx: context(job, eng), when the caller has it already.
     """
     d, spec = job.deliverable, job.spec
     findings: list[Finding] = []
-    ctx = context(job, eng)
+    ctx = context(job, eng) if ctx is None else ctx
     templated, found = render_text(d.template, ctx, job, templates)
     findings += found
     da = job.answers.deliverables.get(d.id) if job.answers else None

@@ -5,24 +5,71 @@ bytes must be, its reader reads them; raises UnreadableFile or WrongType, never 
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import zipfile
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
 
+from pipeline.core import cache
 from pipeline.core.formats import FORMATS, load
-from pipeline.readers.common import FORMAT_NAMES, Seen, UnreadableFile, WrongType, _Package, sniff
+from pipeline.core.manifest import sha256_file
+from pipeline.readers.common import FORMAT_NAMES, Heading, Seen, Sheet, Text, UnreadableFile, WrongType, _Package, sniff
 
 
 def read(path: Path, fmt: str | None = None) -> Seen:
     """Read a file as format fmt (default: its extension).
+
+    What a file shows depends on its bytes alone, so it is remembered in the user's
+    cache by their hash (core.cache): `check` does not parse again a file the build
+    already verified, or a pack checked before.
 
     Raises:
         WrongType: the bytes are another format than the extension says.
         UnreadableFile: empty, corrupt or truncated, or no format of the table has this suffix.
     """
     fmt = fmt or path.suffix.lstrip(".").lower()
+    name = None
+    if cache.enabled():
+        try:
+            name = f"{_readers_version()}-{fmt}-{sha256_file(path)}"
+        except OSError:
+            name = None
+    if name is not None:
+        hit = cache.load("seen", name)
+        if hit is not None:
+            try:
+                return _from_json(hit)
+            except (TypeError, KeyError, ValueError):
+                pass
+    seen = _read(path, fmt)
+    if name is not None:
+        cache.store("seen", name, dataclasses.asdict(seen))
+    return seen
+
+
+@lru_cache(maxsize=1)
+def _readers_version() -> str:
+    """A digest of the code that decides what a file shows, and of its libraries' versions."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for p in [*sorted(here.glob("*.py")), here.parent / "core" / "text.py"]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    h.update(cache.installed("lxml", "pypdf").encode())
+    return h.hexdigest()[:16]
+
+
+def _from_json(d: dict) -> Seen:
+    return Seen(d["format"], [Heading(**h) for h in d["headings"]], [Text(**t) for t in d["texts"]],
+                d["tables"], [Sheet(s["name"], [(n, cells) for n, cells in s["grid"]]) for s in d["sheets"]],
+                d["toc"], tuple(d["page_mm"]) if d["page_mm"] is not None else None,
+                [(n, e) for n, e in d["fonts"]])
+
+
+def _read(path: Path, fmt: str) -> Seen:
     row = FORMATS.get(fmt)
     # Loaded outside the try below: a reader that fails to import is a bug, not a damaged file.
     reader = load(row.reader) if row is not None else None

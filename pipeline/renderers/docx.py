@@ -5,7 +5,6 @@ import copy
 import io
 import re
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document as load_docx
 from docx.enum.style import WD_STYLE_TYPE
@@ -15,6 +14,7 @@ from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
+from docx.text.paragraph import Paragraph as DocxParagraph
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
@@ -86,11 +86,12 @@ def _column_weights(header, rows, ncols: int) -> list[float]:
     return [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural, strict=False)]
 
 
-def _run_xml(text: str) -> str:
-    """A <w:r> as python-docx's add_run(text) writes it: tabs and line breaks become elements."""
+def _run_xml(text: str, rpr: str = "") -> str:
+    """A <w:r> as python-docx's add_run(text) writes it (tabs and line breaks become elements),
+    with run properties `rpr` as its Run.bold, .italic and .font.name setters add them."""
     if not text:
-        return "<w:r/>"
-    parts: list[str] = []
+        return f"<w:r>{rpr}</w:r>" if rpr else "<w:r/>"
+    parts: list[str] = [rpr]
     for k, piece in enumerate(_BREAKS.split(text)):
         if k % 2:
             parts.append("<w:tab/>" if piece == "\t" else "<w:br/>")
@@ -100,6 +101,26 @@ def _run_xml(text: str) -> str:
     return f"<w:r>{''.join(parts)}</w:r>"
 
 
+def _ppr_xml(style_id: str | None) -> str:
+    return f'<w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>' if style_id is not None else "<w:pPr/>"
+
+
+def _para_xml(runs, style_id: str | None) -> str:
+    """A body paragraph of Runs: every run carries rPr (python-docx adds it when bold/italic are set)."""
+    out = [f"<w:p {_W}>", _ppr_xml(style_id)]
+    for r in runs:
+        props = ('<w:rFonts w:ascii="Consolas" w:hAnsi="Consolas"/>' if r.code else "") + \
+            ("<w:b/>" if r.bold else "") + ("<w:i/>" if r.italic else "")
+        out.append(_run_xml(clean(r.text), f"<w:rPr>{props}</w:rPr>" if props else "<w:rPr/>"))
+    out.append("</w:p>")
+    return "".join(out)
+
+
+def xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_W = nsdecls("w")
 _BREAKS = re.compile(r"([\t\r\n])")
 _TBL_LOOK = ('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
              'w:noVBand="1" w:val="04A0"/>')
@@ -118,8 +139,8 @@ def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | No
                text_style: str | None) -> str:
     """A <w:tbl>: header row shaded and repeated on each page, fixed column widths on grid and cells."""
     tstyle = f'<w:tblStyle w:val="{table_style}"/>' if table_style is not None else ""
-    out = [(f'<w:tbl {nsdecls("w")}><w:tblPr>{tstyle}<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
-           f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr><w:tblGrid>')]
+    out = [(f'<w:tbl {_W}><w:tblPr>{tstyle}<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
+            f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr><w:tblGrid>')]
     out += [f'<w:gridCol w:w="{w}"/>' for w in twips]
     out.append('</w:tblGrid><w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>')
     for i in range(ncols):
@@ -216,23 +237,22 @@ class _Writer:
         return paragraph
 
     def add_paragraph(self, text: str = "", style: str | None = None):
-        """Document.add_paragraph(text, style) with the style id cached."""
-        p = self.last = self.doc.add_paragraph(text)
-        return self.styled(p, style) if style is not None else p
+        """Document.add_paragraph(text, style): the same XML, written at once."""
+        ppr = _ppr_xml(self.style_id(style)) if style is not None else ""
+        return self._append(f"<w:p {_W}>{ppr}{_run_xml(text) if text else ''}</w:p>")
+
+    def _append(self, xml: str):
+        p = parse_xml(xml)
+        self.doc.element.body._insert_p(p)
+        self.last = DocxParagraph(p, self.doc._body)
+        return self.last
 
     def add_heading(self, text: str, level: int):
         return self.add_paragraph(text, f"Heading {level}")
 
     # --- blocks -------------------------------------------------------------
     def para(self, p: Paragraph, style: str = "Body Text"):
-        out = self.add_paragraph(style=style)
-        for r in p.runs:
-            run = out.add_run(clean(r.text))
-            run.bold = r.bold or None
-            run.italic = r.italic or None
-            if r.code:
-                run.font.name = "Consolas"
-        return out
+        return self._append(_para_xml(p.runs, self.style_id(style)))
 
     def table(self, header, rows, caption: str = "") -> None:
         if caption:

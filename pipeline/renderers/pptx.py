@@ -115,14 +115,17 @@ def _furniture(prs, doc: Document) -> None:
     """Footer (customer · title) and slide number on every slide but the title slide,
     copied from the layout's own placeholders so they sit where the deck design puts them."""
     footer = clean(f"{doc.meta.customer_short} · {doc.meta.title}")
+    wanted: dict = {}  # layout part -> its footer and slide-number placeholders, looked up once
     for n, slide in enumerate(prs.slides, 1):
         if n == 1:
             continue
-        for ph in slide.slide_layout.placeholders:
-            kind = ph.placeholder_format.type
-            if kind not in (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER):
-                continue
-            el = copy.deepcopy(ph._element)
+        layout = slide.slide_layout
+        if layout.part not in wanted:
+            wanted[layout.part] = [(kind, ph._element) for ph in layout.placeholders
+                                   if (kind := ph.placeholder_format.type) in (PP_PLACEHOLDER.FOOTER,
+                                                                               PP_PLACEHOLDER.SLIDE_NUMBER)]
+        for kind, element in wanted[layout.part]:
+            el = copy.deepcopy(element)
             # A shape id must be unique within its slide, or PowerPoint offers to repair the file.
             el.nvSpPr.cNvPr.id = slide.shapes._next_shape_id
             slide.shapes._spTree.append(el)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 import io
 import re
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -23,6 +25,7 @@ HEADER_FONT = Font(name=SLIDE_EA, bold=True, color="FFFFFF")
 BODY_FONT = Font(name=SLIDE_EA)
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+TOP_WRAP = Alignment(vertical="top", wrap_text=True)
 
 
 def sheet_title(text: str, taken: set[str]) -> str:
@@ -41,6 +44,12 @@ _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 def put(ws, row: int, col: int, value, font=BODY_FONT):
     """Write a cell; strings are stored as strings, even when they start with '='."""
+    cell = _value(ws, row, col, value)
+    cell.font = font
+    return cell
+
+
+def _value(ws, row: int, col: int, value):
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         # Excel reads "_x0041_" in a string as an escaped character: escape the underscore.
@@ -48,7 +57,6 @@ def put(ws, row: int, col: int, value, font=BODY_FONT):
         cell.data_type = "s"  # never a formula, whatever the survey text starts with
     else:
         cell.value = value
-    cell.font = font
     return cell
 
 
@@ -70,16 +78,25 @@ def _table_sheet(ws, header, rows, columns=None) -> None:
         c = put(ws, 1, j, h, HEADER_FONT)
         c.fill, c.border = HEADER_FILL, BORDER
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    # Every body cell has one of two styles (text, date): openpyxl registers a style on each
+    # assignment by hashing it, most of a large register's time, so each style is assigned
+    # to its first cell and copied to the others (the same style ids, the same bytes).
+    styled: dict[bool, StyleArray] = {}
     for i, row in enumerate(rows, 2):
         for j, v in enumerate(row, 1):
             if columns and columns[j - 1].type == "date" and isinstance(v, str) and _ISO_DATE.match(v):
                 # A real date, so Excel sorts and filters it as one.
                 v = dt.date.fromisoformat(v)
+            is_date = isinstance(v, dt.date)
+            if is_date in styled:
+                _value(ws, i, j, v)._style = copy(styled[is_date])
+                continue
             c = put(ws, i, j, v)
             c.border = BORDER
-            c.alignment = Alignment(vertical="top", wrap_text=True)
-            if isinstance(v, dt.date):
+            c.alignment = TOP_WRAP
+            if is_date:
                 c.number_format = "yyyy-mm-dd"
+            styled[is_date] = copy(c._style)
     for j, h in enumerate(header, 1):
         spec_w = columns[j - 1].width if columns and columns[j - 1].width else None
         longest = max([text_width(h)] + [text_width(r[j - 1]) for r in rows if j - 1 < len(r)])

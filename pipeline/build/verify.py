@@ -1,0 +1,53 @@
+"""VERIFY: each rendered file reopened from a staging folder as soon as it is rendered.
+
+A pack never receives a file that fails its structural checks, so every file is checked
+before anything is written; checking each one as its bytes arrive lets the checks run
+while the worker processes render the rest. The findings come out per pack in the order
+of its manifest, whatever order the files were rendered in.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from pipeline.checks.expected import Expected, from_manifest
+from pipeline.checks.pack import check_file
+from pipeline.core.errors import Finding, relpath
+
+
+class StagedChecks:
+    """Structural checks of rendered files, reported at their place in the pack."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="sowpack-verify-")
+        self.stage = Path(self._tmp.name)
+        self._packs: list[tuple[Path, list[Expected], dict[str, tuple[Expected, str]]]] = []
+        self._found: dict[tuple[int, str], list[Finding]] = {}
+
+    def add_pack(self, pack: Path, manifest: dict) -> int:
+        """Expect the files a manifest (of the rendered files only) lists; returns the pack's number."""
+        expected = from_manifest(manifest)
+        self._packs.append((pack, expected, {e.paths[f]: (e, f) for e in expected for f in e.formats}))
+        return len(self._packs) - 1
+
+    def check(self, number: int, rel: str, data: bytes) -> None:
+        """Stage one rendered file and check it."""
+        _, _, by_rel = self._packs[number]
+        path = self.stage / str(number) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        e, fmt = by_rel[rel]
+        self._found[(number, rel)] = check_file(path, e, fmt)
+
+    def findings(self, number: int) -> list[Finding]:
+        """What the checks of one pack found, in manifest order, located in the pack itself."""
+        pack, expected, _ = self._packs[number]
+        found = [f for e in expected for fmt in e.formats for f in self._found.get((number, e.paths[fmt]), [])]
+        prefix, shown = str(relpath(self.stage / str(number))), relpath(pack)
+        return [dataclasses.replace(f, location=dataclasses.replace(
+                    f.location, path=shown + f.location.path[len(prefix):]))
+                if f.location and f.location.path.startswith(prefix) else f for f in found]
+
+    def close(self) -> None:
+        self._tmp.cleanup()

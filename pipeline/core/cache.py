@@ -1,0 +1,105 @@
+"""The user's sowpack cache: records that save work already done, never needed.
+
+Records live in $XDG_CACHE_HOME/sowpack (default ~/.cache/sowpack), one file each,
+named by a hash of what they describe, and are written atomically; an unreadable or
+missing record just means the work is done again, and records unused for a month are
+removed. SOWPACK_NO_CACHE=1 turns the cache off (to measure a cold run, or when the home
+folder is read-only); deleting the folder is always safe.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+#: Set to 1 to neither read nor write the cache.
+NO_CACHE_ENV = "SOWPACK_NO_CACHE"
+
+
+def enabled() -> bool:
+    return os.environ.get(NO_CACHE_ENV, "") in ("", "0")
+
+
+#: Records not written again for this long are removed (once per process and kind).
+MAX_AGE_S = 30 * 24 * 3600
+_pruned: set[str] = set()
+
+
+def path(kind: str, name: str, suffix: str = ".json") -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "sowpack" / kind / f"{name}{suffix}"
+
+
+def load(kind: str, name: str):
+    """The JSON record, or None when there is none (or the cache is off or unreadable)."""
+    raw = load_bytes(kind, name, ".json")
+    try:
+        return json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def store(kind: str, name: str, data) -> None:
+    """Write a JSON record atomically; a cache that cannot be written is no error."""
+    store_bytes(kind, name, json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode(), ".json")
+
+
+def load_bytes(kind: str, name: str, suffix: str = ".bin") -> bytes | None:
+    if not enabled():
+        return None
+    try:
+        return path(kind, name, suffix).read_bytes()
+    except OSError:
+        return None
+
+
+def store_bytes(kind: str, name: str, data: bytes, suffix: str = ".bin") -> None:
+    if not enabled():
+        return
+    target = path(kind, name, suffix)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError:
+        return
+    _prune(target.parent)
+
+
+def _prune(folder: Path) -> None:
+    if str(folder) in _pruned:
+        return
+    _pruned.add(str(folder))
+    import time
+
+    old = time.time() - MAX_AGE_S
+    try:
+        for p in folder.iterdir():
+            if p.stat().st_mtime < old:
+                p.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def installed(*libraries: str) -> str:
+    """Which files of these libraries are installed, cheaply: a new version (or a reinstall)
+    changes it. Finding a module's spec costs far less than importlib.metadata."""
+    import importlib.util
+
+    out = []
+    for lib in libraries:
+        spec = importlib.util.find_spec(lib)
+        if spec is None or not spec.origin:
+            out.append(f"{lib}=none")
+            continue
+        st = os.stat(spec.origin)
+        out.append(f"{lib}={spec.origin}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(out)
+
+
+def drop(kind: str, name: str) -> None:
+    try:
+        path(kind, name).unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -1,0 +1,25 @@
+"""YAML with positions: a parse is remembered by the file's bytes, and only a good parse."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pipeline.core.yamlio as yamlio
+
+
+def test_a_parse_is_remembered_and_forgotten_when_the_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    f = tmp_path / "answers.yaml"
+    f.write_text("version: 1\nfacts:\n  start: 2026-03-02\n  when: 2026-03-02 10:00:00+08:00\n  1: [a, {b: 2.5}]\n",
+                 encoding="utf-8")
+    first = yamlio.load_yaml(f, "input")
+    assert first[0]["facts"]["start"] == dt.date(2026, 3, 2) and first[1][("facts", "1")] == (5, 3)
+
+    def no_parse(text):
+        raise AssertionError("parsed again")
+    monkeypatch.setattr(yamlio, "_compose", no_parse)
+    assert yamlio.load_yaml(f, "input") == first
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    f.write_text("version: 1\nfacts: [\n", encoding="utf-8")  # now broken: the message, not the old data
+    data, _, findings = yamlio.load_yaml(f, "input")
+    assert data is None and findings[0].code == "input.yaml" and findings[0].location.line == 3
