@@ -33,8 +33,8 @@ def _run(fn: Callable[..., Any], args: tuple) -> Any:
 class RenderPool:
     """Tasks given as they become ready, rendered in up to `jobs` processes, results collected at the end.
 
-    With one job nothing runs until collect(), which renders in the order given (what a build
-    without a pool does). With more, a process pool starts at the first task, so workers render
+    With one job, or one task, nothing runs until collect(), which renders in the order given
+    (what a build without a pool does). With more, a process pool starts at the second task, so workers render
     one pack while the calling process assembles the next; its workers are forked where fork
     exists, inheriting every module imported so far.
     """
@@ -50,7 +50,9 @@ class RenderPool:
         """Queue fn(*args); returns the task's number."""
         self.tasks.append(args)
         self.labels.append(label)
-        if self.jobs > 1:
+        # The pool starts with the second task: a build that renders one file (`--only`, one
+        # changed answer) renders it here, without forking and pickling the document.
+        if self.jobs > 1 and len(self.tasks) > 1:
             if self._pool is None:
                 import multiprocessing  # imported here: a build that renders one file needs no pool
                 from concurrent.futures import ProcessPoolExecutor
@@ -58,6 +60,7 @@ class RenderPool:
                 fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
                 self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                                  mp_context=multiprocessing.get_context("fork" if fork else None))
+                self._futures[self._pool.submit(_run, self.fn, self.tasks[0])] = 0
             self._futures[self._pool.submit(_run, self.fn, args)] = len(self.tasks) - 1
         return len(self.tasks) - 1
 
