@@ -15,6 +15,7 @@ from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
                              relpath)
 from pipeline.inputs.load import load_engagement
+from pipeline.inputs.typed import check_answers
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
@@ -222,13 +223,17 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         reporter.findings_from(found)
         if eng is not None:
             reporter.findings_from(check_purchases(eng, specs))
-            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            reporter.findings_from(check_answers(eng, specs))
+            with phase("check rules", eng.name):
+                report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
     names = [e.name for e in engagements]
     for n in sorted({n for n in names if names.count(n) > 1}):
         reporter.finding(Finding("input.bad-value", f"two engagement folders are named '{n}'", Location(n)))
-    _stop_on_errors(reporter, strict, "input")
-    # ASSEMBLE: one Document per deliverable; missing answers surface here.
+    # ASSEMBLE: one Document per deliverable; missing answers surface here. Every
+    # engagement that could be read is assembled even when its inputs have errors, so
+    # one build reports every input problem (an unknown package does not hide the
+    # answers' errors); then the build stops once.
     planned: list[tuple[Engagement, list[tuple[Job, Document]]]] = []
     for eng in engagements:
         docs = []

@@ -41,7 +41,8 @@ CODES: dict[str, Code] = {
     "input.missing-file": Code(ERROR, "engagement.yaml, an answers file or an Excel file is missing or unreadable"),
     "input.unknown-key": Code(WARNING, "a key the input format does not know (with a did-you-mean); it is ignored"),
     "input.missing-key": Code(ERROR, "a required key is absent"),
-    "input.bad-type": Code(ERROR, "a value of the wrong type (a date not written YYYY-MM-DD, a list for a mapping)"),
+    "input.bad-type": Code(ERROR, "a value of the wrong type: a date without its year, a number in words, a "
+                                  "list for a mapping (the message names the accepted forms)"),
     "input.bad-value": Code(ERROR, "a value that is not allowed: a path leaving the inputs folder, a control "
                                    "character, a service bought twice, a malformed chart"),
     "input.unknown-service": Code(ERROR, "a bought service has no spec"),
@@ -54,6 +55,9 @@ CODES: dict[str, Code] = {
     "input.blank-cell": Code(ERROR, "a required column is blank in a row"),
     "input.not-allowed": Code(ERROR, "a value that is not among the column's `allowed` ones"),
     "input.bad-excel": Code(ERROR, "an Excel file that is not a workbook, is corrupt or too large, or lacks the sheet"),
+    "input.misplaced-block": Code(ERROR, "text that holds a block written as YAML (`- chart: {...}` inside a "
+                                         "block of text): it would print as a bullet; the message says how to "
+                                         "write it"),
     "input.placeholder": Code(ERROR, "an answer still holds placeholder text (【XXX】, TODO, 待补充...)"),
     # --- templates (templates/text/*.md.j2) ---
     "template.missing": Code(ERROR, "a deliverable's template does not exist"),

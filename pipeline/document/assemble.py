@@ -1,7 +1,9 @@
 """Spec + engagement inputs + text templates -> one Document per deliverable."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
 from pipeline.core.text import bad_char, find_placeholder, unfold
+from pipeline.core.values import BadValue, parse
 from pipeline.ledger.view import ledger_context
 
 @dataclass
@@ -35,13 +38,26 @@ class Job:
 
 
 def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
+    """The deliverables of every bought service and package (and the optional ones selected).
+
+    For a package the spec does not know (an error reported beside), the deliverables
+    every package has and those the answers give are assembled, so that their answers
+    are checked in the same build.
+    """
     jobs = []
     for p in engagement.purchases:
         spec = specs.get(p.service)
         if spec is None:
             continue
-        for d in spec.for_package(p.package, p.select):
-            jobs.append(Job(spec, d, p, engagement.answers.get(p.service)))
+        answers = engagement.answers.get(p.service)
+        if p.package in spec.package_names:
+            chosen = spec.for_package(p.package, p.select)
+        else:
+            answered = set(answers.deliverables) if answers else set()
+            chosen = [d for d in spec.deliverables if (not d.packages or d.id in answered)
+                      and (not d.optional or d.selected_by(set(p.select)))]
+        for d in chosen:
+            jobs.append(Job(spec, d, p, answers))
     return jobs
 
 
@@ -155,6 +171,27 @@ def _number(value: Any) -> float | None:
         return None
 
 
+#: A block written inside a text answer: `- chart: {`, `table:`, `diagram:` at the start of a line.
+MISPLACED = re.compile(r"^[ \t]*(?:-[ \t]*)?(chart|table|diagram|findings|findings-summary)[ \t]*:[ \t]*(?:\{|$)", re.M)
+
+
+def misplaced_block(text: str, where: Location, title: str, **ids) -> Finding | None:
+    """Text that holds a block written as a line of YAML (`- chart: {...}` inside `|`) is an error saying how to write it."""
+    m = MISPLACED.search(text)
+    if m is None:
+        return None
+    kind = m.group(1)
+    line = text[m.start():].split("\n", 1)[0].strip()
+    if "\n" in text.strip() and where.line is not None:
+        # A `|` block starts on the line after its key: point at the offending line itself.
+        where = dataclasses.replace(where, line=where.line + 1 + text[:m.start()].count("\n"), column=None)
+    return Finding("input.misplaced-block",
+                   f"section '{title}' has the line '{line[:50]}' inside its text, where it would print as a "
+                   f"bullet; a {kind} must be a block of its own: write the section as a list whose items are the "
+                   f"text and the {kind} ({title}:  - 一段文字……  - {kind}: {{...}}), with no '|' before the list",
+                   where, **ids)
+
+
 def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[list[Block], list[Finding]]:
     """An answer (Markdown, or a list of Markdown / {chart} / {table}) -> blocks."""
     ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
@@ -163,7 +200,8 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if isinstance(value, str):
-        return to_blocks(unfold(value)), []
+        bad = misplaced_block(value, where, title, **ids)
+        return to_blocks(unfold(value)), [bad] if bad else []
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
@@ -172,6 +210,9 @@ def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[l
     findings: list[Finding] = []
     for item in value:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            bad = misplaced_block(str(item), where, title, **ids)
+            if bad:
+                findings.append(bad)
             blocks += to_blocks(unfold(str(item)))
         elif isinstance(item, dict) and "chart" in item and isinstance(item["chart"], dict):
             c = item["chart"]
@@ -260,16 +301,17 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
     return out
 
 
-def _cell(value: Any, ctype: str) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if ctype == "date" else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if ctype in ("int", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    return str(value).strip()
+def typed_cell(value: Any, ctype: str) -> tuple[Any, str | None]:
+    """(canonical value, None) of a register cell of type ctype, or (its text, why it is refused).
+
+    Blank cells are "" (the caller decides whether the column may be blank).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "", None
+    try:
+        return parse(value, ctype), None
+    except BadValue as exc:
+        return str(value).strip(), str(exc)
 
 
 def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | None, answers_loc: Location,
@@ -311,8 +353,11 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
         out = []
         for c in cols:
             where = rows.locations.get((i, c.name), rows.source)
-            value = _cell(row.get(c.name), c.type)
-            if c.name in rows.header and value == "":
+            value, bad = typed_cell(row.get(c.name), c.type)
+            if bad:
+                findings.append(Finding("input.bad-type", f"column '{c.name}' in row {i + 1} {bad}", where,
+                                        target=c.name, **ids))
+            elif c.name in rows.header and value == "":
                 findings.append(Finding("input.blank-cell", f"required column '{c.name}' is blank in row {i + 1}; fill it",
                                         where, target=c.name, **ids))
             elif c.allowed and value != "" and str(value) not in c.allowed:

@@ -77,7 +77,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     customer = c.mapping(top.get("customer"), ("customer",), ["name"], ["short_name", "industry", "address"]) or {}
     for k, v in customer.items():
         c.typed(v, ("customer", k), str)
-    c.typed(top.get("project"), ("project",), str)
+    if not c.typed(top.get("project"), ("project",), str):
+        top["project"] = str(top.get("project") or "")
     date = _date(c, top.get("date"), ("date",))
     dc = top.get("document_control") or {}
     dc = c.mapping(dc, ("document_control",), [], ["version", "author", "reviewer", "approver"]) or {}
@@ -85,6 +86,7 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     if c.typed(people, ("people",), list):
         for i, p in enumerate(people):
             c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept"])
+        people = [p for p in people if isinstance(p, dict)]
     else:
         people = []
     purchases: list[Purchase] = []
@@ -125,10 +127,10 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             answers[p.service] = a
             files.append(p.answers_path)
             files.extend(a.excel_files)
-    if any(f.is_error for f in findings) or date is None:
-        return None, findings
+    # An engagement with errors is still returned (the build stops after assembling it),
+    # so one build reports the problems of every answers file at once.
     eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
-                     vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
+                     vendor=str(top.get("vendor") or "阿里云"), date=date or dt.date(2000, 1, 1), document_control=dc,
                      people=people, purchases=purchases, answers=answers, files=sorted(set(files)))
     return eng, findings
 
@@ -198,7 +200,6 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
                 {str(k).strip(): loc(path, pos, kp + ("sections", k)) for k in secs},
                 rows, loc(path, pos, kp))
     findings = findings + c.findings
-    if any(f.is_error for f in findings):
-        return None, findings
+    # Returned even with errors: its sections are assembled (and checked) before the build stops.
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
                    delivs, Location(relpath(path)), excel), findings
