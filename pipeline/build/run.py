@@ -146,9 +146,12 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
-            "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
+            "sections": [{"title": s.title, "level": lvl, "leaf": not s.children,
+                          **({"requires": list(s.requires)} if s.requires else {})}
                          for s, lvl in _walk_levels(d.sections)],
-            "columns": [c.name for c in d.columns]})
+            "columns": [c.name for c in d.columns],
+            # The numbers computed from the deliverable's registers: `check` recomputes them.
+            **({"computed": o.doc.computed} if o.doc is not None and o.doc.computed else {})})
     inputs = [{"path": relpath(f), "sha256": sha256_file(f)} for f in eng.files]
     # --- sign-off gate (pipeline/rules/): the facts and rules `sowpack check` re-runs from
     # the pack alone, and the customer short name that file names derive from.

@@ -12,14 +12,16 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from pipeline.document.markdown import to_blocks
-from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Register, Section, Table)
+from pipeline.document import findings as findings_register
+from pipeline.document.blocks import BlockMaker, scan_text
+from pipeline.core.facts import Facts, Source
+from pipeline.document.nodes import Block, ColumnDef, Document, Meta, Register, Section
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
-from pipeline.core.text import bad_char, find_placeholder, unfold
 from pipeline.core.values import BadValue, parse
 from pipeline.ledger.view import ledger_context
 
@@ -164,118 +166,8 @@ def render_text(template: str, ctx: dict, job: Job,
     return sections, findings
 
 
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-#: A block written inside a text answer: `- chart: {`, `table:`, `diagram:` at the start of a line.
-MISPLACED = re.compile(r"^[ \t]*(?:-[ \t]*)?(chart|table|diagram|findings|findings-summary)[ \t]*:[ \t]*(?:\{|$)", re.M)
-
-
-def misplaced_block(text: str, where: Location, title: str, **ids) -> Finding | None:
-    """Text that holds a block written as a line of YAML (`- chart: {...}` inside `|`) is an error saying how to write it."""
-    m = MISPLACED.search(text)
-    if m is None:
-        return None
-    kind = m.group(1)
-    line = text[m.start():].split("\n", 1)[0].strip()
-    if "\n" in text.strip() and where.line is not None:
-        # A `|` block starts on the line after its key: point at the offending line itself.
-        where = dataclasses.replace(where, line=where.line + 1 + text[:m.start()].count("\n"), column=None)
-    return Finding("input.misplaced-block",
-                   f"section '{title}' has the line '{line[:50]}' inside its text, where it would print as a "
-                   f"bullet; a {kind} must be a block of its own: write the section as a list whose items are the "
-                   f"text and the {kind} ({title}:  - 一段文字……  - {kind}: {{...}}), with no '|' before the list",
-                   where, **ids)
-
-
-def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[list[Block], list[Finding]]:
-    """An answer (Markdown, or a list of Markdown / {chart} / {table}) -> blocks."""
-    ids = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
-    if value is None:
-        return [], []
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str):
-        bad = misplaced_block(value, where, title, **ids)
-        return to_blocks(unfold(value)), [bad] if bad else []
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list):
-        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where, **ids)]
-    blocks: list[Block] = []
-    findings: list[Finding] = []
-    for item in value:
-        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            bad = misplaced_block(str(item), where, title, **ids)
-            if bad:
-                findings.append(bad)
-            blocks += to_blocks(unfold(str(item)))
-        elif isinstance(item, dict) and "chart" in item and isinstance(item["chart"], dict):
-            c = item["chart"]
-            cats = [str(x) for x in c.get("categories") or []]
-            series = []
-            for name, vals in (c.get("series") or {}).items():
-                nums = [_number(v) for v in (vals or [])]
-                if len(nums) != len(cats) or any(n is None for n in nums):
-                    findings.append(Finding("input.bad-value", f"chart series '{name}' in section '{title}' needs "
-                                            f"{len(cats)} numbers, one per category", where, **ids))
-                    nums = [n or 0.0 for n in nums][:len(cats)]
-                series.append((str(name), tuple(nums)))
-            if not cats or not series:
-                findings.append(Finding("input.bad-value", f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
-                continue
-            ctype = c.get("type", "line")
-            if ctype not in ("line", "bar"):
-                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where, **ids))
-                ctype = "line"
-            blocks.append(Chart(ctype, str(c.get("title", title)), tuple(cats), tuple(series), str(c.get("unit", ""))))
-        elif isinstance(item, dict) and "table" in item and isinstance(item["table"], dict):
-            t = item["table"]
-            header = tuple(str(h) for h in t.get("header") or [])
-            rows = tuple(tuple("" if v is None else str(v) for v in r) for r in t.get("rows") or [])
-            blocks.append(Table(header, rows, str(t.get("caption", ""))))
-        else:
-            findings.append(Finding("input.bad-type", f"section '{title}': each item must be Markdown text, "
-                                    "{chart: ...} or {table: ...}", where, **ids))
-    return blocks, findings
-
-
-def _strings(value: Any):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k)
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
-    """Placeholders and characters Office cannot store, in any answer."""
-    out = []
-    for s in _strings(value):
-        ph = find_placeholder(s)
-        if ph:
-            out.append(Finding("input.placeholder", f"{what} still contains the placeholder '{ph}'; write the real text",
-                               where, **ids))
-            break
-    for s in _strings(value):
-        bad = bad_char(s)
-        if bad:
-            out.append(Finding("input.bad-value", f"{what} contains the control character {bad}, which documents "
-                                                  "cannot hold; delete it", where, **ids))
-            break
-    return out
-
-
 def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templated: dict[str, str],
-                    da: DeliverableAnswers | None, answers_loc: Location,
+                    da: DeliverableAnswers | None, answers_loc: Location, maker: BlockMaker,
                     findings: list[Finding]) -> list[Section]:
     out = []
     for s in specs:
@@ -284,19 +176,28 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
         if da is not None and s.title in da.sections:
             where = da.section_locations[s.title]
             findings += scan_text(da.sections[s.title], where, f"section '{s.title}'", **ids)
-            blocks, found = content_blocks(da.sections[s.title], where, job, s.title)
+            blocks, found = maker.content(da.sections[s.title], where, s.title)
             findings += found
         elif s.title in templated:
             blocks = to_blocks(templated[s.title])
-        children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, findings)
+        children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, maker, findings)
         section = Section(s.title, level, blocks, children)
+        d = job.deliverable
         if not blocks and not s.children:
-            d = job.deliverable
             findings.append(Finding(
                 "input.missing-answer",
                 f"{d.seed_name} ('{d.id}'): section '{s.title}' has no answer; add it under "
                 f"deliverables.{d.id}.sections",
                 da.location if da else answers_loc, **ids))
+        for need in s.requires:
+            if s.title not in maker.holds.get(need, set()) and (blocks or s.children):
+                example = {"diagram": "- diagram: {title: ..., nodes: [...], edges: [...]}",
+                           "chart": "- chart: {type: bar, ...}", "table": "a table",
+                           "findings": "- findings: {领域: ...}"}[need]
+                findings.append(Finding(
+                    "input.missing-block", f"{d.seed_name} ('{d.id}'): section '{s.title}' must hold a {need} (the "
+                    f"spec requires it); add {example} to its answer",
+                    da.section_locations.get(s.title, da.location) if da else answers_loc, **ids))
         out.append(section)
     return out
 
@@ -321,15 +222,17 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
         return None
     cols = [ColumnDef(c.name, c.allowed, c.type, c.width) for c in d.columns]
     ids = dict(service=job.spec.service, deliverable=d.id)
-    if d.template == "sign-in" and (da is None or da.rows is None):
-        # Without an attendee list the sheet lists the customer's project members;
+    if d.template == "sign-in" and (da is None or da.rows is None or "序号" not in da.rows.header):
+        # The attendees (an attendee list given once in the answers' data, shared by every
+        # sheet of the course), else the customer's project members; 序号 is counted, and
         # sign-in time and signature are filled by hand at the session.
-        people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
-        rows = []
-        for i, p in enumerate(people, 1):
-            known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
-                     "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
-            rows.append([known.get(c.name, "") for c in cols])
+        if da is not None and da.rows is not None:
+            attendees = [{k: "" if v is None else str(v).strip() for k, v in r.items()} for r in da.rows.rows]
+        else:
+            people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
+            attendees = [{"姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""), "职务": p.get("role", ""),
+                          "联系方式": p.get("phone", "") or p.get("email", "")} for p in people]
+        rows = [[{"序号": i, **a}.get(c.name, "") for c in cols] for i, a in enumerate(attendees, 1)]
         return Register(title, cols, rows)
     if da is None or da.rows is None or not da.rows.rows:
         where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
@@ -370,8 +273,49 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     return Register(title, cols, out_rows)
 
 
+def _source_rows(rows, columns=None) -> list[dict[str, Any]]:
+    """Rows as references read them: typed by their columns when known (bad cells stay text, reported elsewhere)."""
+    types = {c.name: c.type for c in columns or ()}
+    return [{k: typed_cell(v, types.get(k, "text"))[0] if k in types else v for k, v in r.items()} for r in rows.rows]
+
+
+def facts_for(job: Job, register: Register | None, own_findings: list[dict] | None,
+              findings: list[Finding]) -> Facts:
+    """What this deliverable's references may read: the answers' facts and data tables, its own register
+    (`rows`) and findings register (`findings`), and those of the service's other deliverables."""
+    answers = job.answers
+    facts = Facts(dict(answers.facts) if answers else {})
+    ids = dict(service=job.spec.service, deliverable=job.deliverable.id)
+    for name, rows in (answers.data.items() if answers else ()):
+        findings += scan_text([list(r.values()) for r in rows.rows], rows.source, f"table '{name}'", **ids)
+        facts.sources[name] = Source(name, list(rows.header), [dict(r) for r in rows.rows], f"table '{name}'")
+    if answers:
+        for did, da in answers.deliverables.items():
+            other = job.spec.deliverable(did)
+            if other is None or did == job.deliverable.id:
+                continue
+            if da.rows is not None and other.columns:
+                facts.sources[f"{did}.rows"] = Source(f"{did}.rows", [c.name for c in other.columns],
+                                                      _source_rows(da.rows, other.columns), f"the register of '{did}'")
+            if da.findings is not None:
+                facts.sources[f"{did}.findings"] = Source(f"{did}.findings", list(findings_register.NAMES),
+                                                          findings_register.validate(da.findings, ids)[0],
+                                                          f"the findings register of '{did}'")
+    if register is not None:
+        names = [c.name for c in register.columns]
+        facts.sources["rows"] = Source("rows", names, [dict(zip(names, r)) for r in register.rows],
+                                       f"the register of '{job.deliverable.id}'")
+    if own_findings is not None:
+        facts.sources["findings"] = Source("findings", list(findings_register.NAMES), own_findings,
+                                           f"the findings register of '{job.deliverable.id}'")
+    return facts
+
+
 def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[Document, list[Finding]]:
     """Build the Document of one deliverable, with findings for every gap in the inputs.
+
+    The registers come first (the deliverable's rows and findings), so that every number
+    the sections print can be computed from them.
 
     Args:
         templates: a folder whose text/*.md.j2 override the project's templates.
@@ -384,7 +328,19 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[
     da = job.answers.deliverables.get(d.id) if job.answers else None
     answers_loc = job.answers.location if job.answers else job.purchase.location
     title = d.display_title(eng.customer_short)
-    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, findings)
+    ids = dict(service=spec.service, deliverable=d.id)
+    register = _register(job, eng, title, da, answers_loc, findings)
+    own_findings = None
+    if da is not None and da.findings is not None:
+        own_findings, found = findings_register.validate(da.findings, ids)
+        findings += found
+        findings += scan_text([list(r.values()) for r in da.findings.rows], da.findings.source,
+                              "the findings register", **ids)
+    maker = BlockMaker(facts_for(job, register, own_findings, findings), own_findings, ids)
+    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, maker, findings)
+    if own_findings and not maker.holds.get("findings"):
+        # No section shows the register: it is printed whole after the spec's sections.
+        sections.append(Section(findings_register.TITLE, 1, [findings_register.table(own_findings, {})]))
     if da is not None:
         known = {s.title for s in d.all_sections()}
         for t in da.sections:
@@ -392,7 +348,6 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[
                 findings.append(Finding("input.unknown-section", f"'{t}' is not a section of '{d.id}' "
                                         f"(sections: {'、'.join(sorted(known)) or 'none'}); it is ignored",
                                         da.section_locations[t], service=spec.service, deliverable=d.id))
-    register = _register(job, eng, title, da, answers_loc, findings)
     dc = ctx["document_control"]
     doc_date = document_date(job, eng)
     meta = Meta(title=title, seed_name=d.seed_name, service=spec.service, service_title=spec.title,
@@ -400,4 +355,6 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[
                 vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
                 kind_label=d.kind, deliverable=d.id)
-    return Document(meta, sections, register), findings
+    return Document(meta, sections, register,
+                    findings=findings_register.register(own_findings) if own_findings else None,
+                    computed=maker.computed), findings

@@ -112,6 +112,10 @@ class Document:
     meta: Meta
     sections: list[Section]
     register: Register | None = None
+    #: The findings register (a sheet of its own in xlsx; in the sections elsewhere).
+    findings: Register | None = None
+    #: Every `{=...}` reference computed for it: {section, expr, value, sources} (recorded in the manifest).
+    computed: list[dict] = field(default_factory=list)
 
     def walk(self) -> Iterator[Section]:
         for s in self.sections:

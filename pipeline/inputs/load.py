@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if data is None:
         return None, findings
     c = Collector(path, pos, "input")
-    top = c.mapping(data, (), ["version", "service"], ["facts", "deliverables"])
+    top = c.mapping(data, (), ["version", "service"], ["facts", "data", "deliverables"])
     if not top:
         return None, findings + c.findings
     if top.get("service") != service:
@@ -172,34 +173,65 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     delivs: dict[str, DeliverableAnswers] = {}
     excel: list[Path] = []
     raw_d = top.get("deliverables") or {}
+    data: dict[str, Rows] = {}
+
+    def table(key: str, kp: tuple, m: dict) -> Rows | None:
+        """Rows under `key` (a list of mappings) or `key_from`: {file, sheet} of an Excel workbook, or
+        {data: NAME}, a table of the answers' `data:` (a course's attendees, listed once for every sheet)."""
+        nonlocal findings
+        if key in m:
+            return _rows_from_yaml(c, m[key], kp + (key,), path, pos)
+        src = f"{key}_from"
+        if src not in m:
+            return None
+        if isinstance(m[src], dict) and "data" in m[src]:
+            rf = c.mapping(m[src], kp + (src,), ["data"], [])
+            name = str((rf or {}).get("data"))
+            if name not in data:
+                close = difflib.get_close_matches(name, list(data), n=1)
+                c.add("bad-value", f"'{src}.data' names '{name}', which is not a table of 'data:' (tables: "
+                                   f"{', '.join(data) or 'none'}){'; did you mean ' + repr(close[0]) + '?' if close else ''}",
+                      kp + (src, "data"))
+                return None
+            return data[name]
+        rf = c.mapping(m[src], kp + (src,), ["file", "sheet"], [])
+        if rf and isinstance(rf.get("file"), str):
+            # Excel files are named relative to the engagement folder.
+            xp = _inside(root, rf["file"])
+            if xp is None:
+                c.add("bad-value", f"'{src}.file' '{rf['file']}' leaves the inputs folder", kp + (src, "file"))
+            else:
+                rows, found = read_rows(xp, str(rf.get("sheet")))
+                findings += found
+                excel.append(xp)
+                return rows
+        return None
+
+    raw_data = top.get("data") or {}
+    if c.typed(raw_data, ("data",), dict, what="a mapping of table name -> rows"):
+        for name, raw in raw_data.items():
+            kp = ("data", name)
+            if isinstance(raw, dict):  # {rows_from: {file, sheet}}
+                m = c.mapping(raw, kp, [], ["rows", "rows_from"]) or {}
+                rows = table("rows", kp, m)
+            else:
+                rows = _rows_from_yaml(c, raw, kp, path, pos)
+            if rows is not None:
+                data[str(name).strip()] = rows
     if c.typed(raw_d, ("deliverables",), dict):
         for did, raw in raw_d.items():
             kp = ("deliverables", did)
-            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from"])
+            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from", "findings", "findings_from"])
             if m is None:
                 continue
             secs = m.get("sections") or {}
             if not c.typed(secs, kp + ("sections",), dict):
                 secs = {}
-            rows = None
-            if "rows" in m:
-                rows = _rows_from_yaml(c, m["rows"], kp + ("rows",), path, pos)
-            elif "rows_from" in m:
-                rf = c.mapping(m["rows_from"], kp + ("rows_from",), ["file", "sheet"], [])
-                if rf and isinstance(rf.get("file"), str):
-                    # Excel files are named relative to the engagement folder.
-                    xp = _inside(root, rf["file"])
-                    if xp is None:
-                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the inputs folder", kp + ("rows_from", "file"))
-                    else:
-                        rows, found = read_rows(xp, str(rf.get("sheet")))
-                        findings += found
-                        excel.append(xp)
             delivs[str(did)] = DeliverableAnswers(
                 {str(k).strip(): v for k, v in secs.items()},
                 {str(k).strip(): loc(path, pos, kp + ("sections", k)) for k in secs},
-                rows, loc(path, pos, kp))
+                table("rows", kp, m), loc(path, pos, kp), table("findings", kp, m))
     findings = findings + c.findings
     # Returned even with errors: its sections are assembled (and checked) before the build stops.
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
-                   delivs, Location(relpath(path)), excel), findings
+                   delivs, Location(relpath(path)), excel, data), findings

@@ -173,6 +173,7 @@ def read_docx(pkg: _Package) -> Seen:
                     seen.headings.append(current)
                 elif (text.strip() or pic) and current is not None:
                     current.content += len(re.sub(r"\s+", "", text)) + (10 if pic else 0)
+                    current.pictures += 1 if pic else 0
                 if text.strip():
                     seen.texts.append(Text(text, "body", current.title if current else None))
             elif tag == W + "tbl":

@@ -33,7 +33,7 @@ def read_pptx(pkg: _Package) -> Seen:
             elif rtype == "notesSlide" and target in pkg.names:
                 notes = target
         tree = pkg.xml(part).find(f"{P}cSld/{P}spTree")
-        title, body = "", 0
+        title, body, pictures = "", 0, 0
         where = f"slide {n}"
         texts: list[tuple[str, str]] = []
         for sp in (tree.iter(P + "sp") if tree is not None else ()):
@@ -57,12 +57,14 @@ def read_pptx(pkg: _Package) -> Seen:
                 body += sum(len(c.strip()) for r in rows[1:] for c in r)
             elif gf.find(f".//{A}graphicData") is not None and "chart" in (gf.find(f".//{A}graphicData").get("uri") or ""):
                 body += 10
+                pictures += 1
         if tree is not None and any(True for _ in tree.iter(P + "pic")):
             body += 10
+            pictures += 1
         if title:
             seen.texts.append(Text(title, where, norm_title(title)))
             level = 1 if layout.lower() in ("section header", "节标题") else 2
-            seen.headings.append(Heading(norm_title(title), level, body, title))
+            seen.headings.append(Heading(norm_title(title), level, body, title, pictures))
         sect = norm_title(title) if title else None
         seen.texts.extend(Text(t, w, sect) for t, w in texts)
         if notes is not None:

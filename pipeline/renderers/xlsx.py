@@ -146,6 +146,9 @@ class XlsxRenderer(Renderer):
         if reg is not None:
             ws = wb.create_sheet(sheet_title(reg.title or "清单", taken))
             _table_sheet(ws, [c.name for c in reg.columns], reg.rows, reg.columns)
+        if document.findings is not None:
+            f = document.findings
+            _table_sheet(wb.create_sheet(sheet_title(f.title, taken)), [c.name for c in f.columns], f.rows, f.columns)
         if document.sections:
             ws = wb.create_sheet(sheet_title("内容", taken))
             rows = []
