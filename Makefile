@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-# System packages for Chinese PDFs: a CJK font, HarfBuzz subsetting, poppler.
+# System packages: a CJK font, HarfBuzz subsetting and poppler for Chinese PDFs; Graphviz for diagrams.
 sysdeps:
 	@sh tools/sysdeps.sh
 

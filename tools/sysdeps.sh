@@ -1,7 +1,7 @@
 #!/bin/sh
-# Installs the Debian packages sowpack needs for Chinese PDFs, only when missing.
+# Installs the Debian packages sowpack needs for Chinese PDFs and diagrams (Graphviz), only when missing.
 set -e
-PKGS="libharfbuzz-subset0 fonts-noto-cjk poppler-utils"
+PKGS="libharfbuzz-subset0 fonts-noto-cjk poppler-utils graphviz"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

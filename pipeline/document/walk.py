@@ -31,7 +31,7 @@ def walk(document: Document, actions: Actions) -> Document:
     """A copy of the document with each action applied to every node of its type, children first.
 
     The walk visits the Meta, every Section (children included), every block of a section
-    (a Paragraph's Runs, a ListBlock's item Paragraphs, Tables, Charts), the Register, the
+    (a Paragraph's Runs, a ListBlock's item Paragraphs, Tables, Charts, Diagrams), the Register, the
     findings Register and their ColumnDefs. A node whose type (or a base of it) has no
     action is rebuilt around its walked children; the document passed in is never changed.
 
@@ -59,7 +59,7 @@ def walk(document: Document, actions: Actions) -> Document:
             return para(b)
         if isinstance(b, ListBlock):
             return apply(dataclasses.replace(b, items=tuple(para(i) for i in b.items)))
-        if isinstance(b, BLOCK_TYPES):  # a leaf: Table, Chart
+        if isinstance(b, BLOCK_TYPES):  # a leaf: Table, Chart, Diagram
             return apply(b)
         raise unknown_block(b)
 

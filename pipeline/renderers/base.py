@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 
-from pipeline.document.nodes import Chart, ColumnDef, Document, Meta, Register, Run, Section, Table
+from pipeline.document.nodes import (Chart, ColumnDef, Diagram, DiagramEdge, DiagramGroup, DiagramNode, Document, Meta,
+                                     Register, Run, Section, Table)
 from pipeline.document.walk import walk
 from pipeline.core.text import clean
 
@@ -59,6 +60,14 @@ def _clean_chart(c: Chart) -> Chart:
                                series=tuple((clean(n), v) for n, v in c.series))
 
 
+def _clean_diagram(d: Diagram) -> Diagram:
+    return dataclasses.replace(
+        d, title=clean(d.title),
+        nodes=tuple(dataclasses.replace(n, label=clean(n.label)) for n in d.nodes),
+        groups=tuple(dataclasses.replace(g, label=clean(g.label)) for g in d.groups),
+        edges=tuple(dataclasses.replace(e, label=clean(e.label)) for e in d.edges))
+
+
 #: What cleaning does to each node holding text; ListBlocks and Paragraphs hold it in their Runs.
 _CLEAN = {
     Meta: _clean_meta,
@@ -66,6 +75,7 @@ _CLEAN = {
     Run: lambda r: dataclasses.replace(r, text=clean(r.text)),
     Table: _clean_table,
     Chart: _clean_chart,
+    Diagram: _clean_diagram,
     Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
     ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
 }

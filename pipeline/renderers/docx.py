@@ -10,11 +10,12 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
+from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
+from pipeline.renderers.diagrams import diagram_png, png_size_mm
 from pipeline.renderers.xlsx import text_width
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
@@ -151,6 +152,15 @@ class _Writer:
         self.doc.paragraphs[-1].alignment = 1
         self.doc.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
+    def diagram(self, d: Diagram) -> None:
+        png = diagram_png(d)
+        w, h = png_size_mm(png)
+        # As laid out, shrunk to the type area and to two thirds of the page's height.
+        scale = min(1.0, TYPE_AREA_MM / w, 160 / h)
+        self.doc.add_picture(io.BytesIO(png), width=Mm(w * scale))
+        self.doc.paragraphs[-1].alignment = 1
+        self.doc.add_paragraph(clean(f"图：{d.title}"), style="Caption")
+
     def blocks(self, blocks) -> None:
         for b in blocks:
             if isinstance(b, Paragraph):
@@ -162,6 +172,8 @@ class _Writer:
                 self.table(b.header, b.rows, b.caption)
             elif isinstance(b, Chart):
                 self.chart(b)
+            elif isinstance(b, Diagram):
+                self.diagram(b)
             else:
                 raise unknown_block(b)
 

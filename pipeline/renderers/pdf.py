@@ -8,10 +8,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.base import Renderer, iter_numbered
 from pipeline.renderers.charts import chart_png
+from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
@@ -85,6 +86,11 @@ def blocks_html(blocks) -> Markup:
             data = base64.b64encode(chart_png(b)).decode()
             out.append(Markup(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(b.title)}">'
                               f"<figcaption>图：{escape(b.title)}</figcaption></figure>"))
+        elif isinstance(b, Diagram):
+            # Vector: WeasyPrint draws the SVG itself, text in the embedded CJK font.
+            data = base64.b64encode(diagram_svg(b)).decode()
+            out.append(Markup(f'<figure class="diagram"><img src="data:image/svg+xml;base64,{data}" '
+                              f'alt="{escape(b.title)}"><figcaption>图：{escape(b.title)}</figcaption></figure>'))
         else:
             raise unknown_block(b)
     return Markup("\n").join(out)

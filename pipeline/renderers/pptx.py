@@ -16,7 +16,7 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
 from pipeline.renderers.normalize import normalize_bytes
@@ -38,6 +38,7 @@ class SlidePlan:
     bullets: list[tuple[int, str]] = field(default_factory=list)
     table: tuple[tuple[str, ...], list[tuple[str, ...]]] | None = None
     chart: Chart | None = None
+    diagram: Diagram | None = None
 
 
 def plan(doc: Document) -> list[SlidePlan]:
@@ -71,6 +72,9 @@ def plan(doc: Document) -> list[SlidePlan]:
             elif isinstance(b, Chart):
                 flush()
                 slides.append(SlidePlan("Title Only", title, chart=b))
+            elif isinstance(b, Diagram):
+                flush()
+                slides.append(SlidePlan("Title Only", title, diagram=b))
             else:
                 raise unknown_block(b)
         flush()
@@ -163,6 +167,14 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             for i, row in enumerate(rows, 1):
                 for j in range(ncols):
                     _set_text(t.cell(i, j).text_frame, [(0, row[j] if j < len(row) else "")], 11)
+        if sp.diagram is not None:
+            from pipeline.renderers.diagrams import diagram_png, png_size_mm
+            png = diagram_png(sp.diagram)
+            w, h = png_size_mm(png)
+            box_w, box_h = W * 0.88, H * 0.72
+            scale = min(box_w / Emu(int(w * 36000)), box_h / Emu(int(h * 36000)), 1.0)
+            pw, ph = int(w * 36000 * scale), int(h * 36000 * scale)
+            slide.shapes.add_picture(io.BytesIO(png), Emu(int((W - pw) / 2)), top, Emu(pw), Emu(ph))
         if sp.chart is not None:
             c = sp.chart
             data = CategoryChartData()

@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA
 from pipeline.renderers.normalize import normalize_bytes
@@ -130,6 +130,8 @@ def _block_text(b) -> str:
         return "\n".join(" | ".join(r) for r in (b.header,) + b.rows)
     if isinstance(b, Chart):
         return f"图：{b.title}（见图表工作表）"
+    if isinstance(b, Diagram):
+        return f"图：{b.title}（见同名 Word/PDF 文档）"
     raise unknown_block(b)
 
 
