@@ -97,7 +97,10 @@ def test_pptx_16_9_titles_and_east_asian_font(rendered):
     titles = [s.shapes.title.text_frame.text for s in prs.slides]
     assert titles[0] == "华东测试集团架构健康报告"
     assert titles[1] == "目录"
-    assert "一、检查概述" in titles and "（一）检查范围" in titles and "附表：资源清单" in titles
+    assert "检查概述" in titles and "检查范围" in titles and "附表：资源清单" in titles
+    # The numbered section path shows above each content slide's title.
+    kickers = [sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.name == "Section"]
+    assert "一、检查概述 › （一）检查范围" in kickers and "二、网络架构检查结果" in kickers
     view = read(rendered["pptx"])
     assert ("微软雅黑", True) in view.fonts
     assert any(line.strip().startswith("CHART LINE_MARKERS") for line in view.dump)

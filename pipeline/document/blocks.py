@@ -11,6 +11,9 @@ computed from the facts and tables it names (core/facts.py).
       - findings: {领域: 网络}
       - findings-summary: {}
       - diagram: {...}                                           # see document/diagrams.py
+
+A training module teaches with three more blocks, each a list or a text: `objectives`
+(学习目标), `exercise` (课堂练习) and `summary` (本节小结).
 """
 from __future__ import annotations
 
@@ -24,10 +27,13 @@ from pipeline.core.text import bad_char, find_placeholder, unfold
 from pipeline.document import findings as reg
 from pipeline.core.facts import ExprError, Facts, as_num, check_totals, resolve
 from pipeline.document.markdown import to_blocks
-from pipeline.document.nodes import Block, Chart, Table
+from pipeline.document.nodes import Block, Chart, ListBlock, Paragraph, Run, Table
 
 #: The blocks a list item may be, by its key.
-BLOCK_KEYS = ("chart", "table", "findings", "findings-summary", "diagram")
+BLOCK_KEYS = ("chart", "table", "findings", "findings-summary", "diagram", "objectives", "exercise", "summary")
+#: A training module's teaching blocks and the label each is shown under (renderers/pptx/plan.py
+#: gives each a slide of its own).
+TEACHING = {"objectives": "学习目标", "exercise": "课堂练习", "summary": "本节小结"}
 #: A block written inside a text answer: `- chart: {`, `table:`, `diagram:` at the start of a line.
 MISPLACED = re.compile(r"^[ \t]*(?:-[ \t]*)?(chart|table|diagram|findings|findings-summary)[ \t]*:[ \t]*(?:\{|$)", re.M)
 
@@ -141,16 +147,16 @@ class BlockMaker:
                 blocks += self.text(str(item), where, title, out)
                 continue
             key = next((k for k in BLOCK_KEYS if isinstance(item, dict) and k in item), None)
-            if key is None or not isinstance(item[key], dict) or len(item) != 1:
+            if key is None or len(item) != 1 or not isinstance(item[key], (list, str) if key in TEACHING else dict):
                 out.append(Finding("input.bad-type", f"section '{title}': each item must be Markdown text or one "
                                    f"block, {{{': ...}, {'.join(BLOCK_KEYS)}: ...}}", where, **ids))
                 continue
             made = getattr(self, key.replace("-", "_"))(item[key], where, title, out)
-            if made:
+            if made and key not in TEACHING:
                 self._note("findings" if key.startswith("findings") else key, title)
                 if key == "findings-summary":
                     self._note("chart", title)
-                blocks += made
+            blocks += made
         return blocks, out
 
     # --- one method per block key ------------------------------------------------------
@@ -307,6 +313,28 @@ class BlockMaker:
         self.computed.append({"section": title, "expr": "findings summary", "value": table.rows[-1][-1] + " findings",
                               "sources": ["findings"]})
         return [table, chart]
+
+    def _teaching(self, key: str, value: Any, where: Location, title: str, out: list[Finding]) -> list[Block]:
+        """A labelled block: the label in bold, then the items as a list (or the text as a paragraph)."""
+        label = Paragraph((Run(TEACHING[key], bold=True),))
+        if isinstance(value, str):
+            return [label] + self.text(value, where, title, out)
+        items = [self.text(str(v), where, title, out) for v in value] if isinstance(value, list) else []
+        paras = tuple(b for group in items for b in group if isinstance(b, Paragraph))
+        if not paras:
+            out.append(Finding("input.bad-type", f"section '{title}': '{key}' must be text or a list of items",
+                               where, **dict(self.ids, target=title)))
+            return []
+        return [label, ListBlock(paras)]
+
+    def objectives(self, v, where, title, out):
+        return self._teaching("objectives", v, where, title, out)
+
+    def exercise(self, v, where, title, out):
+        return self._teaching("exercise", v, where, title, out)
+
+    def summary(self, v, where, title, out):
+        return self._teaching("summary", v, where, title, out)
 
     def diagram(self, d: dict, where: Location, title: str, out: list[Finding]) -> list[Block]:
         from pipeline.document.diagrams import diagram_block
