@@ -13,18 +13,17 @@ from docx.shared import Mm
 from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import normalize_bytes
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, column_widths, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.diagrams import diagram_png, png_size_mm
-from pipeline.renderers.xlsx import text_width
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
 REFERENCE = TEMPLATES / "docx" / "reference.docx"
 #: Width of the type area on the reference document's A4 page (210 - 28 - 26 mm).
 TYPE_AREA_MM = 156
-#: About how many half-width characters of 五号 table text fit across it.
-TABLE_UNITS = 80
+#: About how many half-width characters of 五号 table text fit across it (cell margins included).
+TABLE_UNITS = 84
 
 #: Every style name this renderer uses; a test checks they exist in reference.docx.
 STYLES = ("Title", "Subtitle", "Cover Text", "TOC Heading", "toc 1", "toc 2", "toc 3", "Heading 1",
@@ -125,18 +124,9 @@ class _Writer:
             for i, v in enumerate(row):
                 cells[i].paragraphs[0].style = self.doc.styles["Table Text"]
                 cells[i].paragraphs[0].add_run(clean("" if v is None else str(v)))
-        # Column widths follow the content (a 序号 column stays narrow) within the type
-        # area: every column gets at least its header, the rest goes to the long ones.
-        natural, minimum = [], []
-        for i in range(ncols):
-            head = str(header[i]) if i < len(header) else ""
-            cells = ["" if i >= len(r) or r[i] is None else str(r[i]) for r in rows]
-            shortest = max(text_width(head), min(max([text_width(c) for c in cells] or [0]), 10), 4) + 3
-            minimum.append(shortest)
-            natural.append(max(shortest, min(max([text_width(c) for c in cells] or [0]), 60) + 2))
-        spare = max(sum(natural) - sum(minimum), 1)
-        room = max(TABLE_UNITS - sum(minimum), 0)
-        weights = [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural)]
+        # Column widths follow the content within the type area (renderers.base.column_widths):
+        # a 序号 column stays narrow, and no ID, address or CIDR is split inside.
+        weights = column_widths(header, rows, TABLE_UNITS)
         t.autofit = False
         widths = [Mm(TYPE_AREA_MM * w / sum(weights)) for w in weights]
         # LibreOffice lays out by the grid, Word by the cells: set both.

@@ -10,13 +10,15 @@ from markupsafe import Markup, escape
 
 from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, column_widths, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
 PDF_ASSETS = TEMPLATES / "pdf"
+#: Half-width characters of 9.5 pt table text across the type area (156 mm), cell padding included.
+PDF_TABLE_UNITS = 92
 
 
 @lru_cache(maxsize=1)
@@ -63,12 +65,16 @@ def _runs(p: Paragraph) -> Markup:
 
 
 def _table(header, rows, caption="") -> Markup:
+    # The same content-following widths as Word's: narrow columns stay readable, tokens whole.
+    widths = column_widths(header, rows, PDF_TABLE_UNITS)
+    widths = [100 * w / sum(widths) for w in widths]
+    cols = Markup("").join(Markup(f'<col style="width:{w:.1f}%">') for w in widths)
     head = Markup("").join(Markup(f"<th>{escape(clean(str(h)))}</th>") for h in header)
     body = Markup("").join(
         Markup("<tr>") + Markup("").join(Markup(f"<td>{escape(clean('' if v is None else str(v)))}</td>") for v in r)
         + Markup("</tr>") for r in rows)
     cap = Markup(f"<caption>{escape(caption)}</caption>") if caption else Markup("")
-    return Markup(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return Markup(f"<table>{cap}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def blocks_html(blocks) -> Markup:
