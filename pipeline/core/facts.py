@@ -161,6 +161,22 @@ class _Parser:
             raise ExprError(f"expected a name or a number at '{self.s[start:start + 12] or 'the end'}'")
         return self.s[start:self.i]
 
+    def wide_name(self) -> str:
+        """A SOURCE.列 reference whose column name holds spaces ('上报成功率.节点 PPS 峰值（万）'):
+        the longest reading that names a known column, else the plain name."""
+        word = self.name()
+        end = self.i
+        while end < len(self.s) and self.s[end] not in ",)":
+            end += 1
+        tail = self.s[self.i:end].rstrip()
+        longer = word + tail
+        for k in range(len(longer)):
+            if longer[k] == "." and longer[:k] in self.facts.sources:
+                if tail and longer[k + 1:] in self.facts.sources[longer[:k]].columns:
+                    self.i += len(tail)
+                    return longer
+        return word
+
     def raw(self) -> str:
         """A condition's value: everything up to the next ',' or ')'."""
         self.ws()
@@ -305,7 +321,7 @@ class _Parser:
         if fn not in ("sum", "avg", "min", "max", "first", "last", "nth", "distinct"):
             raise ExprError(f"unknown function '{fn}'; use count, distinct, sum, avg, min, max, first, last, nth, "
                             "round or pct")
-        src, col = self.column(self.name())
+        src, col = self.column(self.wide_name())
         pos = None
         if fn == "nth":
             self.take(",")
