@@ -85,3 +85,21 @@ def test_pdf_tables_carry_their_column_widths():
     from pipeline.renderers.pdf import to_html
     html = to_html(_doc())
     assert html.count("<colgroup>") >= 2 and '<col style="width:' in html
+
+
+def test_word_cells_never_break_an_identifier(tmp_path):
+    from docx.oxml.ns import qn
+    from pipeline.readers.dump import read as dump_read
+    from pipeline.readers.read import read as check_read
+    data = get_renderer("docx").render(_doc())
+    doc = open_docx(io.BytesIO(data))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "交换机")
+    cell = table.rows[1].cells[0]._tc
+    assert cell.findall(".//" + qn("w:noBreakHyphen"))  # vsw-app-a keeps its hyphens on one line
+    net = "".join(t.text for t in table.rows[1].cells[2]._tc.iter(qn("w:t")))
+    assert net == "10.60.0.0/20、\u200b10.60.16.0/20"  # a line may break after 、, never inside a CIDR
+    path = tmp_path / "t.docx"
+    path.write_bytes(data)
+    for tables in (dump_read(path).tables, check_read(path).tables):
+        rows = next(t for t in tables if t[0][0] == "交换机")
+        assert rows[1][0] == "vsw-app-a / vsw-app-d" and rows[1][2] == "10.60.0.0/20、10.60.16.0/20"

@@ -119,7 +119,10 @@ def read_docx(path: Path) -> View:
         elif el.tag == qn("w:tbl"):
             rows = []
             for tr in el.iter(qn("w:tr")):
-                rows.append(["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))])
+                # A non-breaking hyphen is a hyphen; a zero-width space only marks where a line may break.
+                rows.append(["".join("-" if t.tag == qn("w:noBreakHyphen") else (t.text or "").replace("\u200b", "")
+                                     for t in tc.iter(qn("w:t"), qn("w:noBreakHyphen")))
+                             for tc in tr.iter(qn("w:tc"))])
             ncols = max((len(r) for r in rows), default=0)
             v.tables.append(rows)
             v.dump.append(f"TABLE {len(rows)}x{ncols}")

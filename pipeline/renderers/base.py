@@ -114,9 +114,15 @@ def iter_numbered(sections, level: int = 1, prefix=()):
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-@#%+=]*[A-Za-z0-9%]|[A-Za-z0-9]")
 
 
-def _width(text: str) -> int:
-    """Width in half-width units: a CJK character is 2, anything else 1."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+#: A Latin letter or digit is budgeted wider than half a CJK character: Word sets Times New Roman,
+#: but LibreOffice and readers without it substitute wider faces (DejaVu Serif), and a token
+#: must fit whichever face the reader has.
+LATIN_UNITS = 1.3
+
+
+def _width(text: str) -> float:
+    """Width in half-width units: a CJK character is 2, a Latin character LATIN_UNITS."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else LATIN_UNITS for c in text)
 
 
 def column_widths(header, rows, total: float) -> list[float]:

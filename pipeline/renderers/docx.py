@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document as load_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -82,6 +83,40 @@ def _bookmark(paragraph, name: str, bid: int) -> None:
     paragraph._p.append(end)
 
 
+#: An ID, a host name or an address whose hyphens must not end a line (vsw-app-a, rm-uf6order).
+_HYPHENATED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*(?:-[A-Za-z0-9_.]+)+")
+#: Chinese list punctuation before a Latin token: a line may break after it (Word and LibreOffice
+#: keep "10.60.0.0/20、10.60.16.0/20" in one piece otherwise).
+_BREAK_AFTER = re.compile(r"(?<=[、，；])(?=[A-Za-z0-9])")
+
+
+def _unbroken(paragraph, text: str) -> None:
+    """Add text to a table cell so that no identifier breaks inside: the hyphens of a token are
+    non-breaking (w:noBreakHyphen, read back as "-"), and a line may break after 、 before one."""
+    text = _BREAK_AFTER.sub("\u200b", text)
+    run = paragraph.add_run()
+    pos = 0
+    for m in _HYPHENATED.finditer(text):
+        if m.start() > pos:
+            _text(run, text[pos:m.start()])
+        for k, piece in enumerate(m.group().split("-")):
+            if k:
+                run._r.append(OxmlElement("w:noBreakHyphen"))
+            _text(run, piece)
+        pos = m.end()
+    if pos < len(text):
+        _text(run, text[pos:])
+
+
+def _text(run, text: str) -> None:
+    if not text:
+        return
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = text
+    run._r.append(t)
+
+
 def _toc_bookmark(n: int) -> str:
     return f"_Toc{n:06d}"
 
@@ -123,7 +158,7 @@ class _Writer:
             cells = t.rows[r].cells
             for i, v in enumerate(row):
                 cells[i].paragraphs[0].style = self.doc.styles["Table Text"]
-                cells[i].paragraphs[0].add_run(clean("" if v is None else str(v)))
+                _unbroken(cells[i].paragraphs[0], clean("" if v is None else str(v)))
         # Column widths follow the content within the type area (renderers.base.column_widths):
         # a 序号 column stays narrow, and no ID, address or CIDR is split inside.
         weights = column_widths(header, rows, TABLE_UNITS)

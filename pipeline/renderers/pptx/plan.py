@@ -99,17 +99,21 @@ def shorten(text: str, limit: int = MAX_CHARS) -> str:
         k = text.rfind(sep, 0, limit)
         if k >= limit // 3:
             return text[:k]
-    return text[:limit - 1] + "…"
+    cut = limit - 1
+    # Never inside a Latin word, a number or an ID (RocketMQ, 10.64.0.0/16).
+    while cut > limit // 2 and re.match(r"[A-Za-z0-9._/-]", text[cut - 1]) and re.match(r"[A-Za-z0-9._/-]", text[cut]):
+        cut -= 1
+    return text[:cut].rstrip() + "…"
 
 
 def clauses(text: str, limit: int = MAX_CHARS) -> list[str]:
-    """A sentence as bullets of at most limit characters: its clauses (split at ，；) packed in
+    """A sentence as bullets of at most limit characters: its clauses (split at ，；：) packed in
     order; a clause longer than a bullet is cut at a 、 or with …."""
     text = text.strip().rstrip("。；")
     if len(text) <= limit:
         return [text] if text else []
     out: list[str] = []
-    for part in re.split(r"(?<=[，；])", text):
+    for part in re.split(r"(?<=[，；：])", text):
         part = part.strip()
         if not part:
             continue

@@ -154,7 +154,8 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
         if sp.section and sp.kind != "divider":
             box = slide.shapes.add_textbox(Inches(0.67), Inches(0.02), Inches(12.0), Inches(0.32))
             box.name = SECTION_SHAPE
-            _set_text(box.text_frame, [(0, sp.section)], 11, False, "5B6B7F")
+            # Light on the layout's dark top band, where the section path sits.
+            _set_text(box.text_frame, [(0, sp.section)], 11, False, "DCE6F2")
         left, top, width = Emu(int(W * 0.055)), Emu(int(H * 0.24)), Emu(int(W * 0.89))
         if sp.table is not None:
             _table(slide, sp, left, top, width)
