@@ -136,4 +136,7 @@ def test_a_summary_contradicted_by_its_register_is_flagged_by_check(mini_engagem
     check = CliRunner().invoke(main, ["check", str(m.pack), "--specs", str(m.specs)])
     assert check.exit_code == 1
     lines = [x for x in check.output.splitlines() if "[check.summary-mismatch]" in x]
-    assert any("'检查概述' says 1 ({=findings.高}), but the register in this file now gives 2" in x for x in lines), check.output
+    # One finding per section: its first number that disagrees, and how many more do.
+    assert len(lines) == 1, check.output
+    assert "'检查概述' says 2 ({=findings.risks}), but the register in this file now gives 3" in lines[0]
+    assert "(2 more number(s) of '检查概述' disagree too)" in lines[0]

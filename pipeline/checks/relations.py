@@ -80,6 +80,18 @@ def _summary_table(seen: Seen) -> list[list[str]] | None:
 
 
 def check_relations(seen: Seen, computed: list[dict], columns: list[str]) -> list[tuple[str, str]]:
+    """(section, message) per section holding numbers its register, as this file shows it, contradicts:
+    the first such number, and how many more the section holds."""
+    found = _mismatches(seen, computed, columns)
+    out: list[tuple[str, str]] = []
+    for section in dict.fromkeys(s for s, _ in found):
+        messages = [m for s, m in found if s == section]
+        more = f" ({len(messages) - 1} more number(s) of '{section}' disagree too)" if len(messages) > 1 else ""
+        out.append((section, messages[0] + more))
+    return out
+
+
+def _mismatches(seen: Seen, computed: list[dict], columns: list[str]) -> list[tuple[str, str]]:
     """(section, message) for every recorded number its register, as this file shows it, contradicts."""
     if not computed or seen.format == "pdf":
         return []
@@ -118,7 +130,10 @@ def check_relations(seen: Seen, computed: list[dict], columns: list[str]) -> lis
             continue
         if seen.format == "docx":
             key = norm_title(section)
-            text = "".join(t.text for t in seen.texts if t.section == key and t.where in ("body", "table"))
+            # The section's own text, its heading left out (an emptied section is completeness.empty-section).
+            shown = {h.shown for h in seen.headings}
+            text = "".join(t.text for t in seen.texts
+                           if t.section == key and t.where in ("body", "table") and t.text.strip() not in shown)
             if text and value not in text.replace(" ", ""):
                 out.append((section, f"'{section}' no longer shows {value} ({{={expr}}}), which its register gives: "
                                      "the summary was edited by hand; rebuild or correct it"))
