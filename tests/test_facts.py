@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core.facts import ExprError, Facts, Source, check_totals, evaluate, resolve
+from pipeline.core.facts import ExprError, Facts, Source, evaluate, resolve
+from pipeline.core.totals import check_totals
 from pipeline.document import findings as reg
 from pipeline.inputs.model import Rows
 

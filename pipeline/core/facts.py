@@ -19,9 +19,7 @@ table of the answers' `data:`, or `<deliverable id>.rows` / `<deliverable id>.fi
 another deliverable of the same service. A number prints with the decimals its source
 values have (a sum of 52.3 and 58.9 prints 111.2).
 
-In a table row whose first cell is 合计/总计/小计, `{=sum}` (also `{=avg}`, `{=count}`,
-`{=min}`, `{=max}`) stands for that column over the rows above; a number typed in such a
-row is checked against them.
+Totals in tables (`{=sum}` in a 合计 row) are core/totals.py's.
 """
 from __future__ import annotations
 
@@ -110,7 +108,8 @@ def as_num(value: Any) -> Num | None:
     return None
 
 
-def _dec(*nums: Num) -> int | None:
+def decimals_of(*nums: Num) -> int | None:
+    """The decimals a result of these numbers prints with (None when one of them has no fixed count)."""
     ds = [n.decimals for n in nums]
     return None if any(d is None for d in ds) else max(ds, default=0)
 
@@ -201,7 +200,7 @@ class _Parser:
             self.i += 1
             right = self.term()
             a, b = self.number(left), self.number(right)
-            left = Num(a.value + b.value if ch == "+" else a.value - b.value, _dec(a, b))
+            left = Num(a.value + b.value if ch == "+" else a.value - b.value, decimals_of(a, b))
 
     def term(self):
         left = self.factor()
@@ -351,7 +350,7 @@ class _Parser:
             if fn == "sum":
                 return Num(0, 0)
             raise ExprError(f"{fn}({src.name}.{col}) has no value")
-        d = _dec(*nums)
+        d = decimals_of(*nums)
         if fn == "sum":
             return Num(sum(n.value for n in nums), d)
         if fn == "avg":
@@ -400,7 +399,6 @@ def evaluate(expr: str, facts: Facts) -> tuple[str, tuple[str, ...]]:
 REFERENCE = re.compile(r"\{=([^{}]*)\}")
 #: Aggregates of a total row's own column: `{=sum}`.
 COLUMN_AGGREGATES = ("sum", "avg", "count", "min", "max")
-TOTAL_LABELS = ("合计", "总计", "小计", "总体", "全部")
 
 
 def resolve(text: str, facts: Facts, section: str) -> tuple[str, list[Computed], list[str]]:
@@ -426,79 +424,3 @@ def resolve(text: str, facts: Facts, section: str) -> tuple[str, list[Computed],
         done.append(Computed(section, expr, value, used))
         return value
     return REFERENCE.sub(sub, text), done, errors
-
-
-# --- totals in tables ----------------------------------------------------------------
-_UNIT = re.compile(r"^\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(\S{0,4})\s*$")
-
-
-def _cell_number(text: str) -> tuple[Num, str] | None:
-    """'46 个' -> (46, '个'); '2.2' -> (2.2, ''); percentages and text -> None."""
-    m = _UNIT.match(text or "")
-    if not m or m.group(2).endswith("%"):
-        return None
-    return as_num(m.group(1)), m.group(2)
-
-
-def is_total_row(row: tuple[str, ...]) -> bool:
-    first = next((c.strip() for c in row if c.strip()), "")
-    return first in TOTAL_LABELS
-
-
-def check_totals(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> tuple[tuple[tuple[str, ...], ...], list[str]]:
-    """Fill `{=sum}` cells of total rows and check the numbers typed in them.
-
-    A total row (first cell 合计/总计/小计) sums the rows above it, back to the previous
-    total row. A typed number is checked only in a column whose rows above all hold
-    numbers (with the same unit), never in a percentage column.
-
-    Returns:
-        (rows with the bare aggregates computed, a message per total that contradicts its rows).
-    """
-    out: list[tuple[str, ...]] = []
-    problems: list[str] = []
-    start = 0
-    for r in rows:
-        if not is_total_row(r):
-            out.append(r)
-            continue
-        above = out[start:]
-        cells = list(r)
-        for j, cell in enumerate(cells):
-            name = header[j] if j < len(header) else f"#{j + 1}"
-            col = [a[j] if j < len(a) else "" for a in above]
-            bare = re.fullmatch(r"\{=(sum|avg|count|min|max)\}\s*(\S{0,4})", cell.strip())
-            parsed = [_cell_number(c) for c in col if c.strip()]
-            if bare:
-                fn, unit = bare.group(1), bare.group(2)
-                if fn == "count":
-                    cells[j] = f"{sum(1 for c in col if c.strip())}{' ' + unit if unit else ''}"
-                    continue
-                if not parsed or any(p is None for p in parsed):
-                    bad = next((c for c in col if c.strip() and _cell_number(c) is None), "")
-                    problems.append(f"the {r[0] or '合计'} row's '{{={fn}}}' in column '{name}' needs numbers above it "
-                                    f"(found '{bad}')")
-                    continue
-                nums = [p[0] for p in parsed]
-                d = _dec(*nums)
-                value = {"sum": lambda: Num(sum(n.value for n in nums), d),
-                         "avg": lambda: Num(sum(n.value for n in nums) / len(nums), d),
-                         "min": lambda: min(nums, key=lambda n: n.value),
-                         "max": lambda: max(nums, key=lambda n: n.value)}[fn]()
-                cells[j] = f"{value.text()}{' ' + unit if unit else ''}"
-                continue
-            typed = _cell_number(cell)
-            if j == 0 or typed is None or not parsed or any(p is None for p in parsed):
-                continue
-            if any(p[1] != typed[1] for p in parsed):
-                continue
-            nums = [p[0] for p in parsed]
-            total = sum(n.value for n in nums)
-            tolerance = 0.5 * 10 ** -(typed[0].decimals or 0) + 1e-9
-            if abs(total - typed[0].value) > tolerance:
-                shown = Num(total, _dec(*nums)).text()
-                problems.append(f"the {r[0] or '合计'} row says {cell.strip()} in column '{name}', but the {len(nums)} "
-                                f"row(s) above sum to {shown}; write {{=sum}} there to compute it")
-        out.append(tuple(cells))
-        start = len(out)
-    return tuple(out), problems

@@ -25,7 +25,8 @@ from typing import Any
 from pipeline.core.errors import Finding, Location
 from pipeline.core.text import bad_char, find_placeholder, unfold
 from pipeline.document import findings as reg
-from pipeline.core.facts import ExprError, Facts, as_num, check_totals, resolve
+from pipeline.core.facts import Facts, as_num, resolve
+from pipeline.core.totals import check_totals
 from pipeline.document.markdown import to_blocks
 from pipeline.document.nodes import Block, Chart, ListBlock, Paragraph, Run, Table
 
@@ -352,4 +353,4 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["BLOCK_KEYS", "BlockMaker", "ExprError", "misplaced_block", "scan_text"]
+__all__ = ["BLOCK_KEYS", "BlockMaker", "misplaced_block", "scan_text"]
