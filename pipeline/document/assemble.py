@@ -1,9 +1,7 @@
 """Spec + engagement inputs + text templates -> one Document per deliverable."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
 
 from pipeline.document.nodes import Diagram, DiagramEdge, DiagramGroup, DiagramNode
 
