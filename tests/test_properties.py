@@ -26,7 +26,7 @@ def document(text: str) -> Document:
     """A document carrying text in every place a renderer writes: meta, headings, runs, tables, a register."""
     meta = Meta(title=f"标题{text}", seed_name=text, service=90, service_title=f"服务{text}", customer=f"客户{text}",
                 customer_short=text, project=f"项目{text}", vendor=text, date="2026-03-02", date_cn="2026年3月2日",
-                version=text, author=text, reviewer=text, deliverable="prop")
+                version=text, author=text, reviewer=text, kind_label=text, deliverable="prop")
     sections = [Section(f"章节{text}", 1, [Paragraph((Run(text),)), Paragraph((Run(text, bold=True),)),
                                           Table(("列", text), ((text, "值"),), caption=text)],
                         [Section(f"小节{text}", 2, to_blocks(text))])]

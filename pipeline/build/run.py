@@ -16,6 +16,7 @@ from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
                                   errors_in, relpath)
 from pipeline.inputs.load import load_engagement
+from pipeline.inputs.typed import check_answers
 from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import document_digest, fingerprint, reasons
 from pipeline.build.overview import record_build
@@ -164,9 +165,12 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
-            "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
+            "sections": [{"title": s.title, "level": lvl, "leaf": not s.children,
+                          **({"requires": list(s.requires)} if s.requires else {})}
                          for s, lvl in _walk_levels(d.sections)],
-            "columns": [c.name for c in d.columns]})
+            "columns": [c.name for c in d.columns],
+            # The numbers computed from the deliverable's registers: `check` recomputes them.
+            **({"computed": o.doc.computed} if o.doc is not None and o.doc.computed else {})})
     inputs = [{"path": relpath(f), "sha256": sha256_file(f)} for f in eng.files]
     # --- sign-off gate (pipeline/rules/): the facts and rules `sowpack check` re-runs from
     # the pack alone, and the customer short name that file names derive from.
@@ -281,8 +285,14 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     """
     # READ: specs, then every engagement with its answers and sheets.
     specs_list, specs, engagements = _read(engagement_dirs, out_dir, reporter, spec_dir, strict)
-    # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    # ASSEMBLE: one Document per deliverable; missing answers surface here. Engagements
+    # with input errors are assembled too, so one build reports every input problem; then
+    # the build stops once.
+    try:
+        selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    except SelectionError:
+        _stop_on_errors(reporter, strict, "input")  # an input error may be why a deliverable is missing
+        raise
     planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
     for eng in engagements:
         docs: list[tuple[Job, Document | None]] = []
@@ -368,7 +378,8 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path,
           strict: bool) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement]]:
-    """READ and CHECK: every spec, every engagement with its answers; stops on input errors."""
+    """READ and CHECK: every spec, every engagement with its answers; stops on spec errors, and on input
+    errors only when no engagement could be read (the others stop after ASSEMBLE)."""
     specs_list, found = load_specs(spec_dir)
     reporter.findings_from(found)  # every spec problem is printed before the one-line summary
     if errors_in(found):
@@ -380,12 +391,18 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
         reporter.findings_from(found)
         if eng is not None:
             reporter.findings_from(check_purchases(eng, specs))
-            report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            reporter.findings_from(check_answers(eng, specs))
+            with phase("check rules", eng.name):
+                report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
     reporter.findings_from(_shared_packs(engagements, out_dir))
-    if not engagements and not errors_in(reporter.findings):
-        raise InputError("no engagement to build; nothing was written")
-    _stop_on_errors(reporter, strict, "input")
+    if not engagements:
+        if not errors_in(reporter.findings):
+            raise InputError("no engagement to build; nothing was written")
+        _stop_on_errors(reporter, strict, "input")
+    # Every engagement that could be read is assembled even when its inputs have errors,
+    # so one build reports every input problem (an unknown package does not hide the
+    # answers' errors); _build stops once, after assembling.
     return specs_list, specs, engagements
 
 
@@ -547,9 +564,10 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         prev = writer.previous.get(o.rel) or {}
         shown = relpath(res.pack / o.rel)
         if o.skipped:
-            # Not selected by --only: the file and its whole record stay as they are.
+            # Not selected by --only: the file and its whole record stay as they are (the numbers
+            # computed for it included: `check` recomputes them).
             o.sha256 = prev.get("sha256")
-            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending", "computed") if k in prev}
             reporter.status("skip", shown)
             continue
         if not o.reasons:

@@ -7,6 +7,11 @@ from pipeline.core.limits import MAX_CELLS, MAX_COLUMNS
 from pipeline.readers.common import (A, P, R, S, Heading, Seen, Sheet, Text, TooLarge, UnreadableFile, _Package,
                                      norm_title)
 
+#: The text box sowpack's decks show a slide's section in (renderers/pptx/write.py), and the
+#: separator of a section path in it ("三、平台架构设计 › （一）技术架构").
+SECTION_SHAPE = "Section"
+SECTION_SEP = " › "
+
 
 def _a_paragraphs(el) -> list[str]:
     return ["".join(t.text or "" for t in p.iter(A + "t")) for p in el.iter(A + "p")]
@@ -35,7 +40,7 @@ def read_pptx(pkg: _Package) -> Seen:
             elif rtype == "notesSlide" and target in pkg.names:
                 notes = target
         tree = pkg.xml(part).find(f"{P}cSld/{P}spTree")
-        title, body = "", 0
+        title, body, pictures, kicker = "", 0, 0, ""
         where = f"slide {n}"
         texts: list[tuple[str, str]] = []
         for sp in (tree.iter(P + "sp") if tree is not None else ()):
@@ -44,6 +49,12 @@ def read_pptx(pkg: _Package) -> Seen:
             paras = [t for t in _a_paragraphs(sp) if t.strip()]
             if ptype in ("title", "ctrTitle") and not title:
                 title = "".join(_a_paragraphs(sp)).strip()
+                continue
+            name = sp.find(f"{P}nvSpPr/{P}cNvPr")
+            if ph is None and name is not None and name.get("name") == SECTION_SHAPE and paras:
+                # The section a slide belongs to, shown above its title (a title states the
+                # slide's message; the section is what `check` compares with the spec).
+                kicker = paras[0].strip()
                 continue
             for t in paras:
                 texts.append((t, where))
@@ -60,13 +71,19 @@ def read_pptx(pkg: _Package) -> Seen:
             elif (gf.find(f".//{A}graphicData") is not None
                   and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
                 body += 10
+                pictures += 1
         if tree is not None and any(True for _ in tree.iter(P + "pic")):
             body += 10
+            pictures += 1
         if title:
-            seen.texts.append(Text(title, where, norm_title(title)))
             level = 1 if layout.lower() in ("section header", "节标题") else 2
-            seen.headings.append(Heading(norm_title(title), level, body, title))
-        sect = norm_title(title) if title else None
+            path = [p.strip() for p in kicker.split(SECTION_SEP)] if kicker else [title]
+            # A slide under a subsection names its parents too; they are headings without content.
+            for k, name in enumerate(path[:-1]):
+                seen.headings.append(Heading(norm_title(name), 1 if k == 0 else 2, 0, name))
+            seen.texts.append(Text(title, where, norm_title(path[-1])))
+            seen.headings.append(Heading(norm_title(path[-1]), level if not kicker else 2, body, title, pictures))
+        sect = norm_title((kicker.split(SECTION_SEP)[-1] if kicker else title)) if title else None
         seen.texts.extend(Text(t, w, sect) for t, w in texts)
         if notes is not None:
             nt = pkg.xml(notes).find(f"{P}cSld/{P}spTree")
