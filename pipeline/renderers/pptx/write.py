@@ -60,7 +60,8 @@ def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bo
         p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         p.level = level
         r = p.add_run()
-        r.text = clean(text)
+        # python-pptx stores a carriage return as the literal text _x000D_: a line break is "\n".
+        r.text = clean(text).replace("\r\n", "\n").replace("\r", "\n")
         _fonts(r, size, bold, color)
 
 
