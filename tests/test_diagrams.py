@@ -120,4 +120,5 @@ def test_a_section_the_spec_says_holds_a_diagram_must_hold_one(mini_engagement):
     doc.save(str(path))
     check = CliRunner().invoke(main, ["check", str(m.pack), "--specs", str(m.specs)])
     assert check.exit_code == 1
-    assert "section '检查概述' must show a diagram (the spec requires it), but it has no picture or chart" in check.output
+    assert ("section '检查概述' must show a diagram (the spec requires it), but it has no picture or chart"
+            in check.output)

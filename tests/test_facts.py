@@ -22,26 +22,32 @@ FACTS = Facts({"resource_count": 86, "budget": 780}, {"月度费用": COSTS, "fi
 
 @pytest.mark.parametrize("expr,value", [
     ("resource_count", "86"), ("sum(月度费用.费用（万元）)", "186.8"), ("avg(月度费用.费用（万元）)", "62.3"),
-    ("last(月度费用.费用（万元）)", "62.4"), ("nth(月度费用.费用（万元）, -2)", "59.6"), ("max(月度费用.费用（万元）)", "64.8"),
-    ("pct(last(月度费用.费用（万元）) / nth(月度费用.费用（万元）, -2) - 1, 1)", "4.7%"), ("budget - resource_count", "694"),
-    ("round(budget / 7, 1)", "111.4"), ("count(月度费用, 月份>=2026-02)", "2"), ("sum(月度费用.费用（万元）, 月份=2026-01/2026-03)", "127.2"),
-    ("findings.total", "4"), ("findings.risks", "3"), ("findings.高", "1"), ("findings.passed", "1"), ("findings.open", "2"),
-    ("count(findings, 领域=安全, 风险等级!=低)", "1"), ("distinct(findings.领域)", "2"), ("first(月度费用.月份)", "2026-01"),
+    ("last(月度费用.费用（万元）)", "62.4"), ("nth(月度费用.费用（万元）, -2)", "59.6"),
+    ("max(月度费用.费用（万元）)", "64.8"),
+    ("pct(last(月度费用.费用（万元）) / nth(月度费用.费用（万元）, -2) - 1, 1)", "4.7%"),
+    ("budget - resource_count", "694"),
+    ("round(budget / 7, 1)", "111.4"), ("count(月度费用, 月份>=2026-02)", "2"),
+    ("sum(月度费用.费用（万元）, 月份=2026-01/2026-03)", "127.2"),
+    ("findings.total", "4"), ("findings.risks", "3"), ("findings.高", "1"), ("findings.passed", "1"),
+    ("findings.open", "2"),
+    ("count(findings, 领域=安全, 风险等级!=低)", "1"), ("distinct(findings.领域)", "2"),
+    ("first(月度费用.月份)", "2026-01"),
 ])
 def test_references_compute_from_facts_and_tables(expr, value):
     assert evaluate(expr, FACTS)[0] == value
 
 
 def test_a_column_name_may_hold_spaces():
-    facts = Facts({}, {"上报": Source("上报", ["日期", "节点 PPS 峰值（万）"], [{"日期": "4月14日", "节点 PPS 峰值（万）": 79},
-                                                                     {"日期": "4月15日", "节点 PPS 峰值（万）": 96}])})
+    rows = [{"日期": "4月14日", "节点 PPS 峰值（万）": 79}, {"日期": "4月15日", "节点 PPS 峰值（万）": 96}]
+    facts = Facts({}, {"上报": Source("上报", ["日期", "节点 PPS 峰值（万）"], rows)})
     assert evaluate("max(上报.节点 PPS 峰值（万）)", facts)[0] == "96"
     assert evaluate("sum(上报.节点 PPS 峰值（万）, 日期=4月14日) + 1", facts)[0] == "80"
 
 
 @pytest.mark.parametrize("expr,says", [
     ("resource_cuont", "did you mean 'resource_count'?"), ("sum(月度费用.费用)", "has no column '费用'"),
-    ("sum(费用表.费用)", "no table named '费用表'"), ("sum(findings.领域)", "needs numbers"), ("budget / 0", "division by zero"),
+    ("sum(费用表.费用)", "no table named '费用表'"), ("sum(findings.领域)", "needs numbers"),
+    ("budget / 0", "division by zero"),
     ("median(月度费用.费用（万元）)", "unknown function 'median'"),
 ])
 def test_references_that_cannot_be_computed_say_why(expr, says):
@@ -62,8 +68,8 @@ def test_a_total_row_is_computed_or_checked():
     rows, problems = check_totals(("类型", "数量", "月费用"), (("云盘", "27 块", "0.9"), ("EIP", "9 个", "0.2"),
                                                            ("合计", "{=sum} 个", "1.2")))
     assert rows[-1] == ("合计", "36 个", "1.2")
-    assert problems == ["the 合计 row says 1.2 in column '月费用', but the 2 row(s) above sum to 1.1; write {=sum} "
-                        "there to compute it"]
+    assert problems == [("the 合计 row says 1.2 in column '月费用', but the 2 row(s) above sum to 1.1; write {=sum} "
+                         "there to compute it")]
     # Percentages and columns of text are never summed.
     assert check_totals(("项", "占比"), (("a", "52.9%"), ("b", "47.2%"), ("合计", "100.0%")))[1] == []
 
@@ -107,7 +113,7 @@ MINI_FINDINGS = """
         - findings-summary: {}
       检查结论:
         - findings: {}
-"""
+"""  # noqa: E501 - register rows as the answers write them, one per line
 
 
 def test_a_summary_contradicted_by_its_register_is_flagged_by_check(mini_engagement):
@@ -119,7 +125,8 @@ def test_a_summary_contradicted_by_its_register_is_flagged_by_check(mini_engagem
     text = (m.eng / "answers/90-mini.yaml").read_text(encoding="utf-8")
     start = text.index("    sections:\n      检查概述")
     end = text.index("  catalog:")
-    (m.eng / "answers/90-mini.yaml").write_text(text[:start] + MINI_FINDINGS.lstrip("\n") + text[end:], encoding="utf-8")
+    (m.eng / "answers/90-mini.yaml").write_text(text[:start] + MINI_FINDINGS.lstrip("\n") + text[end:],
+                                                encoding="utf-8")
     result = m.build()
     assert result.exit_code == 0, result.output
     entry = next(d for d in m.manifest()["deliverables"] if d["format"] == "docx")
@@ -131,7 +138,8 @@ def test_a_summary_contradicted_by_its_register_is_flagged_by_check(mini_engagem
     doc = Docx(str(path))
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "ID")
     cells = table.add_row().cells
-    for c, v in zip(cells, ["S-2", "安全", "弱口令", "3 个账号弱口令", "高", "改密", "王芳", "2026-04-20", "待处理"]):
+    values = ["S-2", "安全", "弱口令", "3 个账号弱口令", "高", "改密", "王芳", "2026-04-20", "待处理"]
+    for c, v in zip(cells, values, strict=False):
         c.text = v
     doc.save(str(path))
     check = CliRunner().invoke(main, ["check", str(m.pack), "--specs", str(m.specs)])

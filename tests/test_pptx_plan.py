@@ -26,7 +26,8 @@ LONG = ("本次健康检查覆盖恒信集团华东2（上海）地域 4 个业�
 
 def test_the_plan_needs_no_python_pptx():
     import subprocess
-    code = "import sys, pipeline.renderers.pptx.plan; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pptx'))"
+    code = ("import sys, pipeline.renderers.pptx.plan; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pptx'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -50,7 +51,8 @@ def test_long_text_becomes_short_bullets_with_the_full_text_in_the_notes():
 
 
 def test_a_short_lead_sentence_states_the_message():
-    doc = Document(_meta(), [Section("总体结论", 1, [P("核心链路已具备双可用区能力。但会员库仍为单可用区，需在大促前迁移。")])])
+    doc = Document(_meta(), [Section("总体结论", 1,
+                                     [P("核心链路已具备双可用区能力。但会员库仍为单可用区，需在大促前迁移。")])])
     slide = next(s for s in plan(doc)[0] if s.kind == "bullets")
     assert slide.title == "核心链路已具备双可用区能力" and slide.section == "一、总体结论"
     assert [b.text for b in slide.bullets] == ["但会员库仍为单可用区，需在大促前迁移"]
@@ -99,7 +101,8 @@ def test_a_training_module_teaches():
     slides, _ = plan(doc)
     titles = [s.title for s in slides]
     i = titles.index("成本优化方法：学习目标")
-    assert titles[i:i + 4] == ["成本优化方法：学习目标", "成本优化方法", "成本优化方法：课堂练习", "成本优化方法：本节小结"]
+    assert titles[i:i + 4] == ["成本优化方法：学习目标", "成本优化方法", "成本优化方法：课堂练习",
+                               "成本优化方法：本节小结"]
     assert [b.text for b in slides[i].bullets] == ["说出四个抓手"]
     # A module without its teaching blocks gets them from its content and its title.
     j = titles.index("资源分析实践：学习目标")

@@ -16,7 +16,8 @@ from pipeline.renderers.base import _width, column_widths
 
 NETWORK = Table(("交换机", "可用区", "网段", "用途"),
                 (("vsw-app-a / vsw-app-d", "A / D", "10.60.0.0/20、10.60.16.0/20", "ECS应用"),
-                 ("vsw-ack-a / vsw-ack-d", "A / D", "10.60.32.0/19、10.60.64.0/19", "ACK节点与Pod（Terway），按可用区对称划分，便于IDC直接访问Pod"),
+                 ("vsw-ack-a / vsw-ack-d", "A / D", "10.60.32.0/19、10.60.64.0/19",
+                  "ACK节点与Pod（Terway），按可用区对称划分，便于IDC直接访问Pod"),
                  ("合计", "", "", "")))
 
 

@@ -111,12 +111,12 @@ def _mismatches(seen: Seen, computed: list[dict], columns: list[str]) -> list[tu
             total_row = next((r for r in table[1:] if r and r[0].strip() == "合计"), None)
             if total_row is None:
                 continue
-            for lv, cell in zip(levels, total_row[1:-1]):
+            for lv, cell in zip(levels, total_row[1:-1], strict=False):
                 have = str(sum(1 for r in sources["findings"].rows if r.get("风险等级") == lv))
                 if cell.strip() != have:
-                    out.append((section, f"the findings summary counts {cell.strip()} at level {lv}, but the "
-                                         f"findings register in this file lists {have}: rebuild, or make the two "
-                                         "agree"))
+                    out.append((section, (f"the findings summary counts {cell.strip()} at level {lv}, but the "
+                                          f"findings register in this file lists {have}: rebuild, or make the two "
+                                          "agree")))
             continue
         if expr.startswith(("findings table", "table ")):
             continue
@@ -125,8 +125,8 @@ def _mismatches(seen: Seen, computed: list[dict], columns: list[str]) -> list[tu
         except ExprError:
             continue  # a column this format does not show (a domain table without 领域)
         if not _same(now, value):
-            out.append((section, f"'{section}' says {value} ({{={expr}}}), but the register in this file now gives "
-                                 f"{now}: rebuild the pack, or correct the register or the summary"))
+            out.append((section, (f"'{section}' says {value} ({{={expr}}}), but the register in this file now "
+                                  f"gives {now}: rebuild the pack, or correct the register or the summary")))
             continue
         if seen.format == "docx":
             key = norm_title(section)
@@ -135,6 +135,6 @@ def _mismatches(seen: Seen, computed: list[dict], columns: list[str]) -> list[tu
             text = "".join(t.text for t in seen.texts
                            if t.section == key and t.where in ("body", "table") and t.text.strip() not in shown)
             if text and value not in text.replace(" ", ""):
-                out.append((section, f"'{section}' no longer shows {value} ({{={expr}}}), which its register gives: "
-                                     "the summary was edited by hand; rebuild or correct it"))
+                out.append((section, (f"'{section}' no longer shows {value} ({{={expr}}}), which its register "
+                                      "gives: the summary was edited by hand; rebuild or correct it")))
     return out

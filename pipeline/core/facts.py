@@ -20,7 +20,7 @@ another deliverable of the same service. A number prints with the decimals its s
 values have (a sum of 52.3 and 58.9 prints 111.2).
 
 Totals in tables (`{=sum}` in a 合计 row) are core/totals.py's.
-"""
+"""  # noqa: E501 - a Markdown table: one row per line
 from __future__ import annotations
 
 import difflib
@@ -375,7 +375,8 @@ class _Parser:
                                    and r.get("状态") not in CLOSED), 0)
                 if key in ("risks", "passed") or key in RISK_LEVELS + ("通过", "无"):
                     return Num(sum(1 for r in src.rows if r.get("风险等级") in levels), 0)
-            raise ExprError(f"'{word}': a table gives .count{', .risks, .passed, .open or a level (.高)' if '风险等级' in src.columns else ''}; "
+            levels_too = ", .risks, .passed, .open or a level (.高)" if "风险等级" in src.columns else ""
+            raise ExprError(f"'{word}': a table gives .count{levels_too}; "
                             f"for a column use sum({word}) or count({src_name}, 列=值)")
         known = self.facts.names()
         close = difflib.get_close_matches(word, known, n=1)

@@ -66,10 +66,12 @@ def check_totals(header: tuple[str, ...],
                     continue
                 nums = [p[0] for p in parsed]
                 d = decimals_of(*nums)
-                value = {"sum": lambda: Num(sum(n.value for n in nums), d),
-                         "avg": lambda: Num(sum(n.value for n in nums) / len(nums), d),
-                         "min": lambda: min(nums, key=lambda n: n.value),
-                         "max": lambda: max(nums, key=lambda n: n.value)}[fn]()
+                if fn == "sum":
+                    value = Num(sum(n.value for n in nums), d)
+                elif fn == "avg":
+                    value = Num(sum(n.value for n in nums) / len(nums), d)
+                else:
+                    value = (min if fn == "min" else max)(nums, key=lambda n: n.value)
                 cells[j] = f"{value.text()}{' ' + unit if unit else ''}"
                 continue
             typed = _cell_number(cell)

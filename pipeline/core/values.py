@@ -97,49 +97,69 @@ def parse(value: Any, vtype: str) -> Any:
         return str(value).strip()
     text = str(value).strip() if not isinstance(value, (dt.date, dt.time)) else ""
     got = f" (got '{text[:40]}'{_hint(text, vtype)})" if text else f" (got {value!r:.40})"
-    if vtype in ("int", "number"):
-        if isinstance(value, bool):
-            raise BadValue(f"must be {TYPES[vtype]}{got}")
-        if isinstance(value, (int, float)):
-            if vtype == "int":
-                if isinstance(value, float) and not value.is_integer():
-                    raise BadValue(f"must be {TYPES[vtype]}{got}")
-                return int(value)
-            return value
-        if isinstance(value, str) and (_INT if vtype == "int" else _NUMBER).match(text):
-            plain = text.replace(",", "")
-            return int(plain) if vtype == "int" or re.match(r"^[+-]?\d+$", plain) else float(plain)
-        raise BadValue(f"must be {TYPES[vtype]}{got}")
-    if vtype == "date":
-        if isinstance(value, dt.datetime):
-            if value.time() == dt.time(0, 0):
-                return value.date().isoformat()
-            raise BadValue(f"must be {TYPES[vtype]} without a time of day{got}")
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        d = _date(text) if isinstance(value, str) else None
-        if d is None:
-            raise BadValue(f"must be {TYPES[vtype]}{got}")
-        return d.isoformat()
-    if vtype == "time":
-        if isinstance(value, dt.time):
-            return value.strftime("%H:%M")
-        if isinstance(value, dt.datetime):
-            raise BadValue(f"must be {TYPES[vtype]}, not a date{got}")
-        t = _time(text) if isinstance(value, str) else None
-        if t is None:
-            raise BadValue(f"must be {TYPES[vtype]}{got}")
-        return t.strftime("%H:%M")
-    if vtype == "datetime":
-        if isinstance(value, dt.datetime):
-            return value.isoformat(sep=" ", timespec="minutes")
-        parts = re.split(r"\s+|(?<=日)(?=\d)", text, maxsplit=1) if isinstance(value, str) else []
-        if len(parts) == 2:
-            d, t = _date(parts[0]), _time(parts[1])
-            if d is not None and t is not None:
-                return f"{d.isoformat()} {t.strftime('%H:%M')}"
-        raise BadValue(f"must be {TYPES[vtype]}{got}")
-    raise KeyError(f"unknown value type '{vtype}'; known: {', '.join(TYPES)}")
+    if vtype not in _PARSERS:
+        raise KeyError(f"unknown value type '{vtype}'; known: {', '.join(TYPES)}")
+    try:
+        return _PARSERS[vtype](value, text, vtype)
+    except _Refused as exc:
+        raise BadValue(f"must be {TYPES[vtype]}{exc.args[0] if exc.args else ''}{got}") from None
+
+
+class _Refused(Exception):
+    """Raised by a type's parser; its argument, if any, follows "must be <the accepted forms>"."""
+
+
+def _number(value: Any, text: str, vtype: str) -> Any:
+    if isinstance(value, bool):
+        raise _Refused
+    if isinstance(value, (int, float)):
+        if vtype == "int":
+            if isinstance(value, float) and not value.is_integer():
+                raise _Refused
+            return int(value)
+        return value
+    if isinstance(value, str) and (_INT if vtype == "int" else _NUMBER).match(text):
+        plain = text.replace(",", "")
+        return int(plain) if vtype == "int" or re.match(r"^[+-]?\d+$", plain) else float(plain)
+    raise _Refused
+
+
+def _a_date(value: Any, text: str, vtype: str) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        raise _Refused(" without a time of day")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    d = _date(text) if isinstance(value, str) else None
+    if d is None:
+        raise _Refused
+    return d.isoformat()
+
+
+def _a_time(value: Any, text: str, vtype: str) -> Any:
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.datetime):
+        raise _Refused(", not a date")
+    t = _time(text) if isinstance(value, str) else None
+    if t is None:
+        raise _Refused
+    return t.strftime("%H:%M")
+
+
+def _a_datetime(value: Any, text: str, vtype: str) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    parts = re.split(r"\s+|(?<=日)(?=\d)", text, maxsplit=1) if isinstance(value, str) else []
+    if len(parts) == 2:
+        d, t = _date(parts[0]), _time(parts[1])
+        if d is not None and t is not None:
+            return f"{d.isoformat()} {t.strftime('%H:%M')}"
+    raise _Refused
+
+
+_PARSERS = {"int": _number, "number": _number, "date": _a_date, "time": _a_time, "datetime": _a_datetime}
 
 
 def to_python(value: Any, vtype: str) -> Any:

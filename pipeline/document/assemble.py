@@ -236,10 +236,12 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             attendees = [{k: "" if v is None else str(v).strip() for k, v in r.items()} for r in da.rows.rows]
         else:
             people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
-            attendees = [{"姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""), "职务": p.get("role", ""),
-                          "联系方式": p.get("phone", "") or p.get("email", "")} for p in people]
+            attendees = [{"姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
+                          "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
+                         for p in people]
             for p, known in zip(people, attendees, strict=True):
-                blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
+                blank = [k for k in ("姓名", "部门", "职务", "联系方式")
+                         if any(c.name == k for c in cols) and not known[k]]
                 if blank:
                     findings.append(Finding("input.blank-cell",
                                             f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
@@ -329,7 +331,7 @@ def facts_for(job: Job, register: Register | None, own_findings: list[dict] | No
                                                           f"the findings register of '{did}'")
     if register is not None:
         names = [c.name for c in register.columns]
-        facts.sources["rows"] = Source("rows", names, [dict(zip(names, r)) for r in register.rows],
+        facts.sources["rows"] = Source("rows", names, [dict(zip(names, r, strict=False)) for r in register.rows],
                                        f"the register of '{job.deliverable.id}'")
     if own_findings is not None:
         facts.sources["findings"] = Source("findings", list(findings_register.NAMES), own_findings,

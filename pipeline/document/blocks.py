@@ -39,7 +39,8 @@ MISPLACED = re.compile(r"^[ \t]*(?:-[ \t]*)?(chart|table|diagram|findings|findin
 
 
 def misplaced_block(text: str, where: Location, title: str, **ids) -> Finding | None:
-    """Text that holds a block written as a line of YAML (`- chart: {...}` inside `|`) is an error saying how to write it."""
+    """Text that holds a block written as a line of YAML (`- chart: {...}` inside `|`) is an error saying
+    how to write it."""
     m = MISPLACED.search(text)
     if m is None:
         return None
@@ -73,8 +74,8 @@ def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
     for s in _strings(value):
         ph = find_placeholder(s)
         if ph:
-            out.append(Finding("input.placeholder", f"{what} still contains the placeholder '{ph}'; write the real text",
-                               where, **ids))
+            out.append(Finding("input.placeholder",
+                               f"{what} still contains the placeholder '{ph}'; write the real text", where, **ids))
             break
     for s in _strings(value):
         bad = bad_char(s)
@@ -123,8 +124,9 @@ class BlockMaker:
 
     def totals(self, t: Table, where: Location, title: str, out: list[Finding]) -> Table:
         rows, problems = check_totals(t.header, t.rows)
-        out += [Finding("input.total-mismatch", f"section '{title}', table {'“' + t.header[0] + '…”' if t.header else ''}: "
-                        f"{p}", where, **dict(self.ids, target=title)) for p in problems]
+        named = "“" + t.header[0] + "…”" if t.header else ""
+        out += [Finding("input.total-mismatch", f"section '{title}', table {named}: {p}", where,
+                        **dict(self.ids, target=title)) for p in problems]
         self._note("table", title)
         return dataclasses.replace(t, rows=rows)
 
@@ -174,7 +176,8 @@ class BlockMaker:
                         self.computed.append({"section": title, "expr": ref, "value": f"{len(src.rows)} values",
                                               "sources": [src.name]})
                         return [r.get(col) for r in src.rows]
-        out.append(Finding("input.bad-reference", f"section '{title}': chart {what} must be a list or TABLE.列 naming a "
+        out.append(Finding("input.bad-reference", f"section '{title}': chart {what} must be a list or TABLE.列 "
+                           "naming a "
                            f"column of a table (tables: {', '.join(sorted(self.facts.sources)) or 'none'}); got "
                            f"{ref!r:.40}", where, **dict(self.ids, target=title)))
         return None
@@ -303,8 +306,10 @@ class BlockMaker:
         if not t.rows:
             out.append(Finding("input.bad-value", f"section '{title}': no finding matches "
                                f"{', '.join(f'{k}={v}' for k, v in filters.items())}; a domain with no finding "
-                               "needs a row saying what was checked (风险等级 通过)", where, **dict(self.ids, target=title)))
-        self.computed.append({"section": title, "expr": "findings table " + ", ".join(f"{k}={v}" for k, v in filters.items()),
+                               "needs a row saying what was checked (风险等级 通过)", where,
+                               **dict(self.ids, target=title)))
+        self.computed.append({"section": title,
+                              "expr": "findings table " + ", ".join(f"{k}={v}" for k, v in filters.items()),
                               "value": f"{len(t.rows)} rows", "sources": ["findings"]})
         return [t]
 

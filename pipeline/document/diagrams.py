@@ -66,123 +66,147 @@ def diagram_block(raw: dict, section: str) -> tuple[Diagram | None, list[str]]:
         raw: the mapping under `diagram:`.
         section: the section title (the default diagram title).
     """
-    problems: list[str] = []
+    d = _Reader()
     for k in raw:
         if k not in _KEYS:
             close = difflib.get_close_matches(str(k), _KEYS, n=1)
-            problems.append(f"unknown diagram key '{k}'{'; did you mean ' + repr(close[0]) + '?' if close else ''} "
-                            f"(keys: {', '.join(_KEYS)})")
+            d.problems.append(f"unknown diagram key '{k}'{'; did you mean ' + repr(close[0]) + '?' if close else ''} "
+                              f"(keys: {', '.join(_KEYS)})")
     kind = str(raw.get("kind") or "architecture")
     if kind not in KINDS:
-        problems.append(f"diagram kind must be one of {', '.join(KINDS)} (got '{kind}')")
+        d.problems.append(f"diagram kind must be one of {', '.join(KINDS)} (got '{kind}')")
         kind = "architecture"
     direction = str(raw.get("direction") or ("LR" if kind == "flow" else "TB")).upper()
     if direction not in DIRECTIONS:
-        problems.append(f"diagram direction must be TB (top to bottom) or LR (left to right) (got '{direction}')")
+        d.problems.append(f"diagram direction must be TB (top to bottom) or LR (left to right) (got '{direction}')")
         direction = "TB"
-    groups: dict[str, DiagramGroup] = {}
-    nodes: dict[str, DiagramNode] = {}
-    edges: list[DiagramEdge] = []
-
-    def add_node(nid: str, label: str = "", group: str = "", nkind: str = "") -> None:
-        if nid in nodes:
-            if label or group or nkind:
-                problems.append(f"node '{nid}' is declared twice")
-            return
-        nodes[nid] = DiagramNode(nid, label or nid, group, nkind)
-
-    for i, g in enumerate(raw.get("groups") or []):
-        if not isinstance(g, dict) or not g.get("id"):
-            problems.append(f"groups[{i}] must be {{id, label, kind?, in?}}")
-            continue
-        gkind = str(g.get("kind") or "")
-        if gkind not in GROUP_KINDS:
-            problems.append(f"group '{g['id']}': kind must be one of {', '.join(k for k in GROUP_KINDS if k)} "
-                            f"(got '{gkind}')")
-            gkind = ""
-        if str(g["id"]) in groups:
-            problems.append(f"group '{g['id']}' is declared twice")
-        groups[str(g["id"])] = DiagramGroup(str(g["id"]), str(g.get("label") or g["id"]), str(g.get("in") or ""), gkind)
+    d.read_groups(raw.get("groups") or [])
     text = raw.get("text")
     if text is not None and not isinstance(text, str):
-        problems.append("'text' must be a block of lines (use |)")
+        d.problems.append("'text' must be a block of lines (use |)")
         text = None
-    for n, line in enumerate((text or "").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^group\s+([^:]+):\s*(.+)$", line)
-        if m:
-            gid = m.group(1).strip()
-            groups.setdefault(gid, DiagramGroup(gid, gid))
-            for name in (x.strip() for x in re.split(r"[,，、]", m.group(2)) if x.strip()):
-                if name in nodes and not nodes[name].group:
-                    nodes[name] = DiagramNode(name, nodes[name].label, gid, nodes[name].kind)
-                else:
-                    add_node(name, group=gid)
-            continue
-        chain = _text_edges(line)
-        if chain is None:
-            add_node(line)
-            continue
-        for a, b, label, style in chain:
-            for name in (a, b):
-                if name not in nodes:
-                    add_node(name)
-            edges.append(DiagramEdge(a, b, label, style))
-    for i, nd in enumerate(raw.get("nodes") or []):
-        if isinstance(nd, (str, int, float)):
-            add_node(str(nd))
-            continue
-        if not isinstance(nd, dict) or not nd.get("id"):
-            problems.append(f"nodes[{i}] must be a name or {{id, label?, kind?, in?}}")
-            continue
-        nkind = str(nd.get("kind") or "")
-        if nkind not in NODE_KINDS:
-            problems.append(f"node '{nd['id']}': kind must be one of {', '.join(k for k in NODE_KINDS if k)} "
-                            f"(got '{nkind}')")
-            nkind = ""
-        add_node(str(nd["id"]), str(nd.get("label") or nd["id"]), str(nd.get("in") or ""), nkind)
-    for i, e in enumerate(raw.get("edges") or []):
-        if isinstance(e, dict) and len(e) == 1 and "->" in str(next(iter(e))):
-            # `- a -> b: label` in a YAML list is the mapping {"a -> b": "label"}.
-            key, value = next(iter(e.items()))
-            e = f"{key}: {'' if value is None else value}"
-        if isinstance(e, str):
-            chain = _text_edges(e)
-            if chain is None:
-                problems.append(f"edges[{i}] '{e[:30]}' must read 'A -> B' or 'A -> B: label'")
+    d.read_text(text or "")
+    d.read_nodes(raw.get("nodes") or [])
+    d.read_edges(raw.get("edges") or [])
+    d.check_references()
+    if d.problems:
+        return None, d.problems
+    return Diagram(str(raw.get("title") or section), kind, direction, tuple(d.nodes.values()),
+                   tuple(d.groups.values()), tuple(d.edges)), []
+
+
+class _Reader:
+    """The groups, nodes and edges of one diagram answer, read part by part, with its problems."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.groups: dict[str, DiagramGroup] = {}
+        self.nodes: dict[str, DiagramNode] = {}
+        self.edges: list[DiagramEdge] = []
+
+    def add_node(self, nid: str, label: str = "", group: str = "", nkind: str = "") -> None:
+        if nid in self.nodes:
+            if label or group or nkind:
+                self.problems.append(f"node '{nid}' is declared twice")
+            return
+        self.nodes[nid] = DiagramNode(nid, label or nid, group, nkind)
+
+    def read_groups(self, raw: list) -> None:
+        for i, g in enumerate(raw):
+            if not isinstance(g, dict) or not g.get("id"):
+                self.problems.append(f"groups[{i}] must be {{id, label, kind?, in?}}")
                 continue
-            edges += [DiagramEdge(a, b, label, style) for a, b, label, style in chain]
-        elif isinstance(e, dict) and e.get("from") and e.get("to"):
-            edges.append(DiagramEdge(str(e["from"]), str(e["to"]), str(e.get("label") or ""),
-                                     "dashed" if e.get("style") == "dashed" else ""))
-        else:
-            problems.append(f"edges[{i}] must be {{from, to, label?, style?}} or 'A -> B: label'")
-    # References: every group's parent, every node's group, every edge's ends.
-    for g in groups.values():
-        if g.parent and g.parent not in groups:
-            problems.append(_unknown("group", g.parent, groups, f"group '{g.id}' sits in"))
-        seen, at = {g.id}, g.parent
-        while at in groups:
-            if at in seen:
-                problems.append(f"group '{g.id}' sits inside itself (through '{at}')")
-                break
-            seen.add(at)
-            at = groups[at].parent
-    for nd in nodes.values():
-        if nd.group and nd.group not in groups:
-            problems.append(_unknown("group", nd.group, groups, f"node '{nd.id}' sits in"))
-    for e in edges:
-        for end in (e.source, e.target):
-            if end not in nodes:
-                problems.append(_unknown("node", end, nodes, f"an edge {e.source} -> {e.target} names"))
-    if not nodes:
-        problems.append("a diagram needs nodes (nodes: [...], or text: with lines 'A -> B')")
-    if problems:
-        return None, problems
-    return Diagram(str(raw.get("title") or section), kind, direction, tuple(nodes.values()), tuple(groups.values()),
-                   tuple(edges)), []
+            gkind = str(g.get("kind") or "")
+            if gkind not in GROUP_KINDS:
+                self.problems.append(f"group '{g['id']}': kind must be one of "
+                                     f"{', '.join(k for k in GROUP_KINDS if k)} (got '{gkind}')")
+                gkind = ""
+            if str(g["id"]) in self.groups:
+                self.problems.append(f"group '{g['id']}' is declared twice")
+            self.groups[str(g["id"])] = DiagramGroup(str(g["id"]), str(g.get("label") or g["id"]),
+                                                     str(g.get("in") or ""), gkind)
+
+    def read_text(self, text: str) -> None:
+        """The text language: 'group G: a, b', 'A -> B: label' chains, and lone node names."""
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            m = re.match(r"^group\s+([^:]+):\s*(.+)$", line)
+            if m:
+                gid = m.group(1).strip()
+                self.groups.setdefault(gid, DiagramGroup(gid, gid))
+                for name in (x.strip() for x in re.split(r"[,，、]", m.group(2)) if x.strip()):
+                    if name in self.nodes and not self.nodes[name].group:
+                        self.nodes[name] = DiagramNode(name, self.nodes[name].label, gid, self.nodes[name].kind)
+                    else:
+                        self.add_node(name, group=gid)
+                continue
+            chain = _text_edges(line)
+            if chain is None:
+                self.add_node(line)
+                continue
+            for a, b, label, style in chain:
+                for name in (a, b):
+                    if name not in self.nodes:
+                        self.add_node(name)
+                self.edges.append(DiagramEdge(a, b, label, style))
+
+    def read_nodes(self, raw: list) -> None:
+        for i, nd in enumerate(raw):
+            if isinstance(nd, (str, int, float)):
+                self.add_node(str(nd))
+                continue
+            if not isinstance(nd, dict) or not nd.get("id"):
+                self.problems.append(f"nodes[{i}] must be a name or {{id, label?, kind?, in?}}")
+                continue
+            nkind = str(nd.get("kind") or "")
+            if nkind not in NODE_KINDS:
+                self.problems.append(f"node '{nd['id']}': kind must be one of "
+                                     f"{', '.join(k for k in NODE_KINDS if k)} (got '{nkind}')")
+                nkind = ""
+            self.add_node(str(nd["id"]), str(nd.get("label") or nd["id"]), str(nd.get("in") or ""), nkind)
+
+    def read_edges(self, raw: list) -> None:
+        for i, e in enumerate(raw):
+            if isinstance(e, dict) and len(e) == 1 and "->" in str(next(iter(e))):
+                # `- a -> b: label` in a YAML list is the mapping {"a -> b": "label"}.
+                key, value = next(iter(e.items()))
+                e = f"{key}: {'' if value is None else value}"
+            if isinstance(e, str):
+                chain = _text_edges(e)
+                if chain is None:
+                    self.problems.append(f"edges[{i}] '{e[:30]}' must read 'A -> B' or 'A -> B: label'")
+                    continue
+                self.edges += [DiagramEdge(a, b, label, style) for a, b, label, style in chain]
+            elif isinstance(e, dict) and e.get("from") and e.get("to"):
+                self.edges.append(DiagramEdge(str(e["from"]), str(e["to"]), str(e.get("label") or ""),
+                                              "dashed" if e.get("style") == "dashed" else ""))
+            else:
+                self.problems.append(f"edges[{i}] must be {{from, to, label?, style?}} or 'A -> B: label'")
+
+    def check_references(self) -> None:
+        """Every group's parent, every node's group, every edge's ends; and at least one node."""
+        groups, nodes = self.groups, self.nodes
+        for g in groups.values():
+            if g.parent and g.parent not in groups:
+                self.problems.append(_unknown("group", g.parent, groups, f"group '{g.id}' sits in"))
+            seen, at = {g.id}, g.parent
+            while at in groups:
+                if at in seen:
+                    self.problems.append(f"group '{g.id}' sits inside itself (through '{at}')")
+                    break
+                seen.add(at)
+                at = groups[at].parent
+        for nd in nodes.values():
+            if nd.group and nd.group not in groups:
+                self.problems.append(_unknown("group", nd.group, groups, f"node '{nd.id}' sits in"))
+        for e in self.edges:
+            for end in (e.source, e.target):
+                if end not in nodes:
+                    self.problems.append(_unknown("node", end, nodes, f"an edge {e.source} -> {e.target} names"))
+        if not nodes:
+            self.problems.append("a diagram needs nodes (nodes: [...], or text: with lines 'A -> B')")
 
 
 def _unknown(what: str, name: str, known: dict, where: str) -> str:

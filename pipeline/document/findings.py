@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.core.errors import Finding, Location
+from pipeline.core.errors import Finding
 from pipeline.core.values import BadValue, parse
 from pipeline.core.facts import RISK_LEVELS
 from pipeline.document.nodes import Chart, ColumnDef, Register, Table
@@ -81,7 +81,8 @@ def validate(rows: Rows, ids: dict) -> tuple[list[dict[str, Any]], list[Finding]
                 continue
             if c.allowed and str(t[c.name]) not in c.allowed:
                 out.append(Finding("input.not-allowed", f"'{t[c.name]}' is not allowed in column '{c.name}' of the "
-                                   f"findings register; use one of {'、'.join(c.allowed)}", where, target=c.name, **ids))
+                                   f"findings register; use one of {'、'.join(c.allowed)}", where, target=c.name,
+                                   **ids))
         level = t.get("风险等级")
         needed = REQUIRED + (REQUIRED_FOR_RISKS if level in RISK_LEVELS else ())
         for n in needed:

@@ -264,6 +264,54 @@ def flatten_sections(c: Collector, secs: dict, kp: tuple, path: Path, pos: Posit
     return values, where
 
 
+class _Tables:
+    """The register rows and data tables of one answers file: YAML rows, Excel sheets (inside the
+    engagement folder, regular files only) or a table of the answers' `data:`."""
+
+    def __init__(self, c: Collector, path: Path, pos: Positions, root: Path) -> None:
+        self.c, self.path, self.pos, self.root = c, path, pos, root
+        self.data: dict[str, Rows] = {}
+        self.excel: list[Path] = []
+        self.findings: list[Finding] = []
+
+    def rows(self, key: str, kp: tuple, m: dict) -> Rows | None:
+        """Rows under `key` (a list of mappings) or `key_from`: {file, sheet} of an Excel workbook, or
+        {data: NAME}, a table of the answers' `data:` (a course's attendees, listed once for every sheet)."""
+        c = self.c
+        if key in m:
+            return _rows_from_yaml(c, m[key], kp + (key,), self.path, self.pos)
+        src = f"{key}_from"
+        if src not in m:
+            return None
+        if isinstance(m[src], dict) and "data" in m[src]:
+            rf = c.mapping(m[src], kp + (src,), ["data"], [])
+            name = str((rf or {}).get("data"))
+            if name not in self.data:
+                close = difflib.get_close_matches(name, list(self.data), n=1)
+                c.add("bad-value", f"'{src}.data' names '{name}', which is not a table of 'data:' (tables: "
+                                   f"{', '.join(self.data) or 'none'})"
+                                   f"{'; did you mean ' + repr(close[0]) + '?' if close else ''}", kp + (src, "data"))
+                return None
+            return self.data[name]
+        rf = c.mapping(m[src], kp + (src,), ["file", "sheet"], [])
+        if rf and isinstance(rf.get("file"), str):
+            # Excel files are named relative to the engagement folder.
+            xp = _inside(self.root, rf["file"])
+            if xp is None:
+                c.add("bad-value", f"'{src}.file' '{rf['file']}' leaves the engagement folder "
+                                   f"{relpath(self.root)}; copy the workbook into the folder and name it from there",
+                      kp + (src, "file"))
+            elif _not_regular(xp):
+                c.add("bad-value", f"'{src}.file' '{rf['file']}' is {_not_regular(xp)}, not a regular file; point "
+                                   "it at an .xlsx workbook", kp + (src, "file"))
+            else:
+                rows, found = read_rows(xp, str(rf.get("sheet")))
+                self.findings += found
+                self.excel.append(xp)
+                return rows
+        return None
+
+
 def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, list[Finding]]:
     """Load one service's answers file (and the Excel sheets it points to)."""
     data, pos, findings = load_yaml(path, "input")
@@ -282,46 +330,9 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if not c.typed(facts, ("facts",), dict):
         facts = {}
     delivs: dict[str, DeliverableAnswers] = {}
-    excel: list[Path] = []
     raw_d = top.get("deliverables") or {}
-    data: dict[str, Rows] = {}
-
-    def table(key: str, kp: tuple, m: dict) -> Rows | None:
-        """Rows under `key` (a list of mappings) or `key_from`: {file, sheet} of an Excel workbook, or
-        {data: NAME}, a table of the answers' `data:` (a course's attendees, listed once for every sheet)."""
-        nonlocal findings
-        if key in m:
-            return _rows_from_yaml(c, m[key], kp + (key,), path, pos)
-        src = f"{key}_from"
-        if src not in m:
-            return None
-        if isinstance(m[src], dict) and "data" in m[src]:
-            rf = c.mapping(m[src], kp + (src,), ["data"], [])
-            name = str((rf or {}).get("data"))
-            if name not in data:
-                close = difflib.get_close_matches(name, list(data), n=1)
-                c.add("bad-value", f"'{src}.data' names '{name}', which is not a table of 'data:' (tables: "
-                                   f"{', '.join(data) or 'none'}){'; did you mean ' + repr(close[0]) + '?' if close else ''}",
-                      kp + (src, "data"))
-                return None
-            return data[name]
-        rf = c.mapping(m[src], kp + (src,), ["file", "sheet"], [])
-        if rf and isinstance(rf.get("file"), str):
-            # Excel files are named relative to the engagement folder.
-            xp = _inside(root, rf["file"])
-            if xp is None:
-                c.add("bad-value", f"'{src}.file' '{rf['file']}' leaves the engagement folder {relpath(root)}; copy "
-                                   "the workbook into the folder and name it from there", kp + (src, "file"))
-            elif _not_regular(xp):
-                c.add("bad-value", f"'{src}.file' '{rf['file']}' is {_not_regular(xp)}, not a regular file; point it "
-                                   "at an .xlsx workbook", kp + (src, "file"))
-            else:
-                rows, found = read_rows(xp, str(rf.get("sheet")))
-                findings += found
-                excel.append(xp)
-                return rows
-        return None
-
+    tables = _Tables(c, path, pos, root)
+    table = tables.rows
     raw_data = top.get("data") or {}
     if c.typed(raw_data, ("data",), dict, what="a mapping of table name -> rows"):
         for name, raw in raw_data.items():
@@ -332,7 +343,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
             else:
                 rows = _rows_from_yaml(c, raw, kp, path, pos)
             if rows is not None:
-                data[str(name).strip()] = rows
+                tables.data[str(name).strip()] = rows
     if c.typed(raw_d, ("deliverables",), dict):
         for did, raw in raw_d.items():
             kp = ("deliverables", did)
@@ -345,7 +356,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
             values, where = flatten_sections(c, secs, kp + ("sections",), path, pos)
             delivs[str(did)] = DeliverableAnswers(values, where, table("rows", kp, m), loc(path, pos, kp),
                                                   table("findings", kp, m))
-    findings = findings + c.findings
+    findings = findings + tables.findings + c.findings
     # Returned even with errors: its sections are assembled (and checked) before the build stops.
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
-                   delivs, Location(relpath(path)), excel, data), findings
+                   delivs, Location(relpath(path)), tables.excel, tables.data), findings

@@ -28,17 +28,7 @@ def read_pptx(pkg: _Package) -> Seen:
         if rid not in rels:
             raise UnreadableFile(f"corrupt: slide {n} is listed but its part is missing")
         part = rels[rid][1]
-        srels = pkg.rels(part)
-        layout = ""
-        notes = None
-        for rtype, target in srels.values():
-            if rtype == "slideLayout" and target in pkg.names:
-                if target not in layout_names:
-                    csld = pkg.xml(target).find(P + "cSld")
-                    layout_names[target] = (csld.get("name") if csld is not None else "") or ""
-                layout = layout_names[target]
-            elif rtype == "notesSlide" and target in pkg.names:
-                notes = target
+        layout, notes = _slide_layout_and_notes(pkg, part, layout_names)
         tree = pkg.xml(part).find(f"{P}cSld/{P}spTree")
         title, body, pictures, kicker = "", 0, 0, ""
         where = f"slide {n}"
@@ -60,18 +50,8 @@ def read_pptx(pkg: _Package) -> Seen:
                 texts.append((t, where))
                 if ptype not in ("dt", "ftr", "sldNum"):
                     body += len(re.sub(r"\s+", "", t))
-        for gf in (tree.iter(P + "graphicFrame") if tree is not None else ()):
-            tbl = gf.find(f".//{A}tbl")
-            if tbl is not None:
-                rows = [["\n".join(_a_paragraphs(tc)) for tc in tr.iter(A + "tc")] for tr in tbl.iter(A + "tr")]
-                seen.tables.append(rows)
-                for r in rows:
-                    texts.extend((c, where) for c in r if c.strip())
-                body += sum(len(c.strip()) for r in rows[1:] for c in r)
-            elif (gf.find(f".//{A}graphicData") is not None
-                  and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
-                body += 10
-                pictures += 1
+        frame_body, frame_pictures = _graphic_frames(tree, seen, texts, where)
+        body, pictures = body + frame_body, pictures + frame_pictures
         if tree is not None and any(True for _ in tree.iter(P + "pic")):
             body += 10
             pictures += 1
@@ -93,6 +73,38 @@ def read_pptx(pkg: _Package) -> Seen:
                     continue
                 seen.texts.extend(Text(t, f"notes of slide {n}", sect) for t in _a_paragraphs(sp) if t.strip())
     return seen
+
+
+def _slide_layout_and_notes(pkg: _Package, part: str, layout_names: dict[str, str]) -> tuple[str, str | None]:
+    """A slide's layout name (cached per layout part) and its notes part, if any."""
+    layout, notes = "", None
+    for rtype, target in pkg.rels(part).values():
+        if rtype == "slideLayout" and target in pkg.names:
+            if target not in layout_names:
+                csld = pkg.xml(target).find(P + "cSld")
+                layout_names[target] = (csld.get("name") if csld is not None else "") or ""
+            layout = layout_names[target]
+        elif rtype == "notesSlide" and target in pkg.names:
+            notes = target
+    return layout, notes
+
+
+def _graphic_frames(tree, seen: Seen, texts: list[tuple[str, str]], where: str) -> tuple[int, int]:
+    """A slide's tables (into seen.tables and texts) and charts: the body characters and pictures they add."""
+    body = pictures = 0
+    for gf in (tree.iter(P + "graphicFrame") if tree is not None else ()):
+        tbl = gf.find(f".//{A}tbl")
+        if tbl is not None:
+            rows = [["\n".join(_a_paragraphs(tc)) for tc in tr.iter(A + "tc")] for tr in tbl.iter(A + "tr")]
+            seen.tables.append(rows)
+            for r in rows:
+                texts.extend((c, where) for c in r if c.strip())
+            body += sum(len(c.strip()) for r in rows[1:] for c in r)
+        elif (gf.find(f".//{A}graphicData") is not None
+              and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
+            body += 10
+            pictures += 1
+    return body, pictures
 
 
 # --- xlsx ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from abc import ABC, abstractmethod
 
-from pipeline.document.nodes import (Chart, ColumnDef, Diagram, DiagramEdge, DiagramGroup, DiagramNode, Document, Meta,
+from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Meta,
                                      Register, Run, Section, Table)
 from pipeline.document.walk import walk
 from pipeline.core.text import clean
@@ -160,9 +160,9 @@ def column_widths(header, rows, total: float) -> list[float]:
         # Too many columns for the page: shrink every one alike (tokens may then wrap).
         return [total * f / sum(floors) for f in floors]
     spare = total - sum(floors)
-    wants = [nat - f for nat, f in zip(natural, floors)]
+    wants = [nat - f for nat, f in zip(natural, floors, strict=True)]
     if sum(wants) <= spare:
         # Everything fits at its natural width: the rest is shared in proportion, to fill the area.
         extra = spare - sum(wants)
         return [nat + extra * nat / sum(natural) for nat in natural]
-    return [f + spare * w / sum(wants) for f, w in zip(floors, wants)]
+    return [f + spare * w / sum(wants) for f, w in zip(floors, wants, strict=True)]

@@ -57,8 +57,8 @@ def dot_source(d: Diagram) -> str:
     gids = {g.id: f"cluster_{i}" for i, g in enumerate(d.groups)}
     font = _q(PDF_SANS)
     lines = ["digraph G {",
-             f"  graph [rankdir={d.direction} fontname={font} fontsize=12 nodesep=0.25 ranksep=0.45 "
-             'compound=true newrank=true splines=true pad=0.2 labeljust=l bgcolor="white"];',
+             (f"  graph [rankdir={d.direction} fontname={font} fontsize=12 nodesep=0.25 ranksep=0.45 "
+              'compound=true newrank=true splines=true pad=0.2 labeljust=l bgcolor="white"];'),
              f'  node [fontname={font} fontsize=11 margin="0.12,0.06" penwidth=1.2];',
              f'  edge [fontname={font} fontsize=10 color="#4a5868" fontcolor="#3c4a5c" arrowsize=0.7];']
 
@@ -88,12 +88,12 @@ def dot_source(d: Diagram) -> str:
             lines.append(f"  {ids[n.id]} [label={_q(n.label)} {NODE_STYLE.get(n.kind, NODE_STYLE[''])}];")
     if stacked:
         firsts = [n for n in (next((n for n in d.nodes if n.group == g.id), None) for g in layers) if n is not None]
-        for a, b in zip(firsts, firsts[1:]):
+        for a, b in zip(firsts, firsts[1:], strict=False):
             lines.append(f"  {ids[a.id]} -> {ids[b.id]} [style=invis weight=10];")
         # Within a layer, nodes keep their declared order from left to right.
         for g in layers:
             row = [n for n in d.nodes if n.group == g.id]
-            for a, b in zip(row, row[1:]):
+            for a, b in zip(row, row[1:], strict=False):
                 lines.append(f"  {ids[a.id]} -> {ids[b.id]} [style=invis];")
     for e in d.edges:
         attrs = f"label={_q(' ' + e.label + ' ')}" if e.label else ""

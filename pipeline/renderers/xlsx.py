@@ -228,7 +228,8 @@ def _content_sheet(ws, document: Document) -> None:
 
 def _number(value):
     """A table cell that is a plain number is stored as one (sums and filters work); other text stays text."""
-    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()) and not re.fullmatch(r"0\d+", value.strip()):
+    if (isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip())
+            and not re.fullmatch(r"0\d+", value.strip())):
         return float(value) if "." in value else int(value)
     return value
 

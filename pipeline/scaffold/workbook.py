@@ -2,7 +2,6 @@
 number cells, frozen header. Used by `sowpack new` (the register workbook) and the questionnaire."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 
@@ -108,7 +107,8 @@ def register_sheet(wb, ws, columns: tuple[ColumnSpec, ...], rows: list[dict] | t
                                 showErrorMessage=True, errorTitle="日期", error="请填写日期，如 2026-03-02")
         elif c.type == "datetime":
             dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
-                                showErrorMessage=True, errorTitle="日期时间", error="请填写日期和时间，如 2026-03-02 09:30")
+                                showErrorMessage=True, errorTitle="日期时间",
+                                error="请填写日期和时间，如 2026-03-02 09:30")
         elif c.type == "time":
             dv = DataValidation(type="time", operator="between", formula1="0", formula2="0.99999", allow_blank=True,
                                 showErrorMessage=True, errorTitle="时间", error="请填写时间，如 09:30")
