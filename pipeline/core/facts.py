@@ -111,7 +111,8 @@ def as_num(value: Any) -> Num | None:
 def decimals_of(*nums: Num) -> int | None:
     """The decimals a result of these numbers prints with (None when one of them has no fixed count)."""
     ds = [n.decimals for n in nums]
-    return None if any(d is None for d in ds) else max(ds, default=0)
+    fixed = [d for d in ds if d is not None]
+    return None if len(fixed) < len(ds) else max(fixed, default=0)
 
 
 # --- the parser ----------------------------------------------------------------------
@@ -298,8 +299,10 @@ class _Parser:
                     continue
                 a, b = as_num(have), as_num(want)
                 # Numbers compare as numbers; anything else (ISO dates, months) as text.
+                x: float | str
+                y: float | str
                 x, y = (a.value, b.value) if a is not None and b is not None else (text, want)
-                if not {">": x > y, "<": x < y, ">=": x >= y, "<=": x <= y}[op]:
+                if not {">": x > y, "<": x < y, ">=": x >= y, "<=": x <= y}[op]:  # type: ignore[operator]  # both numbers or both text
                     return False
             return True
         return ok
@@ -321,7 +324,7 @@ class _Parser:
             raise ExprError(f"unknown function '{fn}'; use count, distinct, sum, avg, min, max, first, last, nth, "
                             "round or pct")
         src, col = self.column(self.wide_name())
-        pos = None
+        pos = 0
         if fn == "nth":
             self.take(",")
             pos = int(self.number(self.factor()).value)
@@ -340,21 +343,21 @@ class _Parser:
             except IndexError:
                 raise ExprError(f"{src.name}.{col} has {len(values)} value(s), no number {pos}") from None
             return as_num(v) or str(v)
-        nums = []
+        nums: list[Num] = []
         for v in values:
-            n = as_num(v)
-            if n is None:
+            num = as_num(v)
+            if num is None:
                 raise ExprError(f"{fn}({src.name}.{col}) needs numbers, but the column holds '{v}'")
-            nums.append(n)
+            nums.append(num)
         if not nums:
             if fn == "sum":
                 return Num(0, 0)
             raise ExprError(f"{fn}({src.name}.{col}) has no value")
-        d = decimals_of(*nums)
+        dec = decimals_of(*nums)
         if fn == "sum":
-            return Num(sum(n.value for n in nums), d)
+            return Num(sum(n.value for n in nums), dec)
         if fn == "avg":
-            return Num(sum(n.value for n in nums) / len(nums), d)
+            return Num(sum(n.value for n in nums) / len(nums), dec)
         return (min if fn == "min" else max)(nums, key=lambda n: n.value)
 
     def ref(self, word: str):

@@ -21,7 +21,8 @@ def _cell_number(text: str) -> tuple[Num, str] | None:
     m = _UNIT.match(text or "")
     if not m or m.group(2).endswith("%"):
         return None
-    return as_num(m.group(1)), m.group(2)
+    n = as_num(m.group(1))
+    return None if n is None else (n, m.group(2))
 
 
 def is_total_row(row: tuple[str, ...]) -> bool:
@@ -54,17 +55,19 @@ def check_totals(header: tuple[str, ...],
             col = [a[j] if j < len(a) else "" for a in above]
             bare = re.fullmatch(r"\{=(sum|avg|count|min|max)\}\s*(\S{0,4})", cell.strip())
             parsed = [_cell_number(c) for c in col if c.strip()]
+            numbers = [p for p in parsed if p is not None]
+            complete = bool(parsed) and len(numbers) == len(parsed)  # every cell above is a number
             if bare:
                 fn, unit = bare.group(1), bare.group(2)
                 if fn == "count":
                     cells[j] = f"{sum(1 for c in col if c.strip())}{' ' + unit if unit else ''}"
                     continue
-                if not parsed or any(p is None for p in parsed):
+                if not complete:
                     bad = next((c for c in col if c.strip() and _cell_number(c) is None), "")
                     problems.append(f"the {r[0] or '合计'} row's '{{={fn}}}' in column '{name}' needs numbers above it "
                                     f"(found '{bad}')")
                     continue
-                nums = [p[0] for p in parsed]
+                nums = [p[0] for p in numbers]
                 d = decimals_of(*nums)
                 if fn == "sum":
                     value = Num(sum(n.value for n in nums), d)
@@ -75,11 +78,11 @@ def check_totals(header: tuple[str, ...],
                 cells[j] = f"{value.text()}{' ' + unit if unit else ''}"
                 continue
             typed = _cell_number(cell)
-            if j == 0 or typed is None or not parsed or any(p is None for p in parsed):
+            if j == 0 or typed is None or not complete:
                 continue
-            if any(p[1] != typed[1] for p in parsed):
+            if any(p[1] != typed[1] for p in numbers):
                 continue
-            nums = [p[0] for p in parsed]
+            nums = [p[0] for p in numbers]
             total = sum(n.value for n in nums)
             tolerance = 0.5 * 10 ** -(typed[0].decimals or 0) + 1e-9
             if abs(total - typed[0].value) > tolerance:

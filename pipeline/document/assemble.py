@@ -252,8 +252,8 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
                                         "add them under people: in engagement.yaml (name, org, role), or give "
                                         f"deliverables.{d.id}.rows", answers_loc if da is None else da.location,
                                         **ids))
-        rows = [[{"序号": i, **a}.get(c.name, "") for c in cols] for i, a in enumerate(attendees, 1)]
-        return Register(title, cols, rows)
+        listed = [[{"序号": i, **a}.get(c.name, "") for c in cols] for i, a in enumerate(attendees, 1)]
+        return Register(title, cols, listed)
     if da is None or da.rows is None or not da.rows.rows:
         where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
         fix = ("fill the sheet below its header row, one row per item" if da and da.rows and da.rows.source.sheet

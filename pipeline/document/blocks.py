@@ -25,7 +25,7 @@ from typing import Any
 from pipeline.core.errors import Finding, Location
 from pipeline.core.text import bad_char, char_kind, find_placeholder, unfold
 from pipeline.document import findings as reg
-from pipeline.core.facts import Facts, as_num, resolve
+from pipeline.core.facts import Facts, Num, as_num, resolve
 from pipeline.core.totals import check_totals
 from pipeline.document.markdown import to_blocks
 from pipeline.document.nodes import Block, Chart, ListBlock, Paragraph, Run, Table
@@ -198,12 +198,12 @@ class BlockMaker:
             vals = self._column(vals or [], f"series '{name}'", where, title, out)
             if vals is None:
                 return []
-            nums = [as_num(v) for v in vals]
+            nums: list[Num | None] = [as_num(v) for v in vals]
             if len(nums) != len(cats) or any(n is None for n in nums):
                 out.append(Finding("input.bad-value", f"chart series '{name}' in section '{title}' needs "
                                    f"{len(cats)} numbers, one per category", where, **ids))
-                nums = [n for n in nums if n is not None][:len(cats)]
-                nums += [None] * (len(cats) - len(nums))
+                kept = [n for n in nums if n is not None][:len(cats)]
+                nums = [*kept, *[None] * (len(cats) - len(kept))]
             series.append((str(name), tuple(float(n.value) if n else 0.0 for n in nums)))
         if not cats or not series:
             out.append(Finding("input.bad-value", f"chart in section '{title}' needs 'categories' and 'series'",
@@ -240,9 +240,9 @@ class BlockMaker:
                                   "sources": [src.name]})
             return [self.totals(Table(tuple(cols), tuple(rows), str(t.get("caption", ""))), where, title, out)]
         header = tuple(str(h) for h in t.get("header") or [])
-        rows = tuple(tuple("" if v is None else self._ref_cell(str(v), where, title, out) for v in r)
+        body = tuple(tuple("" if v is None else self._ref_cell(str(v), where, title, out) for v in r)
                      for r in t.get("rows") or [])
-        return [self.totals(Table(header, rows, str(t.get("caption", ""))), where, title, out)]
+        return [self.totals(Table(header, body, str(t.get("caption", ""))), where, title, out)]
 
     def _grouped(self, src, t: dict, where: Location, title: str, out: list[Finding]) -> list[Block]:
         """One row per value of `group` (in first-seen order): its row count (`count: 标题`) and the
@@ -263,8 +263,9 @@ class BlockMaker:
             mine = [r for r in src.rows if str(r.get(group, "")) == k]
             cells = [str(len(mine))] if count else []
             for c in sums:
-                nums = [as_num(r.get(c)) for r in mine]
-                if any(n is None for n in nums):
+                found = [as_num(r.get(c)) for r in mine]
+                nums = [n for n in found if n is not None]
+                if len(nums) < len(found):
                     out.append(Finding("input.bad-reference", f"section '{title}': column '{c}' of '{src.name}' must "
                                        "hold numbers to be summed", where, **ids))
                     return []
@@ -294,6 +295,7 @@ class BlockMaker:
     def findings(self, f: dict, where: Location, title: str, out: list[Finding]) -> list[Block]:
         if not self._need_findings("findings", where, title, out):
             return []
+        assert self.findings_rows is not None  # _need_findings reported a deliverable without one
         unknown = [k for k in f if k not in reg.NAMES and k != "caption"]
         if unknown:
             out.append(Finding("input.bad-value", f"section '{title}': a findings block filters by columns of the "
@@ -316,6 +318,7 @@ class BlockMaker:
     def findings_summary(self, f: dict, where: Location, title: str, out: list[Finding]) -> list[Block]:
         if not self._need_findings("a findings summary", where, title, out):
             return []
+        assert self.findings_rows is not None  # _need_findings reported a deliverable without one
         table, chart = reg.summary(self.findings_rows, str(f.get("title", "")))
         self.computed.append({"section": title, "expr": "findings summary", "value": table.rows[-1][-1] + " findings",
                               "sources": ["findings"]})

@@ -338,8 +338,8 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
         for name, raw in raw_data.items():
             kp = ("data", name)
             if isinstance(raw, dict):  # {rows_from: {file, sheet}}
-                m = c.mapping(raw, kp, [], ["rows", "rows_from"]) or {}
-                rows = table("rows", kp, m)
+                dm = c.mapping(raw, kp, [], ["rows", "rows_from"]) or {}
+                rows = table("rows", kp, dm)
             else:
                 rows = _rows_from_yaml(c, raw, kp, path, pos)
             if rows is not None:

@@ -6,6 +6,7 @@ rules and computed references all read the same number.
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from pipeline.core.errors import Finding
 from pipeline.core.values import BadValue, parse
@@ -20,7 +21,7 @@ def check_facts(answers: Answers, spec: SowSpec) -> list[Finding]:
         input.bad-type / input.not-allowed / input.missing-key findings at each fact's line.
     """
     out = []
-    ids = dict(service=spec.service)
+    ids: dict[str, Any] = dict(service=spec.service)
     for f in spec.facts:
         where = answers.fact_locations.get(f.name, answers.location)
         if f.name not in answers.facts or answers.facts[f.name] is None:

@@ -221,15 +221,15 @@ def read_pptx(path: Path) -> View:
         if title:
             v.texts.append(title)
             level = 1 if section_slide else 2
-            path = [x.strip() for x in kicker.split(SECTION_SEP)] if kicker else [title]
-            for k, name in enumerate(path):
-                content = body_chars if k == len(path) - 1 else 0
+            trail = [x.strip() for x in kicker.split(SECTION_SEP)] if kicker else [title]
+            for k, name in enumerate(trail):
+                content = body_chars if k == len(trail) - 1 else 0
                 # A section's slides (section header, then content or table slides) share
                 # its title: they are one heading whose content is the sum.
                 if v.headings and v.headings[-1].title == strip_number(name):
                     v.headings[-1].content += content
                 else:
-                    parent = k < len(path) - 1
+                    parent = k < len(trail) - 1
                     v.headings.append(Heading(strip_number(name), (1 if k == 0 and parent else 2) if kicker else level,
                                               content))
     v.fonts = [(f, True) for f in sorted(ea)]

@@ -5,6 +5,8 @@ import dataclasses
 import re
 import unicodedata
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
 from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Meta,
                                      Register, Run, Section, Table)
@@ -71,7 +73,7 @@ def _clean_diagram(d: Diagram) -> Diagram:
 
 
 #: What cleaning does to each node holding text; ListBlocks and Paragraphs hold it in their Runs.
-_CLEAN = {
+_CLEAN: dict[type, Callable[[Any], Any]] = {
     Meta: _clean_meta,
     Section: lambda s: dataclasses.replace(s, title=clean(s.title)),
     Run: lambda r: dataclasses.replace(r, text=clean(r.text)),

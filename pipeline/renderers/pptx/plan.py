@@ -214,8 +214,8 @@ class Planner:
                 flush()
             page.append((bullet, full))
         flush()
-        for k, s in enumerate(slides[1:], 2):
-            s.title = f"{s.title}（续{k - 1}）" if len(slides) > 2 else f"{s.title}（续）"
+        for k, sp in enumerate(slides[1:], 2):
+            sp.title = f"{sp.title}（续{k - 1}）" if len(slides) > 2 else f"{sp.title}（续）"
         return slides
 
     # tables -------------------------------------------------------------------------

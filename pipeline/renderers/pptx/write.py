@@ -90,6 +90,7 @@ def _furniture(prs, doc: Document) -> None:
 
 
 def _table(slide, sp: SlidePlan, left, top, width) -> None:
+    assert sp.table is not None  # only table slides are drawn here
     header, rows = sp.table
     ncols = max(1, len(header))
     shape = slide.shapes.add_table(len(rows) + 1, ncols, left, top, width, Emu(int(Inches(0.4)) * (len(rows) + 1)))
