@@ -149,3 +149,19 @@ def test_a_summary_contradicted_by_its_register_is_flagged_by_check(mini_engagem
     assert len(lines) == 1, check.output
     assert "'检查概述' says 2 ({=findings.risks}), but the register in this file now gives 3" in lines[0]
     assert "(2 more number(s) of '检查概述' disagree too)" in lines[0]
+
+
+def test_a_build_of_other_deliverables_keeps_the_recorded_numbers(mini_engagement):
+    """`build --only` leaves a deliverable's manifest record whole, the numbers `check` recomputes included."""
+    m = mini_engagement
+    text = (m.eng / "answers/90-mini.yaml").read_text(encoding="utf-8")
+    start = text.index("    sections:\n      检查概述")
+    end = text.index("  catalog:")
+    (m.eng / "answers/90-mini.yaml").write_text(text[:start] + MINI_FINDINGS.lstrip("\n") + text[end:],
+                                                encoding="utf-8")
+    assert m.build().exit_code == 0
+    before = [d for d in m.manifest()["deliverables"] if d["deliverable"] == "report"]
+    assert all(d["computed"] for d in before)
+    result = m.build("--only", "90/catalog", "--force")
+    assert result.exit_code == 0, result.output
+    assert [d for d in m.manifest()["deliverables"] if d["deliverable"] == "report"] == before
