@@ -59,7 +59,7 @@ constraints:
 	mv constraints.txt.new constraints.txt
 	rm -rf $(CVENV)
 
-# System packages for Chinese PDFs: a CJK font, HarfBuzz subsetting, poppler.
+# System packages: a CJK font, HarfBuzz subsetting and poppler for Chinese PDFs; Graphviz for diagrams.
 sysdeps:
 	@sh tools/sysdeps.sh
 

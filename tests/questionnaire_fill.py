@@ -12,6 +12,10 @@ def _value(col: str, allowed: list[str] | None, fmt: str, i: int):
         return allowed[i % len(allowed)]
     if fmt == "yyyy-mm-dd":
         return dt.datetime(2026, 5, 10 + i)
+    if fmt == "yyyy-mm-dd hh:mm":
+        return dt.datetime(2026, 5, 10 + i, 9 + i, 30)
+    if fmt == "hh:mm":
+        return dt.time(9 + i, 30)
     if fmt in ("0", "0.##"):
         return i + 1
     return f"{col}{i + 1}"

@@ -18,6 +18,11 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.sta
 EXPECTED = {
     "answers-in-sibling-folder": ("input.bad-value", "engagement.yaml:14:5"),
     "answers-outside-folder": ("input.bad-value", "engagement.yaml:14:5"),
+    "chart-inside-text": ("input.misplaced-block", "answers/90-mini.yaml:8"),
+    "fact-wrong-type": ("input.bad-type", "answers/90-mini.yaml:4:3"),
+    "reference-unknown-fact": ("input.bad-reference", "answers/90-mini.yaml:8:7"),
+    "register-date-without-year": ("input.bad-type", "answers/90-mini.yaml:12:42"),
+    "register-number-in-words": ("input.bad-type", "answers/90-mini.yaml:13:42"),
     "control-character": ("input.yaml", "answers/90-mini.yaml:6:17"),
     "excel-blank-cell": ("input.blank-cell", "资源清单.xlsx[资源清单]!B2"),
     "excel-empty-sheet": ("input.missing-rows", "资源清单.xlsx[资源清单]!A1"),
@@ -41,6 +46,7 @@ EXPECTED = {
     "tab-indented-yaml": ("input.yaml", "answers/90-mini.yaml:6:1"),
     "template-printed-heading": ("template.unknown-section", "templates/text/report.md.j2"),
     "template-syntax": ("template.syntax", "templates/text/report.md.j2:4"),
+    "total-contradicts-rows": ("input.total-mismatch", "answers/90-mini.yaml:6:7"),
     "template-undefined": ("template.undefined", "templates/text/report.md.j2:4"),
     "template-unknown-heading": ("template.unknown-section", "templates/text/report.md.j2:2"),
     "unknown-package": ("input.unknown-package", "engagement.yaml:12:5"),
@@ -87,6 +93,10 @@ FIRST_LINES = {
                                 "use one of them or declare the section there [template.unknown-section]",
     "spec-rule-typo": "tests/bad_inputs/spec-rule-typo/specs/90-mini.yaml:16:5: ERROR: unknown key 'working_day' in "
                       "'rules[0]'; did you mean 'working_days'? [spec.unknown-rule-key]",
+    "register-date-without-year": "tests/bad_inputs/register-date-without-year/answers/90-mini.yaml:12:42: ERROR: "
+                                  "column '启用日期' in row 1 must be a date with its year, written 2026-04-30 or "
+                                  "2026年4月30日, or an Excel date cell (got '7月14日'; the year is missing) "
+                                  "[input.bad-type]",
     "wrong-type-date": "tests/bad_inputs/wrong-type-date/engagement.yaml:6:1: ERROR: 'date' must be a date written "
                        "YYYY-MM-DD (got '2026-13-45') [input.bad-type]",
     "answers-in-sibling-folder": "tests/bad_inputs/answers-in-sibling-folder/engagement.yaml:14:5: ERROR: 'answers' "

@@ -88,16 +88,27 @@ def test_every_sample_pack_is_complete(sample_pack, engagement, specs):
 
 
 def test_deleted_section(pack):
-    edit_docx(pack / HEALTH, drop_section("网络架构检查结果"))
+    # (A results section holds findings: deleting one also makes the overview's counts disagree with
+    # the register the file shows, see test_deleted_findings_disagree_with_the_summary.)
+    edit_docx(pack / HEALTH, drop_section("总体结论与建议"))
     r = run(pack)
-    assert found(r, "ERROR") == [("completeness.missing-section", "health-report", "网络架构检查结果")]
+    assert found(r, "ERROR") == [("completeness.missing-section", "health-report", "总体结论与建议")]
     f = r.errors[0]
     assert f.service == 9 and f.format == "docx" and str(f.location).endswith(HEALTH)
 
 
 def test_section_with_nothing_under_it(pack):
-    edit_docx(pack / HEALTH, drop_section("存储架构检查结果", keep_heading=True))
-    assert found(run(pack), "ERROR") == [("completeness.empty-section", "health-report", "存储架构检查结果")]
+    edit_docx(pack / HEALTH, drop_section("总体结论与建议", keep_heading=True))
+    assert found(run(pack), "ERROR") == [("completeness.empty-section", "health-report", "总体结论与建议")]
+
+
+def test_deleted_findings_disagree_with_the_summary(pack):
+    edit_docx(pack / HEALTH, drop_section("网络架构检查结果"))
+    r = run(pack)
+    assert ("completeness.missing-section", "health-report", "网络架构检查结果") in found(r, "ERROR")
+    mismatch = [f for f in r.errors if f.code == "check.summary-mismatch"]
+    assert mismatch and mismatch[0].target == "检查概述"
+    assert "'检查概述' says 25 ({=findings.total}), but the register in this file now gives 21" in mismatch[0].message
 
 
 def test_section_out_of_order(pack):
@@ -300,7 +311,8 @@ def test_hand_edited_pack_stays_complete(pack):
     edit_docx(pack / HEALTH, add_para)
     wb = load_workbook(pack / SURVEY_XLSX)
     ws = _survey_sheet(wb)
-    ws.append([ws.cell(2, c).value for c in range(1, ws.max_column + 1)])
+    # A cell corrected by hand (appending a row would contradict the report's count of key resources).
+    ws.cell(2, ws.max_column).value = "华东2（上海）可用区 E"
     wb.save(pack / SURVEY_XLSX)
     prs = Presentation(str(pack / TRAINING_PPTX))
     last = prs.slides[-1]
@@ -358,7 +370,7 @@ def test_cli_exit_codes(pack, tmp_path):
     ok = cli.invoke(main, ["check", str(pack)])
     assert ok.exit_code == 0, ok.output
     assert ok.output.strip().splitlines()[-1].endswith("complete")
-    edit_docx(pack / HEALTH, drop_section("网络架构检查结果"))
+    edit_docx(pack / HEALTH, drop_section("总体结论与建议"))
     bad = cli.invoke(main, ["check", str(pack), "--format", "json"])
     assert bad.exit_code == 1 and json.loads(bad.output)["counts"]["errors"] == 1
     junit = cli.invoke(main, ["check", str(pack), "--format", "junit", "--no-specs"])

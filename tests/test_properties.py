@@ -26,7 +26,7 @@ def document(text: str) -> Document:
     """A document carrying text in every place a renderer writes: meta, headings, runs, tables, a register."""
     meta = Meta(title=f"标题{text}", seed_name=text, service=90, service_title=f"服务{text}", customer=f"客户{text}",
                 customer_short=text, project=f"项目{text}", vendor=text, date="2026-03-02", date_cn="2026年3月2日",
-                version=text, author=text, reviewer=text, deliverable="prop")
+                version=text, author=text, reviewer=text, kind_label=text, deliverable="prop")
     sections = [Section(f"章节{text}", 1, [Paragraph((Run(text),)), Paragraph((Run(text, bold=True),)),
                                           Table(("列", text), ((text, "值"),), caption=text)],
                         [Section(f"小节{text}", 2, to_blocks(text))])]
@@ -61,6 +61,7 @@ PDF_PROPS = settings(PROPS, max_examples=10)
 @example(text="<w:p><w:r><w:t>x</w:t></w:r></w:p>&amp;]]><![CDATA[")
 @example(text="=1+1")
 @example(text="_x0041_ \r\n\t")
+@example(text="0\r#")  # python-pptx wrote a lone carriage return as the text _x000D_
 def test_office_files_keep_any_text_minus_what_they_cannot_hold(fmt, text, tmp_path):
     got = squash(roundtrip(fmt, text, tmp_path))
     want = squash(clean(text))

@@ -21,7 +21,7 @@ def sample_document() -> Document:
     meta = Meta(title="华东测试集团架构健康报告", seed_name="《XXXX项目架构健康报告》", service=9,
                 service_title="健康检查服务", customer="华东测试集团有限公司", customer_short="华东测试集团",
                 project="云上架构健康检查项目", vendor="阿里云", date="2026-03-02", date_cn="2026年3月2日",
-                version="V1.0", author="张伟", reviewer="李娜", deliverable="health-report")
+                version="V1.0", author="张伟", reviewer="李娜", kind_label="report", deliverable="health-report")
     chart = Chart("line", "月度费用走势", ("1月", "2月", "3月"), (("实际费用", (10.0, 12.5, 11.2)),), "万元")
     sections = [
         Section("检查概述", 1, [Paragraph((Run("本次检查覆盖"), Run("86 个", bold=True), Run("云资源。")))], [
@@ -98,7 +98,10 @@ def test_pptx_16_9_titles_and_east_asian_font(rendered):
     titles = [s.shapes.title.text_frame.text for s in prs.slides]
     assert titles[0] == "华东测试集团架构健康报告"
     assert titles[1] == "目录"
-    assert "一、检查概述" in titles and "（一）检查范围" in titles and "附表：资源清单" in titles
+    assert "检查概述" in titles and "检查范围" in titles and "附表：资源清单" in titles
+    # The numbered section path shows above each content slide's title.
+    kickers = [sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.name == "Section"]
+    assert "一、检查概述 › （一）检查范围" in kickers and "二、网络架构检查结果" in kickers
     view = read(rendered["pptx"])
     assert ("微软雅黑", True) in view.fonts
     assert any(line.strip().startswith("CHART LINE_MARKERS") for line in view.dump)
@@ -194,6 +197,28 @@ def test_every_renderer_raises_on_an_unknown_block(fmt):
         renderer.render(doc)  # stopped by cleaned()
     with pytest.raises(TypeError, match="unknown block type .*Callout"):
         renderer.write(doc)  # the renderer's own dispatch, bypassing cleaned()
+def _unbroken_run(paragraph, text):
+    """A body cell's run as the renderer built it with python-docx's API: add_run's tabs and
+    breaks, the hyphens of an identifier non-breaking, a zero-width space after 、 before one."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.text.run import _RunContentAppender
+
+    from pipeline.renderers.docx import _BREAK_AFTER, _HYPHENATED
+
+    text = _BREAK_AFTER.sub("\u200b", text)
+    run = paragraph.add_run()
+    appender = _RunContentAppender(run._r)
+    pos = 0
+    for m in _HYPHENATED.finditer(text):
+        appender.add_text(text[pos:m.start()])
+        for k, piece in enumerate(m.group().split("-")):
+            if k:
+                run._r.append(OxmlElement("w:noBreakHyphen"))
+            appender.add_text(piece)
+        pos = m.end()
+    appender.add_text(text[pos:])
+
+
 def _python_docx_table(header, rows, widths_twips, style_ids):
     """The table as python-docx's own API builds it (what the renderer wrote before writing the XML at once)."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -221,7 +246,7 @@ def _python_docx_table(header, rows, widths_twips, style_ids):
     for r, row in enumerate(rows, 1):
         for i, v in enumerate(row):
             t.rows[r].cells[i].paragraphs[0]._p.style = style_ids[2]
-            t.rows[r].cells[i].paragraphs[0].add_run("" if v is None else str(v))
+            _unbroken_run(t.rows[r].cells[i].paragraphs[0], "" if v is None else str(v))
     t.autofit = False
     for gc, w in zip(t._tbl.tblGrid.gridCol_lst, widths_twips, strict=False):
         gc.w = Twips(w)
@@ -235,6 +260,7 @@ def _python_docx_table(header, rows, widths_twips, style_ids):
     (("序号", "检查项", "结论"), [("1", "SLB\t健康检查", None), ("2", " 前后空格 ", "a\nb\r\nc")]),
     (("项目",), [("a", "比表头长", "x"), ()]),
     ((), [("<&>", '"引号"')]),
+    (("交换机", "网段"), [("vsw-app-a / vsw-app-d", "10.60.0.0/20、10.60.16.0/20"), ("rm-uf6 a-b\tx-y", " 、ab-c ")]),
 ])
 def test_docx_table_xml_is_what_python_docx_builds(header, rows):
     from lxml import etree

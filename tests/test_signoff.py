@@ -427,6 +427,11 @@ SECRET = "TOP-SECRET-4242"
     ("path", "../outside.xlsx", ("'deliverables[0].path' must be a relative path inside the pack ('folder/file.ext', "
                                 "no '..') (got '../outside.xlsx')")),
     ("service", True, "'deliverables[0].service' must be an integer (got True)"),
+    ("computed", [{"section": "概述", "expr": "count(rows)", "value": "3", "sources": "rows"}],
+     ("'deliverables[0].computed' must be a list of {section, expr, value, sources} mappings (strings; sources a "
+      "list of strings) (got [{'section': '概述', 'expr': 'count(rows)', 'value': '3', 'sou…)")),
+    ("sections", [{"title": "概述", "requires": "diagram"}],
+     "'deliverables[0].sections[0].requires' must be a list of strings (got 'diagram')"),
 ])
 def test_manifest_fields_of_the_wrong_type_or_leaving_the_pack_are_refused(mini_engagement, field, value, first):
     m = mini_engagement

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from pipeline.document.nodes import Chart, ColumnDef, ListBlock, Meta, Paragraph, Register, Run, Section, Table
+from pipeline.document.nodes import (Chart, ColumnDef, Diagram, ListBlock, Meta, Paragraph, Register, Run, Section,
+                                     Table)
 from pipeline.document.walk import BLOCK_TYPES, walk
 from pipeline.renderers.base import cleaned
 from test_renderers import sample_document
@@ -20,7 +21,7 @@ class Callout:
 
 
 def test_block_types_are_the_model_blocks():
-    assert BLOCK_TYPES == (Paragraph, ListBlock, Table, Chart)
+    assert BLOCK_TYPES == (Paragraph, ListBlock, Table, Chart, Diagram)
 
 
 def test_walk_without_actions_copies_the_document():
@@ -55,7 +56,7 @@ def test_walk_raises_on_an_unknown_block_naming_its_type():
     doc = sample_document()
     doc.sections[0].children[0].blocks.append(Callout("x"))
     with pytest.raises(TypeError, match=r"unknown block type .*Callout: a section holds only Paragraph, "
-                                        r"ListBlock, Table, Chart"):
+                                        r"ListBlock, Table, Chart, Diagram"):
         walk(doc, {})
 
 

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages sowpack needs, only when missing.
-#   sh tools/sysdeps.sh          Chinese PDFs: a CJK font, HarfBuzz subsetting, poppler
+#   sh tools/sysdeps.sh          Chinese PDFs (a CJK font, HarfBuzz subsetting, poppler) and diagrams (Graphviz)
 #   sh tools/sysdeps.sh --test   the same, plus Chromium (the tests open each pack's index.html in it)
 set -e
-PKGS="libharfbuzz-subset0 fonts-noto-cjk poppler-utils"
+PKGS="libharfbuzz-subset0 fonts-noto-cjk poppler-utils graphviz"
 [ "$1" = "--test" ] && PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do

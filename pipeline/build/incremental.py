@@ -100,7 +100,8 @@ def input_digests(job, eng) -> dict[str, str]:
     """Hash of each input value one deliverable reads, named `file#key.path` (an Excel sheet `file[sheet]`).
 
     Only what this deliverable's document is made of: the engagement values on its cover
-    and header, its purchase, and its own answers, section by section. Another
+    and header, its purchase, and its own answers, section by section (its register and findings
+    register too). Another
     deliverable's answers, or facts only the business rules read, are not among them;
     values a text template reads are tracked as template values, and the document's own
     hash (Fingerprint.document) catches anything else.
@@ -125,6 +126,10 @@ def input_digests(job, eng) -> dict[str, str]:
                 src = da.rows.source
                 rows = f"{_in_engagement(eng, src.path)}[{src.sheet}]" if src.sheet else f"{name}.rows"
                 out[rows] = _digest([da.rows.header, da.rows.rows])
+            if da.findings is not None:
+                src = da.findings.source
+                key = f"{_in_engagement(eng, src.path)}[{src.sheet}]" if src.sheet else f"{name}.findings"
+                out[key] = _digest([da.findings.header, da.findings.rows])
     return out
 
 

@@ -15,6 +15,7 @@ from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
                                   errors_in, relpath)
 from pipeline.inputs.load import load_engagement
+from pipeline.inputs.typed import check_answers
 from pipeline.inputs.model import Engagement
 from pipeline.build import stamp
 from pipeline.build.incremental import document_digest, fingerprints, reasons
@@ -187,9 +188,12 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
-            "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
+            "sections": [{"title": s.title, "level": lvl, "leaf": not s.children,
+                          **({"requires": list(s.requires)} if s.requires else {})}
                          for s, lvl in _walk_levels(d.sections)],
-            "columns": [c.name for c in d.columns]})
+            "columns": [c.name for c in d.columns],
+            # The numbers computed from the deliverable's registers: `check` recomputes them.
+            **({"computed": o.doc.computed} if o.doc is not None and o.doc.computed else {})})
     inputs = [{"path": relpath(f), "sha256": sha256_file(f)} for f in eng.files]
     # --- sign-off gate (pipeline/rules/): the facts and rules `sowpack check` re-runs from
     # the pack alone, and the customer short name that file names derive from.
@@ -323,7 +327,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # planned, so the workers render it while the next one is assembled.
     # VERIFY: each rendered file reopened from a staging folder as it arrives, before
     # anything is written, so a pack never holds files that fail their structural checks.
-    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    selected = _select(only, engagements, specs, reporter, strict)
     contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
@@ -446,7 +450,8 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path, strict: bool,
           templates: Path | None, fresh: dict) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict]:
-    """READ and CHECK: every spec, every engagement (but the fresh ones) with its answers; stops on input errors.
+    """READ and CHECK: every spec, every engagement (but the fresh ones) with its answers; stops on spec
+    errors, and on input errors only when no engagement could be read (the others stop after ASSEMBLE).
 
     Returns the taps too: per engagement, what its stamp replays (stamp.Tap) and the files it read.
     """
@@ -467,12 +472,18 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
         if eng is not None:
             taps[eng.name] = (tap, stamp.read_files(spec_dir, templates, eng.files, eng.root / LEDGER))
             tap.findings_from(check_purchases(eng, specs))
-            report_rules(eng, specs, tap)  # CHECK: the SOW's business rules, citing the seed
+            tap.findings_from(check_answers(eng, specs))
+            with phase("check rules", eng.name):
+                report_rules(eng, specs, tap)  # CHECK: the SOW's business rules, citing the seed
             engagements.append(eng)
     reporter.findings_from(_shared_packs(engagements, out_dir))
-    if not engagements and not fresh and not errors_in(reporter.findings):
-        raise InputError("no engagement to build; nothing was written")
-    _stop_on_errors(reporter, strict, "input")
+    if not engagements and not fresh:
+        if not errors_in(reporter.findings):
+            raise InputError("no engagement to build; nothing was written")
+        _stop_on_errors(reporter, strict, "input")
+    # Every engagement that could be read is assembled even when its inputs have errors,
+    # so one build reports every input problem (an unknown package does not hide the
+    # answers' errors); _build stops once, after assembling.
     return specs_list, specs, engagements, taps
 
 
@@ -620,6 +631,16 @@ class SelectionError(PipelineError):
     exit_code = 2
 
 
+def _select(only, engagements: list[Engagement], specs: dict[int, SowSpec], reporter: Reporter, strict: bool):
+    """_selector over every job of the engagements; an input error, which may be why a selected
+    deliverable is missing, stops the build before the selection error does."""
+    try:
+        return _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    except SelectionError:
+        _stop_on_errors(reporter, strict, "input")
+        raise
+
+
 def _selector(only, jobs: list[Job]):
     """A test of whether `build --only` selects a job; every selector must name one of the jobs."""
     if not only:
@@ -663,9 +684,10 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         prev = writer.previous.get(o.rel) or {}
         shown = relpath(res.pack / o.rel)
         if o.skipped:
-            # Not selected by --only: the file and its whole record stay as they are.
+            # Not selected by --only: the file and its whole record stay as they are (the numbers
+            # computed for it included: `check` recomputes them).
             o.sha256 = prev.get("sha256")
-            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending", "computed") if k in prev}
             reporter.status("skip", shown)
             continue
         if not o.reasons:

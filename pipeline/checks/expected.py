@@ -21,11 +21,14 @@ class Expected:
     formats: list[str]
     #: format -> path relative to the pack
     paths: dict[str, str]
-    #: [{title, level, leaf}] in document order (every depth)
+    #: [{title, level, leaf, requires?}] in document order (every depth)
     sections: list[dict]
     columns: list[str]
     #: format -> sha256 the build recorded (None when the manifest does not list it)
     built_sha256: dict[str, str | None] = field(default_factory=dict)
+    #: The numbers the build computed from the deliverable's registers ({section, expr, value, sources}),
+    #: which `check` recomputes from the registers as they are on disk.
+    computed: list[dict] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -34,7 +37,8 @@ class Expected:
 
 def _walk(sections, level=1):
     for s in sections:
-        yield {"title": s.title, "level": level, "leaf": not s.children}
+        yield {"title": s.title, "level": level, "leaf": not s.children,
+               **({"requires": list(s.requires)} if s.requires else {})}
         yield from _walk(s.children, level + 1)
 
 
@@ -52,6 +56,8 @@ def from_manifest(manifest: dict) -> list[Expected]:
                                   list(d.get("columns") or []))
         e.formats.append(d["format"])
         e.paths[d["format"]] = d["path"]
+        if isinstance(d.get("computed"), list) and not e.computed:
+            e.computed = [c for c in d["computed"] if isinstance(c, dict)]
         e.built_sha256[d["format"]] = d.get("sha256")
     return list(out.values())
 
@@ -137,7 +143,8 @@ def from_specs(manifest: dict, specs: dict, pack: Path) -> tuple[list[Expected],
                 else:
                     paths[fmt] = f"{spec.folder}/{safe_name(d.display_title(manifest.get('customer') or ''))}.{fmt}"
             out.append(Expected(n, d.id, d.seed_name, d.kind, list(d.formats), paths, list(_walk(d.sections)),
-                                [c.name for c in d.columns], dict(rec.built_sha256) if rec else {}))
+                                [c.name for c in d.columns], dict(rec.built_sha256) if rec else {},
+                                list(rec.computed) if rec else []))
     known = {s.get("service") for s in manifest.get("services") or []
              if specs.get(s.get("service")) is not None and s.get("package") in specs[s.get("service")].package_names}
     for k, rec in recorded.items():

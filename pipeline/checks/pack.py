@@ -102,6 +102,28 @@ def check_sections(ctx: _Ctx, seen: Seen) -> None:
             ctx.add("completeness.empty-section", f"section '{s['title']}' has nothing under it", s["title"])
 
 
+def check_requires(ctx: _Ctx, seen: Seen) -> None:
+    """A section whose spec requires a diagram or a chart shows a picture or a chart (Word, decks)."""
+    if seen.format not in ("docx", "pptx"):
+        return
+    pictures: dict[str, int] = {}
+    for h in seen.headings:
+        pictures[h.title] = pictures.get(h.title, 0) + h.pictures
+    for s in ctx.e.sections:
+        needs = [r for r in s.get("requires") or () if r in ("diagram", "chart")]
+        title = norm_title(s["title"])
+        if needs and title in pictures and not pictures[title]:
+            ctx.add("completeness.missing-block", f"section '{s['title']}' must show a {needs[0]} (the spec requires "
+                    "it), but it has no picture or chart", s["title"])
+
+
+def check_computed(ctx: _Ctx, seen: Seen) -> None:
+    """Numbers the build computed from the registers still agree with the registers in the file."""
+    from pipeline.checks.relations import check_relations
+    for section, message in check_relations(seen, ctx.e.computed, ctx.e.columns):
+        ctx.add("check.summary-mismatch", message, section)
+
+
 # --- columns ------------------------------------------------------------------
 def _letter(i: int) -> str:
     from pipeline.readers.office import col_letter
@@ -248,7 +270,9 @@ def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
         ctx.add("completeness.unreadable", f"{e.seed_name} ({fmt}) does not open: {exc}")
         return ctx.items
     check_sections(ctx, seen)
+    check_requires(ctx, seen)
     check_columns(ctx, seen)
+    check_computed(ctx, seen)
     check_text(ctx, seen)
     check_toc(ctx, seen)
     check_format_rules(ctx, seen)

@@ -41,7 +41,8 @@ CODES: dict[str, Code] = {
     "input.missing-file": Code(ERROR, "engagement.yaml, an answers file or an Excel file is missing or unreadable"),
     "input.unknown-key": Code(WARNING, "a key the input format does not know (with a did-you-mean); it is ignored"),
     "input.missing-key": Code(ERROR, "a required key is absent"),
-    "input.bad-type": Code(ERROR, "a value of the wrong type (a date not written YYYY-MM-DD, a list for a mapping)"),
+    "input.bad-type": Code(ERROR, "a value of the wrong type: a date without its year, a number in words, a "
+                                  "list for a mapping (the message names the accepted forms)"),
     "input.bad-value": Code(ERROR, "a value that is not allowed: a path leaving the inputs folder, a control "
                                    "character, a service bought twice, a malformed chart"),
     "input.unknown-service": Code(ERROR, "a bought service has no spec"),
@@ -54,6 +55,17 @@ CODES: dict[str, Code] = {
     "input.blank-cell": Code(ERROR, "a required column is blank in a row"),
     "input.not-allowed": Code(ERROR, "a value that is not among the column's `allowed` ones"),
     "input.bad-excel": Code(ERROR, "an Excel file that is not a workbook, is corrupt or too large, or lacks the sheet"),
+    "input.misplaced-block": Code(ERROR, "text that holds a block written as YAML (`- chart: {...}` inside a "
+                                         "block of text): it would print as a bullet; the message says how to "
+                                         "write it"),
+    "input.bad-reference": Code(ERROR, "a `{=...}` reference (or a chart's TABLE.列) that cannot be computed: an "
+                                       "unknown fact, table or column, text where a number is needed"),
+    "input.total-mismatch": Code(ERROR, "a table's 合计 row contradicts the rows above it (write `{=sum}` to compute "
+                                        "it)"),
+    "input.missing-block": Code(ERROR, "a section the spec says must hold a diagram, chart, table or findings "
+                                       "(`requires:`) has none"),
+    "input.bad-diagram": Code(ERROR, "a diagram that cannot be drawn: an edge to an unknown node, a group in "
+                                     "itself, a node in no known group"),
     "input.placeholder": Code(ERROR, "an answer still holds placeholder text (【XXX】, TODO, 待补充...)"),
     # --- templates (templates/text/*.md.j2) ---
     "template.missing": Code(ERROR, "a deliverable's template does not exist"),
@@ -73,6 +85,8 @@ CODES: dict[str, Code] = {
                                                 "is absent"),
     "completeness.section-order": Code(ERROR, "a required section comes before one the spec puts ahead of it"),
     "completeness.empty-section": Code(ERROR, "a required leaf section has nothing under it"),
+    "completeness.missing-block": Code(ERROR, "docx/pptx: a section the spec says must show a diagram or a chart "
+                                              "(`requires:`) has no picture or chart"),
     "completeness.missing-column": Code(ERROR, "xlsx (or a docx/pptx register table): a required column is absent "
                                                "from the header"),
     "completeness.no-rows": Code(ERROR, "a register has no data row"),
@@ -90,6 +104,9 @@ CODES: dict[str, Code] = {
     "completeness.outside-pack": Code(ERROR, "the file is a link that leads outside the pack; it is not opened"),
     "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
                                           "ignored)"),
+    "check.summary-mismatch": Code(ERROR, "a number the build computed from a register (a count of findings, a "
+                                          "sum) no longer agrees with that register as the file shows it, or the "
+                                          "summary no longer shows it"),
     "check.unknown-service": Code(WARNING, "the manifest names a service or package the specs do not know (judged "
                                            "by the manifest instead)"),
     "check.spec-changed": Code(INFO, "the spec changed since the build; the current spec is applied"),

@@ -121,6 +121,12 @@ def _list_of(v: object, ok) -> bool:
     return isinstance(v, list) and all(ok(x) for x in v)
 
 
+def _computed(c: object) -> bool:
+    """One number the build computed from a register (`check` recomputes it): {section, expr, value, sources}."""
+    return (isinstance(c, dict) and all(isinstance(c.get(k, ""), str) for k in ("section", "expr", "value"))
+            and _list_of(c.get("sources", []), lambda x: isinstance(x, str)))
+
+
 _STR = (lambda v: isinstance(v, str), "a string")
 _PATH = (is_pack_path, "a relative path inside the pack ('folder/file.ext', no '..')")
 _SHA = (is_sha256, "a SHA-256 (64 hex digits)")
@@ -190,6 +196,9 @@ def check_shape(data: Any) -> None:
                 _need(isinstance(s.get("title"), str), f"{g}.title", _STR[1], s.get("title"))
                 _opt(s, "level", _int, g, "an integer")
                 _opt(s, "leaf", lambda v: isinstance(v, bool), g, "true or false")
+                _opt(s, "requires", lambda v: _list_of(v, lambda x: isinstance(x, str)), g, "a list of strings")
+        _opt(d, "computed", lambda v: _list_of(v, _computed), f,
+             "a list of {section, expr, value, sources} mappings (strings; sources a list of strings)")
         pending = d.get("pending")
         if pending is not None:
             _need(isinstance(pending, dict), f"{f}.pending", "a mapping", pending)

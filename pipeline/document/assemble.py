@@ -10,14 +10,18 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from pipeline.document.markdown import to_blocks
-from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Register, Section, Table)
+from pipeline.document import findings as findings_register
+from pipeline.document.blocks import BlockMaker, scan_text
+from pipeline.core.facts import Facts, Source
+from pipeline.document.nodes import Block, ColumnDef, Document, Meta, Register, Section
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
-from pipeline.core.text import bad_char, char_kind, find_placeholder, unfold
+from pipeline.core.text import bad_char, find_placeholder
+from pipeline.core.values import BadValue, parse
 from pipeline.ledger.view import ledger_context
 
 @dataclass
@@ -35,13 +39,26 @@ class Job:
 
 
 def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
+    """The deliverables of every bought service and package (and the optional ones selected).
+
+    For a package the spec does not know (an error reported beside), the deliverables
+    every package has and those the answers give are assembled, so that their answers
+    are checked in the same build.
+    """
     jobs = []
     for p in engagement.purchases:
         spec = specs.get(p.service)
         if spec is None:
             continue
-        for d in spec.for_package(p.package, p.select):
-            jobs.append(Job(spec, d, p, engagement.answers.get(p.service)))
+        answers = engagement.answers.get(p.service)
+        if p.package in spec.package_names:
+            chosen = spec.for_package(p.package, p.select)
+        else:
+            answered = set(answers.deliverables) if answers else set()
+            chosen = [d for d in spec.deliverables if (not d.packages or d.id in answered)
+                      and (not d.optional or d.selected_by(set(p.select)))]
+        for d in chosen:
+            jobs.append(Job(spec, d, p, answers))
     return jobs
 
 
@@ -150,103 +167,13 @@ def render_text(template: str, ctx: dict, job: Job,
     return sections, findings
 
 
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def content_blocks(value: Any, where: Location, job: Job, title: str) -> tuple[list[Block], list[Finding]]:
-    """An answer (Markdown, or a list of Markdown / {chart} / {table}) -> blocks."""
-    ids: dict[str, Any] = dict(service=job.spec.service, deliverable=job.deliverable.id, target=title)
-    if value is None:
-        return [], []
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str):
-        return to_blocks(unfold(value)), []
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list):
-        return [], [Finding("input.bad-type", f"section '{title}' must be Markdown text or a list of blocks", where,
-                            **ids)]
-    blocks: list[Block] = []
-    findings: list[Finding] = []
-    for item in value:
-        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            blocks += to_blocks(unfold(str(item)))
-        elif isinstance(item, dict) and "chart" in item and isinstance(item["chart"], dict):
-            c = item["chart"]
-            cats = [str(x) for x in c.get("categories") or []]
-            series = []
-            for name, vals in (c.get("series") or {}).items():
-                nums = [_number(v) for v in (vals or [])]
-                if len(nums) != len(cats) or any(n is None for n in nums):
-                    findings.append(Finding("input.bad-value", f"chart series '{name}' in section '{title}' needs "
-                                            f"{len(cats)} numbers, one per category", where, **ids))
-                    nums = [n or 0.0 for n in nums[:len(cats)]]
-                series.append((str(name), tuple(0.0 if n is None else n for n in nums)))
-            if not cats or not series:
-                findings.append(Finding("input.bad-value",
-                                        f"chart in section '{title}' needs 'categories' and 'series'", where, **ids))
-                continue
-            ctype = c.get("type", "line")
-            if ctype not in ("line", "bar"):
-                findings.append(Finding("input.bad-value", f"chart type must be line or bar (got '{ctype}')", where,
-                                        **ids))
-                ctype = "line"
-            blocks.append(Chart(ctype, str(c.get("title", title)), tuple(cats), tuple(series), str(c.get("unit", ""))))
-        elif isinstance(item, dict) and "table" in item and isinstance(item["table"], dict):
-            t = item["table"]
-            header = tuple(str(h) for h in t.get("header") or [])
-            rows = tuple(tuple("" if v is None else str(v) for v in r) for r in t.get("rows") or [])
-            blocks.append(Table(header, rows, str(t.get("caption", ""))))
-        else:
-            findings.append(Finding("input.bad-type", f"section '{title}': each item must be Markdown text, "
-                                    "{chart: ...} or {table: ...}", where, **ids))
-    return blocks, findings
-
-
-def _strings(value: Any):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k)
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def scan_text(value: Any, where: Location, what: str, **ids) -> list[Finding]:
-    """Placeholders and characters Office cannot store, in any answer."""
-    out = []
-    for s in _strings(value):
-        ph = find_placeholder(s)
-        if ph:
-            out.append(Finding("input.placeholder",
-                               f"{what} still contains the placeholder '{ph}'; write the real text", where, **ids))
-            break
-    for s in _strings(value):
-        bad = bad_char(s)
-        if bad:
-            why = ("makes text display in another order than it is stored" if char_kind(bad) == "bidirectional control"
-                   else "documents cannot hold")
-            out.append(Finding("input.bad-value", f"{what} contains the {char_kind(bad)} {bad}, which {why}; delete it",
-                               where, **ids))
-            break
-    return out
-
-
 def empty_answer(value: Any) -> bool:
     """Nothing written yet: a key left empty (as `sowpack new` writes it), blank text or an empty list."""
     return value is None or (isinstance(value, str) and not value.strip()) or value == [] or value == {}
 
 
 def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templated: dict[str, str],
-                    da: DeliverableAnswers | None, answers_loc: Location,
+                    da: DeliverableAnswers | None, answers_loc: Location, maker: BlockMaker,
                     findings: list[Finding]) -> list[Section]:
     out = []
     for s in specs:
@@ -255,33 +182,43 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
         if da is not None and not empty_answer(da.sections.get(s.title)):
             where = da.section_locations[s.title]
             findings += scan_text(da.sections[s.title], where, f"section '{s.title}'", **ids)
-            blocks, found = content_blocks(da.sections[s.title], where, job, s.title)
+            blocks, found = maker.content(da.sections[s.title], where, s.title)
             findings += found
         elif s.title in templated:
             blocks = to_blocks(templated[s.title])
-        children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, findings)
+        children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, maker, findings)
         section = Section(s.title, level, blocks, children)
+        d = job.deliverable
         if not blocks and not s.children:
-            d = job.deliverable
             findings.append(Finding(
                 "input.missing-answer",
                 f"{d.seed_name} ('{d.id}'): section '{s.title}' has no answer; add it under "
                 f"deliverables.{d.id}.sections",
                 (da.section_locations.get(s.title) or da.location) if da else answers_loc, **ids))
+        for need in s.requires:
+            if s.title not in maker.holds.get(need, set()) and (blocks or s.children):
+                example = {"diagram": "- diagram: {title: ..., nodes: [...], edges: [...]}",
+                           "chart": "- chart: {type: bar, ...}", "table": "a table",
+                           "findings": "- findings: {领域: ...}"}[need]
+                findings.append(Finding(
+                    "input.missing-block", f"{d.seed_name} ('{d.id}'): section '{s.title}' must hold a {need} (the "
+                    f"spec requires it); add {example} to its answer",
+                    da.section_locations.get(s.title, da.location) if da else answers_loc, **ids))
         out.append(section)
     return out
 
 
-def _cell(value: Any, ctype: str) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if ctype == "date" else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if ctype in ("int", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    return str(value).strip()
+def typed_cell(value: Any, ctype: str) -> tuple[Any, str | None]:
+    """(canonical value, None) of a register cell of type ctype, or (its text, why it is refused).
+
+    Blank cells are "" (the caller decides whether the column may be blank).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "", None
+    try:
+        return parse(value, ctype), None
+    except BadValue as exc:
+        return str(value).strip(), str(exc)
 
 
 def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | None, answers_loc: Location,
@@ -291,25 +228,31 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
         return None
     cols = [ColumnDef(c.name, c.allowed, c.type, c.width) for c in d.columns]
     ids: dict[str, Any] = dict(service=job.spec.service, deliverable=d.id)
-    if d.template == "sign-in" and (da is None or da.rows is None):
-        # Without an attendee list the sheet lists the customer's project members;
+    if d.template == "sign-in" and (da is None or da.rows is None or "序号" not in da.rows.header):
+        # The attendees (an attendee list given once in the answers' data, shared by every
+        # sheet of the course), else the customer's project members; 序号 is counted, and
         # sign-in time and signature are filled by hand at the session.
-        people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
-        listed = []
-        for i, p in enumerate(people, 1):
-            known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
-                     "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
-            listed.append([known.get(c.name, "") for c in cols])
-            blank = [k for k in ("姓名", "部门", "职务", "联系方式") if any(c.name == k for c in cols) and not known[k]]
-            if blank:
-                findings.append(Finding("input.blank-cell",
-                                        f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
-                                        f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
-                                        "phone: (or email:) and role: to that person", eng.people_location, **ids))
-        if not listed:
-            findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
-                                    "add them under people: in engagement.yaml (name, org, role), or give "
-                                    f"deliverables.{d.id}.rows", answers_loc if da is None else da.location, **ids))
+        if da is not None and da.rows is not None:
+            attendees = [{k: "" if v is None else str(v).strip() for k, v in r.items()} for r in da.rows.rows]
+        else:
+            people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
+            attendees = [{"姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
+                          "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
+                         for p in people]
+            for p, known in zip(people, attendees, strict=True):
+                blank = [k for k in ("姓名", "部门", "职务", "联系方式")
+                         if any(c.name == k for c in cols) and not known[k]]
+                if blank:
+                    findings.append(Finding("input.blank-cell",
+                                            f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
+                                            f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
+                                            "phone: (or email:) and role: to that person", eng.people_location, **ids))
+            if not attendees:
+                findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
+                                        "add them under people: in engagement.yaml (name, org, role), or give "
+                                        f"deliverables.{d.id}.rows", answers_loc if da is None else da.location,
+                                        **ids))
+        listed = [[{"序号": i, **a}.get(c.name, "") for c in cols] for i, a in enumerate(attendees, 1)]
         return Register(title, cols, listed)
     if da is None or da.rows is None or not da.rows.rows:
         where = da.rows.source if da and da.rows else (da.location if da else answers_loc)
@@ -333,14 +276,17 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     for i, row in enumerate(rows.rows):
         out = []
         for c in cols:
-            value = _cell(row.get(c.name), c.type)
+            value, bad = typed_cell(row.get(c.name), c.type)
             is_blank = value == "" and c.name in rows.header
-            if not is_blank and not (c.allowed and value != "" and str(value) not in c.allowed) and not (
+            if not bad and not is_blank and not (c.allowed and value != "" and str(value) not in c.allowed) and not (
                     isinstance(value, str) and (find_placeholder(value) or bad_char(value))):
                 out.append(value)  # the common case: nothing to report, no location needed
                 continue
             where = rows.locations.get((i, c.name), rows.source)
-            if is_blank:
+            if bad:
+                findings.append(Finding("input.bad-type", f"column '{c.name}' in row {i + 1} {bad}", where,
+                                        target=c.name, **ids))
+            elif is_blank:
                 findings.append(Finding("input.blank-cell",
                                         f"required column '{c.name}' is blank in row {i + 1}; fill it",
                                         where, target=c.name, **ids))
@@ -355,9 +301,50 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     return Register(title, cols, out_rows)
 
 
+def _source_rows(rows, columns=None) -> list[dict[str, Any]]:
+    """Rows as references read them: typed by their columns when known (bad cells stay text, reported elsewhere)."""
+    types = {c.name: c.type for c in columns or ()}
+    return [{k: typed_cell(v, types.get(k, "text"))[0] if k in types else v for k, v in r.items()} for r in rows.rows]
+
+
+def facts_for(job: Job, register: Register | None, own_findings: list[dict] | None,
+              findings: list[Finding]) -> Facts:
+    """What this deliverable's references may read: the answers' facts and data tables, its own register
+    (`rows`) and findings register (`findings`), and those of the service's other deliverables."""
+    answers = job.answers
+    facts = Facts(dict(answers.facts) if answers else {})
+    ids = dict(service=job.spec.service, deliverable=job.deliverable.id)
+    for name, rows in (answers.data.items() if answers else ()):
+        findings += scan_text([list(r.values()) for r in rows.rows], rows.source, f"table '{name}'", **ids)
+        facts.sources[name] = Source(name, list(rows.header), [dict(r) for r in rows.rows], f"table '{name}'")
+    if answers:
+        for did, da in answers.deliverables.items():
+            other = job.spec.deliverable(did)
+            if other is None or did == job.deliverable.id:
+                continue
+            if da.rows is not None and other.columns:
+                facts.sources[f"{did}.rows"] = Source(f"{did}.rows", [c.name for c in other.columns],
+                                                      _source_rows(da.rows, other.columns), f"the register of '{did}'")
+            if da.findings is not None:
+                facts.sources[f"{did}.findings"] = Source(f"{did}.findings", list(findings_register.NAMES),
+                                                          findings_register.validate(da.findings, ids)[0],
+                                                          f"the findings register of '{did}'")
+    if register is not None:
+        names = [c.name for c in register.columns]
+        facts.sources["rows"] = Source("rows", names, [dict(zip(names, r, strict=False)) for r in register.rows],
+                                       f"the register of '{job.deliverable.id}'")
+    if own_findings is not None:
+        facts.sources["findings"] = Source("findings", list(findings_register.NAMES), own_findings,
+                                           f"the findings register of '{job.deliverable.id}'")
+    return facts
+
+
 def assemble(job: Job, eng: Engagement, templates: Path | None = None,
              ctx: dict[str, Any] | None = None) -> tuple[Document, list[Finding]]:
     """Build the Document of one deliverable, with findings for every gap in the inputs.
+
+    The registers come first (the deliverable's rows and findings), so that every number
+    the sections print can be computed from them.
 
     Args:
         templates: a folder whose text/*.md.j2 override the project's templates.
@@ -371,7 +358,19 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
     da = job.answers.deliverables.get(d.id) if job.answers else None
     answers_loc = job.answers.location if job.answers else job.purchase.location
     title = d.display_title(eng.customer_short)
-    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, findings)
+    ids = dict(service=spec.service, deliverable=d.id)
+    register = _register(job, eng, title, da, answers_loc, findings)
+    own_findings = None
+    if da is not None and da.findings is not None:
+        own_findings, found = findings_register.validate(da.findings, ids)
+        findings += found
+        findings += scan_text([list(r.values()) for r in da.findings.rows], da.findings.source,
+                              "the findings register", **ids)
+    maker = BlockMaker(facts_for(job, register, own_findings, findings), own_findings, ids)
+    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, maker, findings)
+    if own_findings and not maker.holds.get("findings"):
+        # No section shows the register: it is printed whole after the spec's sections.
+        sections.append(Section(findings_register.TITLE, 1, [findings_register.table(own_findings, {})]))
     if da is not None:
         known = {s.title for s in d.all_sections()}
         for t in da.sections:
@@ -379,12 +378,13 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
                 findings.append(Finding("input.unknown-section", f"'{t}' is not a section of '{d.id}' "
                                         f"(sections: {'、'.join(sorted(known)) or 'none'}); it is ignored",
                                         da.section_locations[t], service=spec.service, deliverable=d.id))
-    register = _register(job, eng, title, da, answers_loc, findings)
     dc = ctx["document_control"]
     doc_date = document_date(job, eng)
     meta = Meta(title=title, seed_name=d.seed_name, service=spec.service, service_title=spec.title,
                 customer=eng.customer_name, customer_short=eng.customer_short, project=eng.project,
                 vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
-                deliverable=d.id)
-    return Document(meta, sections, register), findings
+                kind_label=d.kind, deliverable=d.id)
+    return Document(meta, sections, register,
+                    findings=findings_register.register(own_findings) if own_findings else None,
+                    computed=maker.computed), findings

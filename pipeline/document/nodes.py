@@ -1,4 +1,4 @@
-"""Document model: sections, paragraphs, lists, tables, charts and a register."""
+"""Document model: sections, paragraphs, lists, tables, charts, diagrams and a register."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,7 +50,57 @@ class Chart:
     unit: str = ""
 
 
-Block = Union[Paragraph, ListBlock, Table, Chart]
+@dataclass(frozen=True)
+class DiagramGroup:
+    """A box that holds nodes and other groups: an account, a VPC, a zone, a layer."""
+
+    id: str
+    label: str
+    #: The id of the group it sits in ("" at the top).
+    parent: str = ""
+    #: account / vpc / zone / layer / cluster / region: how it is drawn.
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class DiagramNode:
+    """A box of a diagram: a system, a service, a product instance, a step."""
+
+    id: str
+    label: str
+    #: The id of its group ("" for none).
+    group: str = ""
+    #: app / compute / database / storage / network / security / user / external / step / decision.
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class DiagramEdge:
+    """A line from one node to another, with an optional label."""
+
+    source: str
+    target: str
+    label: str = ""
+    #: solid / dashed (asynchronous, replication, backup).
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """An architecture, network, deployment or flow diagram declared as data; renderers lay it
+    out with Graphviz (vector in PDF, an image in Word and PowerPoint)."""
+
+    title: str
+    #: architecture / network / deployment / flow.
+    kind: str
+    #: LR (left to right) or TB (top to bottom).
+    direction: str
+    nodes: tuple[DiagramNode, ...]
+    groups: tuple[DiagramGroup, ...] = ()
+    edges: tuple[DiagramEdge, ...] = ()
+
+
+Block = Union[Paragraph, ListBlock, Table, Chart, Diagram]
 
 
 @dataclass
@@ -103,6 +153,8 @@ class Meta:
     version: str
     author: str
     reviewer: str
+    #: The deliverable's kind (report, deck, training...): a training's deck teaches (renderers/pptx/plan.py).
+    kind_label: str
     deliverable: str
 
 
@@ -111,6 +163,10 @@ class Document:
     meta: Meta
     sections: list[Section]
     register: Register | None = None
+    #: The findings register (a sheet of its own in xlsx; in the sections elsewhere).
+    findings: Register | None = None
+    #: Every `{=...}` reference computed for it: {section, expr, value, sources} (recorded in the manifest).
+    computed: list[dict] = field(default_factory=list)
 
     def walk(self) -> Iterator[Section]:
         for s in self.sections:
@@ -118,3 +174,6 @@ class Document:
 
     def charts(self) -> list[Chart]:
         return [b for s in self.walk() for b in s.blocks if isinstance(b, Chart)]
+
+    def diagrams(self) -> list[Diagram]:
+        return [b for s in self.walk() for b in s.blocks if isinstance(b, Diagram)]

@@ -31,9 +31,9 @@ def walk(document: Document, actions: Actions) -> Document:
     """A copy of the document with each action applied to every node of its type, children first.
 
     The walk visits the Meta, every Section (children included), every block of a section
-    (a Paragraph's Runs, a ListBlock's item Paragraphs, Tables, Charts), the Register and
-    its ColumnDefs. A node whose type (or a base of it) has no action is rebuilt around its
-    walked children; the document passed in is never changed.
+    (a Paragraph's Runs, a ListBlock's item Paragraphs, Tables, Charts, Diagrams), the Register, the
+    findings Register and their ColumnDefs. A node whose type (or a base of it) has no
+    action is rebuilt around its walked children; the document passed in is never changed.
 
     Args:
         document: the document to walk.
@@ -59,7 +59,7 @@ def walk(document: Document, actions: Actions) -> Document:
             return para(b)
         if isinstance(b, ListBlock):
             return apply(dataclasses.replace(b, items=tuple(para(i) for i in b.items)))
-        if isinstance(b, BLOCK_TYPES):  # a leaf: Table, Chart
+        if isinstance(b, BLOCK_TYPES):  # a leaf: Table, Chart, Diagram
             return apply(b)
         raise unknown_block(b)
 
@@ -71,4 +71,5 @@ def walk(document: Document, actions: Actions) -> Document:
         return apply(dataclasses.replace(r, columns=[apply(c) for c in r.columns]))
 
     return dataclasses.replace(document, meta=apply(document.meta), sections=[section(s) for s in document.sections],
-                               register=register(document.register) if document.register is not None else None)
+                               register=register(document.register) if document.register is not None else None,
+                               findings=register(document.findings) if document.findings is not None else None)

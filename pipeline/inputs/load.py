@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -114,7 +115,8 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     customer = c.mapping(top.get("customer"), ("customer",), ["name"], ["short_name", "industry", "address"]) or {}
     for k, v in customer.items():
         c.typed(v, ("customer", k), str)
-    c.typed(top.get("project"), ("project",), str)
+    if not c.typed(top.get("project"), ("project",), str):
+        top["project"] = str(top.get("project") or "")
     date = _date(c, top.get("date"), ("date",))
     dc = top.get("document_control") or {}
     dc = c.mapping(dc, ("document_control",), [], ["version", "author", "reviewer", "approver"]) or {}
@@ -122,6 +124,7 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     if c.typed(people, ("people",), list):
         for i, p in enumerate(people):
             c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept"])
+        people = [p for p in people if isinstance(p, dict)]
     else:
         people = []
     purchases = _purchases(c, top, root, path, pos)
@@ -137,10 +140,10 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             answers[p.service] = a
             files.append(p.answers_path)
             files.extend(a.excel_files)
-    if any(f.is_error for f in findings) or date is None:
-        return None, findings
+    # An engagement with errors is still returned (the build stops after assembling it),
+    # so one build reports the problems of every answers file at once.
     eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
-                     vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
+                     vendor=str(top.get("vendor") or "阿里云"), date=date or dt.date(2000, 1, 1), document_control=dc,
                      people=people, purchases=purchases, answers=answers, files=sorted(set(files)),
                      people_location=loc(path, pos, ("people",)))
     return eng, findings
@@ -229,8 +232,9 @@ def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Position
     return Rows(header, rows, _CellLocations(path, pos, kp, raw_index, rows), loc(path, pos, kp))
 
 
-#: Keys that make a mapping one content block (a chart or a table) rather than a group of subsections.
-BLOCK_KEYS = ("chart", "table")
+#: Keys that make a mapping one content block (a chart, a table, a diagram...) rather than a group of
+#: subsections; document/blocks.py makes a block of each.
+BLOCK_KEYS = ("chart", "table", "findings", "findings-summary", "diagram", "objectives", "exercise", "summary")
 
 
 def is_group(value: Any) -> bool:
@@ -260,13 +264,61 @@ def flatten_sections(c: Collector, secs: dict, kp: tuple, path: Path, pos: Posit
     return values, where
 
 
+class _Tables:
+    """The register rows and data tables of one answers file: YAML rows, Excel sheets (inside the
+    engagement folder, regular files only) or a table of the answers' `data:`."""
+
+    def __init__(self, c: Collector, path: Path, pos: Positions, root: Path) -> None:
+        self.c, self.path, self.pos, self.root = c, path, pos, root
+        self.data: dict[str, Rows] = {}
+        self.excel: list[Path] = []
+        self.findings: list[Finding] = []
+
+    def rows(self, key: str, kp: tuple, m: dict) -> Rows | None:
+        """Rows under `key` (a list of mappings) or `key_from`: {file, sheet} of an Excel workbook, or
+        {data: NAME}, a table of the answers' `data:` (a course's attendees, listed once for every sheet)."""
+        c = self.c
+        if key in m:
+            return _rows_from_yaml(c, m[key], kp + (key,), self.path, self.pos)
+        src = f"{key}_from"
+        if src not in m:
+            return None
+        if isinstance(m[src], dict) and "data" in m[src]:
+            rf = c.mapping(m[src], kp + (src,), ["data"], [])
+            name = str((rf or {}).get("data"))
+            if name not in self.data:
+                close = difflib.get_close_matches(name, list(self.data), n=1)
+                c.add("bad-value", f"'{src}.data' names '{name}', which is not a table of 'data:' (tables: "
+                                   f"{', '.join(self.data) or 'none'})"
+                                   f"{'; did you mean ' + repr(close[0]) + '?' if close else ''}", kp + (src, "data"))
+                return None
+            return self.data[name]
+        rf = c.mapping(m[src], kp + (src,), ["file", "sheet"], [])
+        if rf and isinstance(rf.get("file"), str):
+            # Excel files are named relative to the engagement folder.
+            xp = _inside(self.root, rf["file"])
+            if xp is None:
+                c.add("bad-value", f"'{src}.file' '{rf['file']}' leaves the engagement folder "
+                                   f"{relpath(self.root)}; copy the workbook into the folder and name it from there",
+                      kp + (src, "file"))
+            elif _not_regular(xp):
+                c.add("bad-value", f"'{src}.file' '{rf['file']}' is {_not_regular(xp)}, not a regular file; point "
+                                   "it at an .xlsx workbook", kp + (src, "file"))
+            else:
+                rows, found = read_rows(xp, str(rf.get("sheet")))
+                self.findings += found
+                self.excel.append(xp)
+                return rows
+        return None
+
+
 def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, list[Finding]]:
     """Load one service's answers file (and the Excel sheets it points to)."""
     data, pos, findings = load_yaml(path, "input")
     if data is None:
         return None, findings
     c = Collector(path, pos, "input")
-    top = c.mapping(data, (), ["version", "service"], ["facts", "deliverables"])
+    top = c.mapping(data, (), ["version", "service"], ["facts", "data", "deliverables"])
     if not top:
         return None, findings + c.findings
     if top.get("service") != service:
@@ -278,40 +330,33 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if not c.typed(facts, ("facts",), dict):
         facts = {}
     delivs: dict[str, DeliverableAnswers] = {}
-    excel: list[Path] = []
     raw_d = top.get("deliverables") or {}
+    tables = _Tables(c, path, pos, root)
+    table = tables.rows
+    raw_data = top.get("data") or {}
+    if c.typed(raw_data, ("data",), dict, what="a mapping of table name -> rows"):
+        for name, raw in raw_data.items():
+            kp = ("data", name)
+            if isinstance(raw, dict):  # {rows_from: {file, sheet}}
+                dm = c.mapping(raw, kp, [], ["rows", "rows_from"]) or {}
+                rows = table("rows", kp, dm)
+            else:
+                rows = _rows_from_yaml(c, raw, kp, path, pos)
+            if rows is not None:
+                tables.data[str(name).strip()] = rows
     if c.typed(raw_d, ("deliverables",), dict):
         for did, raw in raw_d.items():
             kp = ("deliverables", did)
-            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from"])
+            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from", "findings", "findings_from"])
             if m is None:
                 continue
             secs = m.get("sections") or {}
             if not c.typed(secs, kp + ("sections",), dict):
                 secs = {}
-            rows = None
-            if "rows" in m:
-                rows = _rows_from_yaml(c, m["rows"], kp + ("rows",), path, pos)
-            elif "rows_from" in m:
-                rf = c.mapping(m["rows_from"], kp + ("rows_from",), ["file", "sheet"], [])
-                if rf and isinstance(rf.get("file"), str):
-                    # Excel files are named relative to the engagement folder.
-                    xp = _inside(root, rf["file"])
-                    if xp is None:
-                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' leaves the engagement folder "
-                                           f"{relpath(root)}; copy the workbook into the folder and name it from "
-                                           "there", kp + ("rows_from", "file"))
-                    elif _not_regular(xp):
-                        c.add("bad-value", f"'rows_from.file' '{rf['file']}' is {_not_regular(xp)}, not a regular "
-                                           "file; point it at an .xlsx workbook", kp + ("rows_from", "file"))
-                    else:
-                        rows, found = read_rows(xp, str(rf.get("sheet")))
-                        findings += found
-                        excel.append(xp)
             values, where = flatten_sections(c, secs, kp + ("sections",), path, pos)
-            delivs[str(did)] = DeliverableAnswers(values, where, rows, loc(path, pos, kp))
-    findings = findings + c.findings
-    if any(f.is_error for f in findings):
-        return None, findings
+            delivs[str(did)] = DeliverableAnswers(values, where, table("rows", kp, m), loc(path, pos, kp),
+                                                  table("findings", kp, m))
+    findings = findings + tables.findings + c.findings
+    # Returned even with errors: its sections are assembled (and checked) before the build stops.
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
-                   delivs, Location(relpath(path)), excel), findings
+                   delivs, Location(relpath(path)), tables.excel, tables.data), findings

@@ -45,6 +45,8 @@ class DeliverableAnswers:
     section_locations: dict[str, Location]
     rows: Rows | None
     location: Location
+    #: The findings register (`findings:` or `findings_from:`), any report may carry one.
+    findings: Rows | None = None
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Answers:
     deliverables: dict[str, DeliverableAnswers]
     location: Location
     excel_files: list[Path] = field(default_factory=list)
+    #: Named tables written once (`data:`): charts, totals and prose read them by name.
+    data: dict[str, Rows] = field(default_factory=dict)
 
 
 @dataclass

@@ -127,7 +127,7 @@ def to_docx(eng: Engagement, services: list[ServiceQuestions]) -> bytes:
                 customer_short=eng.customer_short, project=eng.project, vendor=eng.vendor,
                 date=eng.date.isoformat(), date_cn=cn_date(eng.date), version="V1.0",
                 author=str(eng.document_control.get("author", "")), reviewer="",
-                deliverable="questionnaire")
+                kind_label="questionnaire", deliverable="questionnaire")
     return get_renderer("docx").render(Document(meta, sections))
 
 

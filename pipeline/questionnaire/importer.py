@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.core.errors import Finding, InputError, Location, UsageError, relpath
 from pipeline.core.text import bad_char, find_placeholder
+from pipeline.core.values import BadValue, parse
 from pipeline.core.writer import OutputWriter
 from pipeline.core.yamlio import load_yaml
 from pipeline.inputs.excel_source import MAX_ROWS, guard_workbook
@@ -126,6 +127,12 @@ def _typed(cells: _Cells, sheet: str, cell: str, value: Any, col: ColumnSpec) ->
                 pass
         cells.refuse(sheet, cell, f"column '{col.name}' takes a date such as 2026-03-02 (got {value!r:.40})")
         return False, None
+    if col.type in ("time", "datetime"):
+        try:
+            return True, parse(value, col.type)  # "09:30", "2026-03-02 09:30"
+        except BadValue as exc:
+            cells.refuse(sheet, cell, f"column '{col.name}' {exc}")
+            return False, None
     if col.type in ("int", "number"):
         n = _number(value)
         if n is None or (col.type == "int" and not isinstance(n, int)):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import InputError, errors_in, relpath
+from pipeline.core.values import BadValue, parse
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.model import Engagement, Purchase
 from pipeline.scaffold.answers_file import dump_value, rule_facts
@@ -105,6 +106,11 @@ def row_values(row: dict, columns) -> list[str]:
         v = row.get(c.name)
         if isinstance(v, dt.datetime):
             v = v.date() if c.type == "date" else v
+        if c.type in ("time", "datetime") and v is not None:
+            try:
+                v = parse(v, c.type)  # as the import writes it: "09:30", "2026-03-02 09:30"
+            except BadValue:
+                pass
         out.append(cell_text(v))
     return out
 

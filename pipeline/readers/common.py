@@ -63,6 +63,7 @@ class Heading:
     level: int
     content: int = 0  # characters of body text, tables and pictures before the next heading
     shown: str = ""  # as written
+    pictures: int = 0  # pictures and charts before the next heading (a diagram, a chart)
 
 
 @dataclass

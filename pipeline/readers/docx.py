@@ -80,7 +80,9 @@ class _Fields:
 
 
 _TEXT_TAGS = (W + "t", W + "tab", W + "br", W + "cr", W + "fldChar", W + "instrText", W + "drawing", W + "pict",
-              W + "fldSimple", W + "moveFrom", W + "del")
+              W + "fldSimple", W + "moveFrom", W + "del", W + "noBreakHyphen")
+#: Characters a writer adds only to steer line breaking (a break opportunity after 、): not text.
+BREAK_HINTS = str.maketrans("", "", "\u200b")
 
 
 def _para_text(p, fields: _Fields) -> tuple[str, bool, bool]:
@@ -95,7 +97,9 @@ def _para_text(p, fields: _Fields) -> tuple[str, bool, bool]:
             toc = toc or fields.in_toc
         elif tag == W + "t":
             if not fields.in_instruction:
-                parts.append(el.text or "")
+                parts.append((el.text or "").translate(BREAK_HINTS))
+        elif tag == W + "noBreakHyphen":
+            parts.append("-")
         elif tag == W + "tab":
             parts.append("\t")
         elif tag in (W + "br", W + "cr"):
@@ -124,7 +128,9 @@ def _iter_para(p):
 
 
 def _cell_text(tc) -> str:
-    return "\n".join("".join(t.text or "" for t in _iter_para(p) if t.tag == W + "t") for p in tc.iter(W + "p"))
+    return "\n".join("".join("-" if t.tag == W + "noBreakHyphen" else (t.text or "").translate(BREAK_HINTS)
+                             for t in _iter_para(p) if t.tag in (W + "t", W + "noBreakHyphen"))
+                     for p in tc.iter(W + "p"))
 
 
 def read_docx(pkg: _Package) -> Seen:
@@ -163,6 +169,7 @@ def read_docx(pkg: _Package) -> Seen:
                     seen.headings.append(current)
                 elif (text.strip() or pic) and current is not None:
                     current.content += len(re.sub(r"\s+", "", text)) + (10 if pic else 0)
+                    current.pictures += 1 if pic else 0
                 if text.strip():
                     seen.texts.append(Text(text, "body", current.title if current else None))
             elif tag == W + "tbl":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.core.formats import FORMATS, load
 from pipeline.core.text import strip_number
+from pipeline.readers.office import SECTION_SEP, SECTION_SHAPE
 
 
 class UnreadableFile(Exception):
@@ -144,7 +145,10 @@ def _docx_table(el, v: View) -> None:
 
     rows = []
     for tr in el.iter(qn("w:tr")):
-        rows.append(["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))])
+        # A non-breaking hyphen is a hyphen; a zero-width space only marks where a line may break.
+        rows.append(["".join("-" if t.tag == qn("w:noBreakHyphen") else (t.text or "").replace("\u200b", "")
+                             for t in tc.iter(qn("w:t"), qn("w:noBreakHyphen")))
+                     for tc in tr.iter(qn("w:tc"))])
     ncols = max((len(r) for r in rows), default=0)
     v.tables.append(rows)
     v.dump.append(f"TABLE {len(rows)}x{ncols}")
@@ -174,8 +178,14 @@ def read_pptx(path: Path) -> View:
         v.dump.append(f"SLIDE {n} [{slide.slide_layout.name}] {title}")
         body_chars = 0
         section_slide = slide.slide_layout.name == "Section Header"
+        kicker = ""
         for shape in slide.shapes:
             if shape is title_shape:
+                continue
+            if not shape.is_placeholder and shape.name == SECTION_SHAPE and shape.has_text_frame:
+                # The section path a sowpack deck shows above a slide's title.
+                kicker = shape.text_frame.text.strip()
+                v.dump.append(f"  SECTION {kicker}")
                 continue
             # A section slide's subtitle repeats the document title: it is not section content.
             furniture = shape.is_placeholder and (
@@ -198,17 +208,30 @@ def read_pptx(path: Path) -> View:
                 ch = shape.chart
                 v.dump.append(f"  CHART {ch.chart_type} series={[s.name for s in ch.plots[0].series]}")
                 body_chars += 10
+            if shape.shape_type is not None and str(shape.shape_type).startswith("PICTURE"):
+                v.dump.append(f"  PICTURE {Emu(shape.width).inches:.1f}x{Emu(shape.height).inches:.1f}in")
+                body_chars += 10
+        if slide.has_notes_slide:
+            for line in slide.notes_slide.notes_text_frame.text.split("\n"):
+                if line.strip():
+                    v.dump.append(f"  NOTES {line}")
+                    v.texts.append(line)
         for el in slide.shapes._spTree.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}ea"):
             ea.add(el.get("typeface"))
         if title:
             v.texts.append(title)
             level = 1 if section_slide else 2
-            # A section's slides (section header, then content or table slides) share
-            # its title: they are one heading whose content is the sum.
-            if v.headings and v.headings[-1].title == strip_number(title):
-                v.headings[-1].content += body_chars
-            else:
-                v.headings.append(Heading(strip_number(title), level, body_chars))
+            trail = [x.strip() for x in kicker.split(SECTION_SEP)] if kicker else [title]
+            for k, name in enumerate(trail):
+                content = body_chars if k == len(trail) - 1 else 0
+                # A section's slides (section header, then content or table slides) share
+                # its title: they are one heading whose content is the sum.
+                if v.headings and v.headings[-1].title == strip_number(name):
+                    v.headings[-1].content += content
+                else:
+                    parent = k < len(trail) - 1
+                    v.headings.append(Heading(strip_number(name), (1 if k == 0 and parent else 2) if kicker else level,
+                                              content))
     v.fonts = [(f, True) for f in sorted(ea)]
     return v
 

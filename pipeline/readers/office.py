@@ -7,6 +7,11 @@ from pipeline.core.limits import MAX_CELLS, MAX_COLUMNS
 from pipeline.readers.common import (A, P, R, S, Heading, Seen, Sheet, Text, TooLarge, UnreadableFile, _Package,
                                      norm_title)
 
+#: The text box sowpack's decks show a slide's section in (renderers/pptx/write.py), and the
+#: separator of a section path in it ("三、平台架构设计 › （一）技术架构").
+SECTION_SHAPE = "Section"
+SECTION_SEP = " › "
+
 
 def _a_paragraphs(el) -> list[str]:
     return ["".join(t.text or "" for t in p.iter(A + "t")) for p in el.iter(A + "p")]
@@ -23,19 +28,9 @@ def read_pptx(pkg: _Package) -> Seen:
         if rid not in rels:
             raise UnreadableFile(f"corrupt: slide {n} is listed but its part is missing")
         part = rels[rid][1]
-        srels = pkg.rels(part)
-        layout = ""
-        notes = None
-        for rtype, target in srels.values():
-            if rtype == "slideLayout" and target in pkg.names:
-                if target not in layout_names:
-                    csld = pkg.xml(target).find(P + "cSld")
-                    layout_names[target] = (csld.get("name") if csld is not None else "") or ""
-                layout = layout_names[target]
-            elif rtype == "notesSlide" and target in pkg.names:
-                notes = target
+        layout, notes = _slide_layout_and_notes(pkg, part, layout_names)
         tree = pkg.xml(part).find(f"{P}cSld/{P}spTree")
-        title, body = "", 0
+        title, body, pictures, kicker = "", 0, 0, ""
         where = f"slide {n}"
         texts: list[tuple[str, str]] = []
         for sp in (tree.iter(P + "sp") if tree is not None else ()):
@@ -45,28 +40,30 @@ def read_pptx(pkg: _Package) -> Seen:
             if ptype in ("title", "ctrTitle") and not title:
                 title = "".join(_a_paragraphs(sp)).strip()
                 continue
+            name = sp.find(f"{P}nvSpPr/{P}cNvPr")
+            if ph is None and name is not None and name.get("name") == SECTION_SHAPE and paras:
+                # The section a slide belongs to, shown above its title (a title states the
+                # slide's message; the section is what `check` compares with the spec).
+                kicker = paras[0].strip()
+                continue
             for t in paras:
                 texts.append((t, where))
                 if ptype not in ("dt", "ftr", "sldNum"):
                     body += len(re.sub(r"\s+", "", t))
-        for gf in (tree.iter(P + "graphicFrame") if tree is not None else ()):
-            tbl = gf.find(f".//{A}tbl")
-            if tbl is not None:
-                rows = [["\n".join(_a_paragraphs(tc)) for tc in tr.iter(A + "tc")] for tr in tbl.iter(A + "tr")]
-                seen.tables.append(rows)
-                for r in rows:
-                    texts.extend((c, where) for c in r if c.strip())
-                body += sum(len(c.strip()) for r in rows[1:] for c in r)
-            elif (gf.find(f".//{A}graphicData") is not None
-                  and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
-                body += 10
+        frame_body, frame_pictures = _graphic_frames(tree, seen, texts, where)
+        body, pictures = body + frame_body, pictures + frame_pictures
         if tree is not None and any(True for _ in tree.iter(P + "pic")):
             body += 10
+            pictures += 1
         if title:
-            seen.texts.append(Text(title, where, norm_title(title)))
             level = 1 if layout.lower() in ("section header", "节标题") else 2
-            seen.headings.append(Heading(norm_title(title), level, body, title))
-        sect = norm_title(title) if title else None
+            path = [p.strip() for p in kicker.split(SECTION_SEP)] if kicker else [title]
+            # A slide under a subsection names its parents too; they are headings without content.
+            for k, name in enumerate(path[:-1]):
+                seen.headings.append(Heading(norm_title(name), 1 if k == 0 else 2, 0, name))
+            seen.texts.append(Text(title, where, norm_title(path[-1])))
+            seen.headings.append(Heading(norm_title(path[-1]), level if not kicker else 2, body, title, pictures))
+        sect = norm_title((kicker.split(SECTION_SEP)[-1] if kicker else title)) if title else None
         seen.texts.extend(Text(t, w, sect) for t, w in texts)
         if notes is not None:
             nt = pkg.xml(notes).find(f"{P}cSld/{P}spTree")
@@ -76,6 +73,38 @@ def read_pptx(pkg: _Package) -> Seen:
                     continue
                 seen.texts.extend(Text(t, f"notes of slide {n}", sect) for t in _a_paragraphs(sp) if t.strip())
     return seen
+
+
+def _slide_layout_and_notes(pkg: _Package, part: str, layout_names: dict[str, str]) -> tuple[str, str | None]:
+    """A slide's layout name (cached per layout part) and its notes part, if any."""
+    layout, notes = "", None
+    for rtype, target in pkg.rels(part).values():
+        if rtype == "slideLayout" and target in pkg.names:
+            if target not in layout_names:
+                csld = pkg.xml(target).find(P + "cSld")
+                layout_names[target] = (csld.get("name") if csld is not None else "") or ""
+            layout = layout_names[target]
+        elif rtype == "notesSlide" and target in pkg.names:
+            notes = target
+    return layout, notes
+
+
+def _graphic_frames(tree, seen: Seen, texts: list[tuple[str, str]], where: str) -> tuple[int, int]:
+    """A slide's tables (into seen.tables and texts) and charts: the body characters and pictures they add."""
+    body = pictures = 0
+    for gf in (tree.iter(P + "graphicFrame") if tree is not None else ()):
+        tbl = gf.find(f".//{A}tbl")
+        if tbl is not None:
+            rows = [["\n".join(_a_paragraphs(tc)) for tc in tr.iter(A + "tc")] for tr in tbl.iter(A + "tr")]
+            seen.tables.append(rows)
+            for r in rows:
+                texts.extend((c, where) for c in r if c.strip())
+            body += sum(len(c.strip()) for r in rows[1:] for c in r)
+        elif (gf.find(f".//{A}graphicData") is not None
+              and "chart" in (gf.find(f".//{A}graphicData").get("uri") or "")):
+            body += 10
+            pictures += 1
+    return body, pictures
 
 
 # --- xlsx ---------------------------------------------------------------------

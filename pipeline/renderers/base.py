@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import unicodedata
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
-from pipeline.document.nodes import Chart, ColumnDef, Document, Meta, Register, Run, Section, Table
+from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Meta,
+                                     Register, Run, Section, Table)
 from pipeline.document.walk import walk
 from pipeline.core.text import clean
 
@@ -60,13 +64,22 @@ def _clean_chart(c: Chart) -> Chart:
                                series=tuple((clean(n), v) for n, v in c.series))
 
 
+def _clean_diagram(d: Diagram) -> Diagram:
+    return dataclasses.replace(
+        d, title=clean(d.title),
+        nodes=tuple(dataclasses.replace(n, label=clean(n.label)) for n in d.nodes),
+        groups=tuple(dataclasses.replace(g, label=clean(g.label)) for g in d.groups),
+        edges=tuple(dataclasses.replace(e, label=clean(e.label)) for e in d.edges))
+
+
 #: What cleaning does to each node holding text; ListBlocks and Paragraphs hold it in their Runs.
-_CLEAN = {
+_CLEAN: dict[type, Callable[[Any], Any]] = {
     Meta: _clean_meta,
     Section: lambda s: dataclasses.replace(s, title=clean(s.title)),
     Run: lambda r: dataclasses.replace(r, text=clean(r.text)),
     Table: _clean_table,
     Chart: _clean_chart,
+    Diagram: _clean_diagram,
     Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
     ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
 }
@@ -103,3 +116,55 @@ def iter_numbered(sections, level: int = 1, prefix=()):
     for i, s in enumerate(sections, 1):
         yield s, numbered(level, i), level
         yield from iter_numbered(s.children, level + 1)
+
+
+#: A run that must not break across lines: an ID, an address, a CIDR, a date, a version.
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-@#%+=]*[A-Za-z0-9%]|[A-Za-z0-9]")
+
+
+#: A Latin letter or digit is budgeted wider than half a CJK character: Word sets Times New Roman,
+#: but LibreOffice and readers without it substitute wider faces (DejaVu Serif), and a token
+#: must fit whichever face the reader has.
+LATIN_UNITS = 1.3
+
+
+def _width(text: str) -> float:
+    """Width in half-width units: a CJK character is 2, a Latin character LATIN_UNITS."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else LATIN_UNITS for c in text)
+
+
+def column_widths(header, rows, total: float) -> list[float]:
+    """Column widths (in half-width character units, summing to total) that follow the content.
+
+    Every column gets at least its header and its longest unbreakable token (an ID, an
+    address, a CIDR such as 10.64.0.0/16 never splits inside), a short column stays
+    short, and what is left goes to the columns holding long text, up to their natural
+    width; the widths then fill the type area.
+
+    Args:
+        header: the header cells.
+        rows: the body rows.
+        total: the width to fill, in half-width units.
+    """
+    n = max([len(header)] + [len(r) for r in rows]) or 1
+    floors, natural = [], []
+    for j in range(n):
+        head = str(header[j]) if j < len(header) else ""
+        cells = ["" if j >= len(r) or r[j] is None else str(r[j]) for r in rows]
+        token = max([_width(t) for c in cells for t in _TOKEN.findall(c)] + [0])
+        longest = max([_width(c) for c in cells] + [0])
+        # A header may wrap between its characters; a column of short values (高, 无需处理)
+        # shows each on one line; cell padding takes about 3 units.
+        floor = max(min(_width(head), 4), token, longest if longest <= 6 else 0, 4) + 3
+        floors.append(floor)
+        natural.append(max(floor, min(max(longest, _width(head)), 120) + 3))
+    if sum(floors) >= total:
+        # Too many columns for the page: shrink every one alike (tokens may then wrap).
+        return [total * f / sum(floors) for f in floors]
+    spare = total - sum(floors)
+    wants = [nat - f for nat, f in zip(natural, floors, strict=True)]
+    if sum(wants) <= spare:
+        # Everything fits at its natural width: the rest is shared in proportion, to fill the area.
+        extra = spare - sum(wants)
+        return [nat + extra * nat / sum(natural) for nat in natural]
+    return [f + spare * w / sum(wants) for f, w in zip(floors, wants, strict=True)]

@@ -8,6 +8,10 @@ from pipeline.document.nodes import Chart
 from pipeline.core.fonts import PDF_SANS
 
 
+#: Risk levels keep their colours in every chart: red, amber, green.
+LEVEL_COLORS = {"高风险": "#c0392b", "中风险": "#e69f00", "低风险": "#2e8b57"}
+
+
 @lru_cache(maxsize=1)
 def _setup():
     import matplotlib
@@ -30,11 +34,16 @@ def chart_png(chart: Chart) -> bytes:
     x = range(len(chart.categories))
     n = len(chart.series)
     for i, (name, values) in enumerate(chart.series):
+        color = LEVEL_COLORS.get(name)
         if chart.type == "bar":
             w = 0.8 / n
-            ax.bar([v + i * w - 0.4 + w / 2 for v in x], values, width=w, label=name)
+            ax.bar([v + i * w - 0.4 + w / 2 for v in x], values, width=w, label=name, color=color)
         else:
-            ax.plot(list(x), values, marker="o", label=name)
+            ax.plot(list(x), values, marker="o", label=name, color=color)
+    if all(float(v).is_integer() for _, values in chart.series for v in values):
+        # Counts (findings by level) take whole-number ticks.
+        from matplotlib.ticker import MaxNLocator
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xticks(list(x))
     ax.set_xticklabels(chart.categories, rotation=30 if len(chart.categories) > 8 else 0)
     ax.set_title(chart.title)

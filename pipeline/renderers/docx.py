@@ -16,19 +16,20 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
+from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import Members, write_package
-from pipeline.renderers.base import Renderer, iter_numbered, text_width
+from pipeline.renderers.base import Renderer, column_widths, iter_numbered
 from pipeline.renderers.charts import chart_png
+from pipeline.renderers.diagrams import diagram_png, png_size_mm
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
 REFERENCE = TEMPLATES / "docx" / "reference.docx"
 #: Width of the type area on the reference document's A4 page (210 - 28 - 26 mm).
 TYPE_AREA_MM = 156
-#: About how many half-width characters of 五号 table text fit across it.
-TABLE_UNITS = 80
+#: About how many half-width characters of 五号 table text fit across it (cell margins included).
+TABLE_UNITS = 84
 
 #: Every style name this renderer uses; a test checks they exist in reference.docx.
 STYLES = ("Title", "Subtitle", "Cover Text", "TOC Heading", "toc 1", "toc 2", "toc 3", "Heading 1",
@@ -71,34 +72,49 @@ def _bookmark(paragraph, name: str, bid: int) -> None:
     paragraph._p.append(end)
 
 
-def _column_weights(header, rows, ncols: int) -> list[float]:
-    """Column widths follow the content (a 序号 column stays narrow) within the type area:
-    every column gets at least its header, the rest goes to the long ones."""
-    natural, minimum = [], []
-    for i in range(ncols):
-        head = str(header[i]) if i < len(header) else ""
-        longest = max([text_width("" if i >= len(r) or r[i] is None else str(r[i])) for r in rows] or [0])
-        shortest = max(text_width(head), min(longest, 10), 4) + 3
-        minimum.append(shortest)
-        natural.append(max(shortest, min(longest, 60) + 2))
-    spare = max(sum(natural) - sum(minimum), 1)
-    room = max(TABLE_UNITS - sum(minimum), 0)
-    return [m + (n - m) * min(1.0, room / spare) for m, n in zip(minimum, natural, strict=False)]
-
-
-def _run_xml(text: str, rpr: str = "") -> str:
-    """A <w:r> as python-docx's add_run(text) writes it (tabs and line breaks become elements),
-    with run properties `rpr` as its Run.bold, .italic and .font.name setters add them."""
-    if not text:
-        return f"<w:r>{rpr}</w:r>" if rpr else "<w:r/>"
-    parts: list[str] = [rpr]
+def _content_xml(text: str) -> list[str]:
+    """The content of a <w:r> as python-docx's add_run(text) writes it: tabs and line breaks become elements."""
+    parts: list[str] = []
     for k, piece in enumerate(_BREAKS.split(text)):
         if k % 2:
             parts.append("<w:tab/>" if piece == "\t" else "<w:br/>")
         elif piece:
             space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
             parts.append(f"<w:t{space}>{xml_escape(piece)}</w:t>")
-    return f"<w:r>{''.join(parts)}</w:r>"
+    return parts
+
+
+def _run_xml(text: str, rpr: str = "") -> str:
+    """A <w:r> as python-docx's add_run(text) writes it, with run properties `rpr` as its
+    Run.bold, .italic and .font.name setters add them."""
+    if not text:
+        return f"<w:r>{rpr}</w:r>" if rpr else "<w:r/>"
+    return f"<w:r>{rpr}{''.join(_content_xml(text))}</w:r>"
+
+
+#: An ID, a host name or an address whose hyphens must not end a line (vsw-app-a, rm-uf6order).
+_HYPHENATED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*(?:-[A-Za-z0-9_.]+)+")
+#: Chinese list punctuation before a Latin token: a line may break after it (Word and LibreOffice
+#: keep "10.60.0.0/20、10.60.16.0/20" in one piece otherwise).
+_BREAK_AFTER = re.compile(r"(?<=[、，；])(?=[A-Za-z0-9])")
+
+
+def _unbroken_xml(text: str) -> str:
+    """A table cell's <w:r> in which no identifier breaks inside: the hyphens of a token are
+    non-breaking (w:noBreakHyphen, read back as "-"), and a zero-width space after 、 lets a
+    line break before one."""
+    text = _BREAK_AFTER.sub("\u200b", text)
+    parts: list[str] = []
+    pos = 0
+    for m in _HYPHENATED.finditer(text):
+        parts += _content_xml(text[pos:m.start()])
+        for k, piece in enumerate(m.group().split("-")):
+            if k:
+                parts.append("<w:noBreakHyphen/>")
+            parts += _content_xml(piece)
+        pos = m.end()
+    parts += _content_xml(text[pos:])
+    return f"<w:r>{''.join(parts)}</w:r>" if parts else "<w:r/>"
 
 
 def _ppr_xml(style_id: str | None) -> str:
@@ -126,18 +142,19 @@ _TBL_LOOK = ('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:las
              'w:noVBand="1" w:val="04A0"/>')
 
 
-def _cell_xml(twips: int, style: str | None, text: str | None, shade: str = "") -> str:
+def _cell_xml(twips: int, style: str | None, text: str | None, shade: str = "", run=_run_xml) -> str:
     fill = f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>' if shade else ""
     head = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{twips}"/>{fill}</w:tcPr>'
     if text is None:  # a cell the row does not fill
         return head + "<w:p/></w:tc>"
     ppr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style is not None else "<w:pPr/>"
-    return f"{head}<w:p>{ppr}{_run_xml(text)}</w:p></w:tc>"
+    return f"{head}<w:p>{ppr}{run(text)}</w:p></w:tc>"
 
 
 def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | None, header_style: str | None,
                text_style: str | None) -> str:
-    """A <w:tbl>: header row shaded and repeated on each page, fixed column widths on grid and cells."""
+    """A <w:tbl>: header row shaded and repeated on each page, fixed column widths on grid and cells;
+    identifiers in body cells never break inside (_unbroken_xml)."""
     tstyle = f'<w:tblStyle w:val="{table_style}"/>' if table_style is not None else ""
     out = [(f'<w:tbl {_W}><w:tblPr>{tstyle}<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
             f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr><w:tblGrid>')]
@@ -150,7 +167,7 @@ def _table_xml(header, rows, ncols: int, twips: list[int], table_style: str | No
     for row in rows:
         out.append("<w:tr>")
         for i in range(ncols):
-            out.append(_cell_xml(twips[i], text_style, clean("" if row[i] is None else str(row[i])))
+            out.append(_cell_xml(twips[i], text_style, clean("" if row[i] is None else str(row[i])), run=_unbroken_xml)
                        if i < len(row) else _cell_xml(twips[i], None, None))
         out.append("</w:tr>")
     out.append("</w:tbl>")
@@ -258,7 +275,9 @@ class _Writer:
         if caption:
             self.add_paragraph(clean(caption), style="Caption")
         ncols = max([len(header)] + [len(r) for r in rows]) or 1
-        weights = _column_weights(header, rows, ncols)
+        # Column widths follow the content within the type area (renderers.base.column_widths):
+        # a 序号 column stays narrow, and no ID, address or CIDR is split inside.
+        weights = column_widths(header, rows, TABLE_UNITS)
         twips = [Mm(TYPE_AREA_MM * w / sum(weights)).twips for w in weights]
         # The XML python-docx would build (add_table, styles, shading, widths), written at once:
         # its table API costs more than the rest of a report.
@@ -272,6 +291,15 @@ class _Writer:
         self.doc.paragraphs[-1].alignment = 1
         self.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
+    def diagram(self, d: Diagram) -> None:
+        png = diagram_png(d)
+        w, h = png_size_mm(png)
+        # As laid out, shrunk to the type area and to two thirds of the page's height.
+        scale = min(1.0, TYPE_AREA_MM / w, 160 / h)
+        self.doc.add_picture(io.BytesIO(png), width=Mm(w * scale))
+        self.doc.paragraphs[-1].alignment = 1
+        self.add_paragraph(clean(f"图：{d.title}"), style="Caption")
+
     def blocks(self, blocks) -> None:
         for b in blocks:
             if isinstance(b, Paragraph):
@@ -283,6 +311,8 @@ class _Writer:
                 self.table(b.header, b.rows, b.caption)
             elif isinstance(b, Chart):
                 self.chart(b)
+            elif isinstance(b, Diagram):
+                self.diagram(b)
             else:
                 raise unknown_block(b)
 

@@ -8,14 +8,17 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, column_widths, iter_numbered
 from pipeline.renderers.charts import chart_png
+from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
 
 PDF_ASSETS = TEMPLATES / "pdf"
+#: Half-width characters of 9.5 pt table text across the type area (156 mm), cell padding included.
+PDF_TABLE_UNITS = 92
 
 
 @lru_cache(maxsize=1)
@@ -62,12 +65,16 @@ def _runs(p: Paragraph) -> Markup:
 
 
 def _table(header, rows, caption="") -> Markup:
+    # The same content-following widths as Word's: narrow columns stay readable, tokens whole.
+    widths = column_widths(header, rows, PDF_TABLE_UNITS)
+    widths = [100 * w / sum(widths) for w in widths]
+    cols = Markup("").join(Markup(f'<col style="width:{w:.1f}%">') for w in widths)
     head = Markup("").join(Markup(f"<th>{escape(clean(str(h)))}</th>") for h in header)
     body = Markup("").join(
         Markup("<tr>") + Markup("").join(Markup(f"<td>{escape(clean('' if v is None else str(v)))}</td>") for v in r)
         + Markup("</tr>") for r in rows)
     cap = Markup(f"<caption>{escape(caption)}</caption>") if caption else Markup("")
-    return Markup(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return Markup(f"<table>{cap}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def blocks_html(blocks) -> Markup:
@@ -85,6 +92,11 @@ def blocks_html(blocks) -> Markup:
             data = base64.b64encode(chart_png(b)).decode()
             out.append(Markup(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(b.title)}">'
                               f"<figcaption>图：{escape(b.title)}</figcaption></figure>"))
+        elif isinstance(b, Diagram):
+            # Vector: WeasyPrint draws the SVG itself, text in the embedded CJK font.
+            data = base64.b64encode(diagram_svg(b)).decode()
+            out.append(Markup(f'<figure class="diagram"><img src="data:image/svg+xml;base64,{data}" '
+                              f'alt="{escape(b.title)}"><figcaption>图：{escape(b.title)}</figcaption></figure>'))
         else:
             raise unknown_block(b)
     return Markup("\n").join(out)

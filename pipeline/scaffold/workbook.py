@@ -1,8 +1,7 @@
-"""Register sheets a person fills: header row, drop-downs for allowed values, typed date and number
-cells, frozen header. Used by `sowpack new` (the register workbook) and the questionnaire."""
+"""Register sheets a person fills: header row, drop-downs for allowed values, typed date, time and
+number cells, frozen header. Used by `sowpack new` (the register workbook) and the questionnaire."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 
@@ -11,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.core.text import clean
+from pipeline.core.values import BadValue, parse, to_python
 from pipeline.specs.model import ColumnSpec
 
 #: Rows prepared with types and drop-downs below the header.
@@ -21,7 +21,8 @@ HEADER_FONT = Font(name="微软雅黑", bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 BODY_FONT = Font(name="微软雅黑")
 #: Number formats per column type.
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "int": "0", "number": "0.##", "text": "@"}
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "time": "hh:mm", "datetime": "yyyy-mm-dd hh:mm", "int": "0", "number": "0.##",
+                  "text": "@"}
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 LISTS_SHEET = "_lists"
 
@@ -54,18 +55,14 @@ def put(ws, row: int, col: int, value, font=BODY_FONT):
 
 
 def typed(value, ctype: str):
-    """A register value as the cell should hold it: real dates and numbers where the column is typed."""
-    if ctype == "date" and isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return value
-    if ctype in ("int", "number") and isinstance(value, str):
-        try:
-            return int(value) if ctype == "int" else float(value)
-        except ValueError:
-            return value
-    return value
+    """A register value as the cell should hold it: real dates, times and numbers where the column is
+    typed (core/values.py); a value that is not of its type stays as written."""
+    if ctype == "text" or not isinstance(value, str):
+        return value
+    try:
+        return to_python(parse(value, ctype), ctype)
+    except (BadValue, KeyError):
+        return value
 
 
 def _list_source(wb, allowed: tuple[str, ...]) -> str:
@@ -108,6 +105,13 @@ def register_sheet(wb, ws, columns: tuple[ColumnSpec, ...], rows: list[dict] | t
         elif c.type == "date":
             dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
                                 showErrorMessage=True, errorTitle="日期", error="请填写日期，如 2026-03-02")
+        elif c.type == "datetime":
+            dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
+                                showErrorMessage=True, errorTitle="日期时间",
+                                error="请填写日期和时间，如 2026-03-02 09:30")
+        elif c.type == "time":
+            dv = DataValidation(type="time", operator="between", formula1="0", formula2="0.99999", allow_blank=True,
+                                showErrorMessage=True, errorTitle="时间", error="请填写时间，如 09:30")
         elif c.type in ("int", "number"):
             dv = DataValidation(type="whole" if c.type == "int" else "decimal", operator="between",
                                 formula1="-1000000000000", formula2="1000000000000", allow_blank=True,

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import Finding, SpecError, errors_in, relpath
-from pipeline.specs.model import (COLUMN_TYPES, FORMATS, Acceptance, ColumnSpec, DeliverableSpec,
-                                  Kind, PackageSpec, SectionSpec, SowSpec)
+from pipeline.specs.model import (COLUMN_TYPES, FORMATS, SECTION_REQUIRES, Acceptance, ColumnSpec, DeliverableSpec,
+                                  FactSpec, Kind, PackageSpec, SectionSpec, SowSpec)
 from pipeline.core.text import unfold
 from pipeline.core.validate import SLUG, Collector, keyname
 from pipeline.core.yamlio import load_yaml
@@ -29,13 +29,18 @@ def _sections(c: Collector, raw: Any, keypath: tuple, from_kind: bool) -> tuple[
         if isinstance(item, str):
             out.append(SectionSpec(item.strip(), (), from_kind))
         elif isinstance(item, dict):
-            m = c.mapping(item, kp, ["title"], ["children", "hint"])
+            m = c.mapping(item, kp, ["title"], ["children", "hint", "requires"])
             if m and c.typed(m.get("title"), kp + ("title",), str):
                 kids = _sections(c, m.get("children"), kp + ("children",), from_kind)
                 hint = m.get("hint")
                 if hint is not None and not c.typed(hint, kp + ("hint",), str):
                     hint = None
-                out.append(SectionSpec(m["title"].strip(), kids, from_kind, unfold(hint or "").strip()))
+                requires = m.get("requires") or []
+                if not c.typed(requires, kp + ("requires",), list, what=f"a list of {', '.join(SECTION_REQUIRES)}"):
+                    requires = []
+                requires = [r for j, r in enumerate(requires) if c.choice(r, kp + ("requires", j), SECTION_REQUIRES)]
+                out.append(SectionSpec(m["title"].strip(), kids, from_kind, unfold(hint or "").strip(),
+                                       tuple(requires)))
         else:
             c.typed(item, kp, (str, dict), what="a section title or {title, children}")
     return tuple(out)
@@ -261,6 +266,33 @@ def _acceptance(c: Collector, raw: Any) -> Acceptance:
                       str(day_type), bool(deemed), m.get("document"))
 
 
+def _facts(c: Collector, raw: Any, rules: tuple[dict, ...]) -> tuple[FactSpec, ...]:
+    """`facts:` -> FactSpecs: `name: type` or `name: {type, label?, allowed?, required?}`; every rule's
+    `fact` and `purchased_fact` not declared there is a number."""
+    out: dict[str, FactSpec] = {}
+    if raw is not None and c.typed(raw, ("facts",), dict):
+        for name, item in raw.items():
+            kp = ("facts", name)
+            if isinstance(item, str):
+                item = {"type": item}
+            m = c.mapping(item, kp, ["type"], ["label", "allowed", "required"])
+            if not m or not c.choice(m.get("type"), kp + ("type",), COLUMN_TYPES):
+                continue
+            allowed = m.get("allowed") or []
+            if not c.typed(allowed, kp + ("allowed",), list):
+                allowed = []
+            required = m.get("required", False)
+            c.typed(required, kp + ("required",), bool)
+            out[str(name)] = FactSpec(str(name), m["type"], str(m.get("label") or name),
+                                      tuple(str(a) for a in allowed), required is True)
+    for r in rules:
+        for key in ("fact", "purchased_fact"):
+            name = r.get(key)
+            if isinstance(name, str) and name not in out:
+                out[name] = FactSpec(name, "number", str(r.get("label") or name) if key == "fact" else name)
+    return tuple(out.values())
+
+
 def _rules(c: Collector, raw: Any, packages: list[str]) -> tuple[dict, ...]:
     if raw is None:
         return ()
@@ -283,7 +315,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         return None, findings
     c = Collector(path, pos, "spec")
     top = c.mapping(data, (), ["version", "service", "title", "slug", "packages", "acceptance", "deliverables"],
-                    ["seed_lines", "formats_rule", "rules", "courses"])
+                    ["seed_lines", "formats_rule", "rules", "courses", "facts"])
     if not top:
         return None, findings + c.findings
     if top.get("version") != SPEC_VERSION:
@@ -312,6 +344,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
             c.choice(inc, ("packages", i, "includes", j), [n for n in names if n != p.name])
     acceptance = _acceptance(c, top.get("acceptance"))
     rules = _rules(c, top.get("rules"), names)
+    facts = _facts(c, top.get("facts"), rules)
     deliverables: list[DeliverableSpec] = []
     if c.typed(top.get("deliverables"), ("deliverables",), list):
         for i, raw in enumerate(top["deliverables"]):
@@ -337,7 +370,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
                    packages=tuple(packages), acceptance=acceptance, deliverables=tuple(deliverables),
                    rules=rules,
                    formats_rule=unfold(top["formats_rule"]) if isinstance(top.get("formats_rule"), str) else None,
-                   seed_lines=tuple(top.get("seed_lines") or ()),
+                   seed_lines=tuple(top.get("seed_lines") or ()), facts=facts,
                    digest=hashlib.sha256(path.read_bytes()).hexdigest())
     return spec, findings
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from pipeline.core.formats import FORMATS as _FORMAT_TABLE
+from pipeline.core.values import TYPES as _VALUE_TYPES
 
 FORMATS = tuple(_FORMAT_TABLE)  # the formats a spec may name: the rows of core.formats
-COLUMN_TYPES = ("text", "int", "number", "date")
+#: The value types a column or a fact may declare (core.values.TYPES).
+COLUMN_TYPES = tuple(_VALUE_TYPES)
 
 
 @dataclass(frozen=True)
@@ -18,10 +20,29 @@ class ColumnSpec:
     name: str
     #: Allowed values; the xlsx renderer adds a list validation.
     allowed: tuple[str, ...] = ()
-    #: text / int / number / date.
+    #: text / int / number / date / time / datetime (core.values.TYPES).
     type: str = "text"
     #: Column width in characters; derived from the name when absent.
     width: float | None = None
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """A fact the answers give (`facts:`), with its value type; rules' facts are numbers."""
+
+    name: str
+    #: A value type of core.values.TYPES.
+    type: str = "number"
+    #: The fact's name in messages (default: the key).
+    label: str = ""
+    #: Allowed values, when the fact is one of a list.
+    allowed: tuple[str, ...] = ()
+    #: True when every engagement's answers must give it.
+    required: bool = False
+
+
+#: What a spec section may require besides text (`requires:`), checked at build and by `check`.
+SECTION_REQUIRES = ("diagram", "chart", "table", "findings")
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,8 @@ class SectionSpec:
     from_kind: bool = False
     #: What the SOW asks for in this section (spec key `hint`); else derived from the seed.
     hint: str = ""
+    #: Blocks the section must hold (SECTION_REQUIRES): a solution's architecture needs a diagram.
+    requires: tuple[str, ...] = ()
 
     def walk(self) -> Iterator["SectionSpec"]:
         yield self
@@ -141,6 +164,11 @@ class SowSpec:
     formats_rule: str | None = None
     seed_lines: tuple[int, ...] = ()
     digest: str = field(default="", compare=False)
+    #: The facts the answers give, with their types (`facts:`, plus every rule's fact as a number).
+    facts: tuple[FactSpec, ...] = ()
+
+    def fact(self, name: str) -> FactSpec | None:
+        return next((f for f in self.facts if f.name == name), None)
 
     @property
     def folder(self) -> str:

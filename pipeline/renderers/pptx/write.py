@@ -1,0 +1,190 @@
+"""Draw a slide plan with python-pptx on the layouts of templates/pptx/reference.pptx (16:9).
+
+Every content slide shows its section path above the title in a text box named
+SECTION_SHAPE, which `check` reads back to find the section a slide belongs to; charts are
+native PowerPoint charts, diagrams pictures laid out by Graphviz; the speaker notes hold the
+full text that the bullets shorten.
+"""
+from __future__ import annotations
+
+import copy
+import io
+
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.opc.serialized import PackageWriter
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Inches, Pt
+
+from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
+from pipeline.core.paths import TEMPLATES
+from pipeline.core.text import clean
+from pipeline.document.nodes import Chart, Document
+from pipeline.renderers.charts import LEVEL_COLORS
+from pipeline.renderers.diagrams import diagram_png, png_size_mm
+from pipeline.renderers.normalize import Members, write_package
+from pipeline.readers.office import SECTION_SHAPE
+from pipeline.renderers.pptx.plan import SlidePlan
+
+REFERENCE = TEMPLATES / "pptx" / "reference.pptx"
+LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
+
+
+def _fonts(run, size: float | None = None, bold: bool | None = None, color: str | None = None) -> None:
+    f = run.font
+    f.name = SLIDE_LATIN
+    if size:
+        f.size = Pt(size)
+    if bold is not None:
+        f.bold = bold
+    if color:
+        f.color.rgb = RGBColor.from_string(color)
+    rpr = run._r.get_or_add_rPr()
+    for tag in ("a:ea", "a:cs"):
+        el = rpr.find(qn(tag))
+        if el is None:
+            el = rpr.makeelement(qn(tag), {})
+            rpr.append(el)
+        el.set("typeface", SLIDE_EA)
+    rpr.set("lang", "zh-CN")
+    rpr.set("altLang", "en-US")
+
+
+def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None,
+              color: str | None = None) -> None:
+    frame.clear()
+    for i, (level, text) in enumerate(lines):
+        p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        p.level = level
+        r = p.add_run()
+        # python-pptx stores a carriage return as the literal text _x000D_: a line break is "\n".
+        r.text = clean(text).replace("\r\n", "\n").replace("\r", "\n")
+        _fonts(r, size, bold, color)
+
+
+def _furniture(prs, doc: Document) -> None:
+    """Footer (customer · title) and slide number on every slide but the title slide,
+    copied from the layout's own placeholders so they sit where the deck design puts them."""
+    footer = clean(f"{doc.meta.customer_short} · {doc.meta.title}")
+    wanted: dict = {}  # layout part -> its footer and slide-number placeholders, looked up once
+    for n, slide in enumerate(prs.slides, 1):
+        if n == 1:
+            continue
+        layout = slide.slide_layout
+        if layout.part not in wanted:
+            wanted[layout.part] = [(kind, ph._element) for ph in layout.placeholders
+                                   if (kind := ph.placeholder_format.type) in (PP_PLACEHOLDER.FOOTER,
+                                                                               PP_PLACEHOLDER.SLIDE_NUMBER)]
+        for kind, element in wanted[layout.part]:
+            el = copy.deepcopy(element)
+            # A shape id must be unique within its slide, or PowerPoint offers to repair the file.
+            el.nvSpPr.cNvPr.id = slide.shapes._next_shape_id
+            slide.shapes._spTree.append(el)
+            for t in el.iter(qn("a:t")):
+                # The slide-number field's cached text is the number itself, for
+                # readers that do not compute fields; the footer gets its text.
+                t.text = str(n) if kind == PP_PLACEHOLDER.SLIDE_NUMBER else ""
+            if kind == PP_PLACEHOLDER.FOOTER:
+                shape = slide.shapes[-1]
+                _set_text(shape.text_frame, [(0, footer)], 10)
+
+
+def _table(slide, sp: SlidePlan, left, top, width) -> None:
+    assert sp.table is not None  # only table slides are drawn here
+    header, rows = sp.table
+    ncols = max(1, len(header))
+    shape = slide.shapes.add_table(len(rows) + 1, ncols, left, top, width, Emu(int(Inches(0.4)) * (len(rows) + 1)))
+    t = shape.table
+    total = sum(sp.widths) or ncols
+    for j, w in enumerate(sp.widths or (1,) * ncols):
+        t.columns[j].width = Emu(int(width * w / total))
+    size = 12 if ncols <= 5 else 11 if ncols <= 7 else 10
+    for j, h in enumerate(header):
+        _set_text(t.cell(0, j).text_frame, [(0, h)], size, True)
+    for i, row in enumerate(rows, 1):
+        for j in range(ncols):
+            _set_text(t.cell(i, j).text_frame, [(0, row[j] if j < len(row) else "")], size)
+            t.cell(i, j).text_frame.word_wrap = True
+
+
+def _chart(slide, c: Chart, left, top, width, height) -> None:
+    data = CategoryChartData()
+    data.categories = list(c.categories)
+    for name, values in c.series:
+        data.add_series(name, list(values))
+    kind = XL_CHART_TYPE.LINE_MARKERS if c.type == "line" else XL_CHART_TYPE.COLUMN_CLUSTERED
+    chart = slide.shapes.add_chart(kind, left, top, width, height, data).chart
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    chart.has_title = False  # the slide's title says what it shows
+    for plot in chart.plots:
+        for s in plot.series:
+            color = LEVEL_COLORS.get(s.name)
+            if color:
+                fill = s.format.fill
+                fill.solid()
+                fill.fore_color.rgb = RGBColor.from_string(color.lstrip("#"))
+    chart.font.size = Pt(12)
+    chart.font.name = SLIDE_LATIN
+
+
+def _picture(slide, png: bytes, W, top, box_w, box_h) -> None:
+    w, h = png_size_mm(png)
+    scale = min(box_w / (w * 36000), box_h / (h * 36000), 1.5)
+    pw, ph = int(w * 36000 * scale), int(h * 36000 * scale)
+    slide.shapes.add_picture(io.BytesIO(png), Emu(int((W - pw) / 2)), top, Emu(pw), Emu(ph))
+
+
+def write(slides: list[SlidePlan], doc: Document) -> bytes:
+    """The deck of a plan, as normalised .pptx bytes."""
+    prs = Presentation(str(REFERENCE))
+    layouts = {layout.name: layout for layout in prs.slide_layouts}
+    W, H = prs.slide_width, prs.slide_height
+    assert W is not None and H is not None  # the reference deck sets its slide size
+    for sp in slides:
+        slide = prs.slides.add_slide(layouts[sp.layout])
+        _set_text(slide.shapes.title.text_frame, [(0, sp.title)], 36 if sp.kind == "title" else 28, True)
+        for ph in slide.placeholders:
+            idx = ph.placeholder_format.idx
+            if idx != 1:
+                continue
+            if sp.kind == "title":
+                _set_text(ph.text_frame, [(0, line) for line in sp.subtitle.split("\n")], 18)
+            elif sp.kind in ("bullets", "agenda"):
+                _set_text(ph.text_frame, [(b.level, b.text) for b in sp.bullets], 22 if len(sp.bullets) <= 4 else 20)
+            elif sp.kind == "divider":
+                _set_text(ph.text_frame, [(0, sp.subtitle)], 16)
+        if sp.section and sp.kind != "divider":
+            box = slide.shapes.add_textbox(Inches(0.67), Inches(0.02), Inches(12.0), Inches(0.32))
+            box.name = SECTION_SHAPE
+            # Light on the layout's dark top band, where the section path sits.
+            _set_text(box.text_frame, [(0, sp.section)], 11, False, "DCE6F2")
+        left, top, width = Emu(int(W * 0.055)), Emu(int(H * 0.24)), Emu(int(W * 0.89))
+        if sp.table is not None:
+            _table(slide, sp, left, top, width)
+        if sp.chart is not None:
+            _chart(slide, sp.chart, left, top, width, Emu(int(H * 0.68)))
+        if sp.diagram is not None:
+            _picture(slide, diagram_png(sp.diagram), W, top, W * 0.89, H * 0.70)
+        if sp.notes:
+            _set_text(slide.notes_slide.notes_text_frame, [(0, line) for line in sp.notes.split("\n")], 12)
+    _furniture(prs, doc)
+    m = doc.meta
+    cp = prs.core_properties
+    cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
+    return write_package(_members(prs.part.package), f"{m.date}T00:00:00Z")
+
+
+def _members(package) -> list[tuple[str, bytes]]:
+    """The zip members python-pptx's Presentation.save writes, in its order, without zipping them."""
+    writer = PackageWriter(None, package._rels, tuple(package.iter_parts()))  # type: ignore[arg-type]  # no file: parts are collected
+    out = Members()
+    # Members duck-types the zip writer python-pptx expects (it only calls write(name, blob)).
+    writer._write_content_types_stream(out)  # type: ignore[arg-type]
+    writer._write_pkg_rels(out)  # type: ignore[arg-type]
+    writer._write_parts(out)  # type: ignore[arg-type]
+    return out.items
