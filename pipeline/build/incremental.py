@@ -48,11 +48,12 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
     """Hash of the spec entry of one deliverable and the service-level fields its documents quote."""
     d = dataclasses.asdict(deliverable)
     d.pop("line", None)  # moving an entry within the file changes nothing in the output
-    service = {"service": spec.service, "title": spec.title, "slug": spec.slug, "formats_rule": spec.formats_rule,
+    service = {"service": spec.service, "title": spec.title, "name": spec.name, "slug": spec.slug,
+               "formats_rule": spec.formats_rule,
                "packages": [dataclasses.asdict(p) for p in spec.packages],
                "acceptance": dataclasses.asdict(spec.acceptance), "package": package,
                # Acceptance reports and work plans list the package's other deliverables.
-               "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections]]
+               "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections], x.stage]
                             for x in spec.for_package(package, selected)]}
     return sha256_bytes(_stable({"deliverable": d, "service": service}).encode())
 
