@@ -99,7 +99,7 @@ def check_pack(pack: Path, spec_dir: Path | None, *, rules: bool = True, only: s
         general = []
     report = Report(pack, manifest, against, expected, general=list(general))
     for e in expected:
-        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e)
+        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e, signature=True)
     if only is None:
         report.general.extend(extra_files(pack, expected))
         if rules:

@@ -86,6 +86,8 @@ CODES: dict[str, Code] = {
     "completeness.toc-missing": Code(WARNING, "a Word document with headings has no TOC"),
     "completeness.no-cjk-font": Code(ERROR, "a PDF with Chinese text and no embedded CJK font (readers see boxes)"),
     "completeness.page-size": Code(WARNING, "a Word or PDF page that is not A4"),
+    "completeness.draft": Code(WARNING, "`check` only: a document marked 草稿 (an acceptance report listing "
+                               "deliverables not yet accepted) is not ready for signature"),
     "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
                                           "ignored)"),
     "check.unknown-service": Code(WARNING, "the manifest names a service or package the specs do not know (judged "

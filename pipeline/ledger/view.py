@@ -28,35 +28,47 @@ def _due_text(st) -> str:
 
 
 def ledger_context(job, eng, default_as_of) -> dict:
-    """{present, as_of, rows: {deliverable id: {...}}, total, closed, all_closed, summary} for the templates."""
+    """What an acceptance report shows of the ledger, for the deliverables it covers.
+
+    An acceptance report covers the deliverables of its stage (all of them when the SOW
+    accepts at once), never itself nor any other acceptance report (spec.covered_by), so
+    it never waits on itself or on a later stage. Its 'as of' day is $SOWPACK_TODAY, else
+    the later of default_as_of and the last event on a covered deliverable: the report's
+    own acceptance never changes what it says.
+
+    Returns:
+        {present, damaged, as_of, as_of_date, rows: {deliverable id: {...}}, covered: [ids],
+        total, closed, deemed, all_closed, last_closed, summary}
+    """
     spec, package = job.spec, job.purchase.package
+    covered = spec.covered_by(job.deliverable, package, job.purchase.select)
+    ids = {d.id for d in covered}
     try:
         events, problems = read_ledger(eng.root / LEDGER)
     except LedgerError:
         events, problems = [], ["unreadable"]
-    events = [e for e in events if e.service == spec.service]
+    events = [e for e in events if e.service == spec.service and e.deliverable in ids]
     if os.environ.get(TODAY_ENV):
         as_of = today()
     else:
         as_of = max([default_as_of] + [e.on for e in events])
     acc = spec.acceptance
     rule = Rule(acc.review_days, acc.day_type, acc.deemed_accepted, acc.rule)
-    ds = spec.for_package(package, job.purchase.select)
-    states = {s.deliverable: s for s in compute(events, [(spec.service, d.id, d.seed_name) for d in ds],
+    states = {s.deliverable: s for s in compute(events, [(spec.service, d.id, d.seed_name) for d in covered],
                                                 {spec.service: rule}, as_of)}
     rows = {}
-    for d in ds:
+    for d in covered:
         st = states[d.id]
         closed = st.closed_on if st.state in CLOSED else None
         rows[d.id] = {"state": st.state, "status": st.label, "submitted": cn_date(st.submitted_on) or "—",
                       "due": _due_text(st), "closed": cn_date(closed) or "—", "closed_by": st.closed_by or "",
                       "rejected": cn_date(st.closed_on) if st.state == "rejected" else "",
                       "issues": list(st.issues)}
-    others = [d.id for d in ds if d.id != job.deliverable.id]
-    counts = Counter(rows[i]["state"] for i in others)
+    counts = Counter(rows[d.id]["state"] for d in covered)
     closed = sum(counts[s] for s in CLOSED)
+    closed_days = [states[d.id].closed_on for d in covered if states[d.id].state in CLOSED]
     summary = "、".join(f"{LABELS[s]}{counts[s]}项" for s in LABELS if counts.get(s) and s not in CLOSED)
-    return {"present": bool(events), "damaged": bool(problems), "as_of": cn_date(as_of), "rows": rows,
-            "total": len(others), "closed": closed, "deemed": counts.get("deemed-accepted", 0),
-            "all_closed": bool(others) and closed == len(others), "summary": summary}
-
+    return {"present": bool(events), "damaged": bool(problems), "as_of": cn_date(as_of), "as_of_date": as_of.isoformat(),
+            "rows": rows, "covered": [d.id for d in covered], "total": len(covered), "closed": closed,
+            "deemed": counts.get("deemed-accepted", 0), "all_closed": bool(covered) and closed == len(covered),
+            "last_closed": cn_date(max(closed_days)) if closed_days else "", "summary": summary}

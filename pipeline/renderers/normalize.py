@@ -10,6 +10,11 @@ from pathlib import Path
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+#: The application a file names in docProps/app.xml: the libraries' own defaults say
+#: "Microsoft Macintosh Word" (python-docx's template) or "Openpyxl", neither true.
+APPLICATION = b"sowpack"
+_APP = re.compile(rb"<Application>[^<]*</Application>")
+_APP_VERSION = re.compile(rb"<AppVersion>[^<]*</AppVersion>")
 
 
 def normalize_bytes(data: bytes, iso_datetime: str | None = None) -> bytes:
@@ -24,6 +29,8 @@ def normalize_bytes(data: bytes, iso_datetime: str | None = None) -> bytes:
             body = src.read(name)
             if name == "docProps/core.xml" and iso_datetime:
                 body = _CORE_DATE.sub(lambda m: m.group(1) + iso_datetime.encode() + m.group(3), body)
+            if name == "docProps/app.xml":
+                body = _APP_VERSION.sub(b"", _APP.sub(b"<Application>" + APPLICATION + b"</Application>", body))
             info = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
