@@ -116,6 +116,9 @@ def _roots(overlay: Path | None) -> tuple[str, ...]:
 def template_digests(template: str, fmt: str, overlay: Path | None = None) -> dict[str, str]:
     """Hash of every template file one output is rendered from, keyed by its path under templates/."""
     out, _ = _text_template_files(f"text/{template}.md.j2", overlay)
+    # Every document's front matter lists the glossary terms its text uses.
+    glossary = TEMPLATES / "glossary.yaml"
+    out["glossary.yaml"] = sha256_file(glossary) if glossary.is_file() else "missing"
     for rel in FORMATS[fmt].assets if fmt in FORMATS else ():
         base = TEMPLATES / rel
         files = sorted(p for p in base.rglob("*") if p.is_file()) if rel.endswith("/") else [base]
