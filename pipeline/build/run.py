@@ -19,6 +19,7 @@ from pipeline.inputs.model import Engagement
 from pipeline.build.incremental import fingerprint, reasons
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
+from pipeline.renderers.finish import FINISHED
 from pipeline.core.reporting import Reporter
 from pipeline.rules.engine import report_rules
 from pipeline.specs.load import load_specs
@@ -197,7 +198,7 @@ def build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, **opti
 
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
-           explain: bool = False, templates: Path | None = None) -> list[PackResult]:
+           explain: bool = False, templates: Path | None = None, finish: bool = False) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -205,6 +206,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         keep_edits: keep hand-edited files as they are and record them as current.
         explain: report, per deliverable, why it is or is not rebuilt.
         templates: a folder whose text/*.md.j2 override the project's text templates.
+        finish: lay Word files out in LibreOffice, when installed, for their TOC page numbers
+            (renderers/finish.py); without LibreOffice a note says the TOCs have none.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
@@ -241,7 +244,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     _stop_on_errors(reporter, strict, "input")
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
     acceptance = {s.service: s.acceptance for s in specs_list}
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance) for eng, docs in planned]
+    soffice = finishing_tool(reporter) if finish else None
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, acceptance, soffice is not None)
+               for eng, docs in planned]
     if explain:
         for _, res, _ in results:
             for line in res.explanations:
@@ -255,6 +260,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         with phase("render", f"{o.job.key} ({o.format})"):
             o.data = get_renderer(o.format).render(o.doc)
         reporter.progress(done, len(todo), f"{res.engagement} {o.rel}")
+    if soffice is not None:
+        _finish([o for _, o in todo if o.format == "docx"], soffice, reporter)
     # VERIFY: reopen each rendered file from a staging folder, before anything is
     # written, so a pack never holds files that fail their structural checks.
     if verify:
@@ -301,8 +308,41 @@ def _conflict_error(conflicts: list[tuple[str, str]]) -> ConflictError:
     return ConflictError("; ".join(parts))
 
 
+def finishing_tool(reporter: Reporter) -> str | None:
+    """LibreOffice for `--finish`, or None with a note on what the Word files will lack."""
+    from pipeline.renderers.finish import soffice
+
+    binary = soffice()
+    if binary is None:
+        reporter.info("note: --finish needs LibreOffice (soffice), which is not installed: Word tables of contents "
+                      "list their headings without page numbers (Word adds them when the field is updated, F9)")
+    return binary
+
+
+def _finish(outputs: list[Output], binary: str, reporter: Reporter) -> None:
+    """Put LibreOffice's page numbers into the TOC of every rendered Word file (renderers/finish.py)."""
+    from pipeline.renderers.docx import DocxRenderer, toc_entries
+    from pipeline.renderers.finish import toc_pages
+
+    if not outputs:
+        return
+    renderer = DocxRenderer()
+    try:
+        with phase("finish"):
+            pages = toc_pages({o.rel: (o.data, toc_entries(o.doc)) for o in outputs}, binary)
+    except RuntimeError as exc:
+        reporter.info(f"note: {exc}: Word tables of contents list their headings without page numbers")
+        return
+    for o in outputs:
+        if any(pages.get(o.rel) or ()):
+            with phase("finish", o.rel):
+                o.data = renderer.render(o.doc, pages=pages[o.rel])
+    reporter.info(f"finished {sum(1 for o in outputs if any(pages.get(o.rel) or ()))} of {len(outputs)} Word "
+                  "file(s): page numbers in their tables of contents (LibreOffice)")
+
+
 def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, acceptance: dict) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, acceptance: dict, finish: bool = False) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name))
     previous = entries_by_path(read_manifest(res.pack))
@@ -316,6 +356,9 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document]], out_dir: Path, forc
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
             fp = fingerprint(job, fmt, eng, templates, ctx)
+            if finish and fmt == "docx":
+                # A finished Word file differs from an unfinished one: switching --finish rebuilds it.
+                fp = dataclasses.replace(fp, values={**fp.values, "finish": FINISHED})
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]

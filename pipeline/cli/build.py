@@ -21,8 +21,10 @@ from pipeline.core.paths import DEFAULT_SPECS
 @click.option("--force", is_flag=True, help="Rebuild everything and replace hand-edited files (each is kept as "
               "<name>.bak-N.<ext>). Signed-off files are never replaced.")
 @click.option("--keep-edits", is_flag=True, help="Keep hand-edited files as they are and record them as current.")
+@click.option("--finish", is_flag=True, help="Lay Word files out in LibreOffice (when installed) to put page "
+              "numbers in their tables of contents; without it the TOC lists the headings without numbers.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files whose bytes did not change.")
-def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, verbose):
+def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, finish, verbose):
     """Build the deliverable pack of each ENGAGEMENT_DIR.
 
     Each pack goes to OUT/<engagement>/<NN-service>/<deliverable>.<format>, with
@@ -39,7 +41,7 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
         raise click.UsageError("choose one of --force and --keep-edits")
     reporter = ConsoleReporter(verbose)
     packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
-                keep_edits=keep_edits, explain=explain, templates=templates)
+                keep_edits=keep_edits, explain=explain, templates=templates, finish=finish)
     files = sum(len(p.outputs) for p in packs)
     rebuilt = sum(1 for p in packs for o in p.outputs if o.reasons)
     reporter.info(f"built {len(packs)} pack(s), {files} file(s) in {out_dir} ({rebuilt} rebuilt, "

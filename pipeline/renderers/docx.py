@@ -13,7 +13,7 @@ from docx.shared import Mm, RGBColor
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import normalize_bytes
-from pipeline.renderers.base import Renderer, core_properties, front_matter, iter_numbered, numbered
+from pipeline.renderers.base import Renderer, cleaned, core_properties, front_matter, iter_numbered, numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.xlsx import text_width
 from pipeline.core.paths import TEMPLATES
@@ -282,6 +282,10 @@ def toc_entries(document: Document) -> list[str]:
 
 class DocxRenderer(Renderer):
     format = "docx"
+
+    def render(self, document: Document, pages: list[int | None] | None = None) -> bytes:
+        """Render the document; `pages` gives each TOC entry's page number, when measured (renderers/finish.py)."""
+        return self.write(cleaned(document), pages)
 
     def write(self, document: Document, pages=None) -> bytes:
         return _Writer(document).build(pages)
