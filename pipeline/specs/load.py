@@ -328,7 +328,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
                 inc = m.get("includes") or []
                 if not c.typed(inc, ("packages", i, "includes"), list):
                     inc = []
-                packages.append(PackageSpec(m["name"], str(m.get("description") or ""), tuple(map(str, inc))))
+                packages.append(PackageSpec(m["name"], unfold(str(m.get("description") or "")), tuple(map(str, inc))))
     names = [p.name for p in packages]
     for i, p in enumerate(packages):
         for j, inc in enumerate(p.includes):
