@@ -56,6 +56,13 @@ def ledger_context(job, eng, default_as_of) -> dict:
     rule = Rule(acc.review_days, acc.day_type, acc.deemed_accepted, acc.rule)
     states = {s.deliverable: s for s in compute(events, [(spec.service, d.id, d.seed_name) for d in covered],
                                                 {spec.service: rule}, as_of)}
+    # The note the customer recorded with each acceptance (`signoff accept --note`): its opinion.
+    notes: dict[str, str] = {}
+    for e in sorted(events, key=lambda e: e.seq):
+        st = states.get(e.deliverable)
+        if (e.event == "accept" and st is not None and st.submission is not None
+                and e.submission == st.submission.seq and e.on <= as_of and (e.raw.get("note") or "").strip()):
+            notes[e.deliverable] = str(e.raw["note"]).strip()
     rows = {}
     for d in covered:
         st = states[d.id]
@@ -63,7 +70,7 @@ def ledger_context(job, eng, default_as_of) -> dict:
         rows[d.id] = {"state": st.state, "status": st.label, "submitted": cn_date(st.submitted_on) or "—",
                       "due": _due_text(st), "closed": cn_date(closed) or "—", "closed_by": st.closed_by or "",
                       "rejected": cn_date(st.closed_on) if st.state == "rejected" else "",
-                      "issues": list(st.issues)}
+                      "issues": list(st.issues), "note": notes.get(d.id, "")}
     counts = Counter(rows[d.id]["state"] for d in covered)
     closed = sum(counts[s] for s in CLOSED)
     closed_days = [states[d.id].closed_on for d in covered if states[d.id].state in CLOSED]
@@ -71,4 +78,5 @@ def ledger_context(job, eng, default_as_of) -> dict:
     return {"present": bool(events), "damaged": bool(problems), "as_of": cn_date(as_of), "as_of_date": as_of.isoformat(),
             "rows": rows, "covered": [d.id for d in covered], "total": len(covered), "closed": closed,
             "deemed": counts.get("deemed-accepted", 0), "all_closed": bool(covered) and closed == len(covered),
-            "last_closed": cn_date(max(closed_days)) if closed_days else "", "summary": summary}
+            "last_closed": cn_date(max(closed_days)) if closed_days else "", "summary": summary,
+            "notes": [notes[d.id] for d in covered if d.id in notes]}
