@@ -109,7 +109,8 @@ def test_draft_until_every_deliverable_of_its_stage_is_accepted(staged, monkeypa
     design = _text(pack, "方案设计阶段验收报告")
     assert "P[Subtitle] （草稿）" not in design and "HEADER 测试客户 · 方案设计阶段验收报告" in design
     assert any("同意“方案设计完成”阶段通过验收" in line for line in design)
-    assert "| 客户验收人 | 测试客户有限公司 | 王芳 |  | 2026年4月30日 |" in design
+    # Dated the day its last deliverable was accepted, when it became signable (not the service end).
+    assert "| 客户验收人 | 测试客户有限公司 | 王芳 |  | 2026年3月24日 |" in design
     # The design stage is signed without waiting for the cut-over, which stays a draft.
     assert "HEADER 草稿 · 测试客户 · 割接阶段验收报告" in _text(pack, "割接阶段验收报告")
     report = json.loads(_run(staged, "check", str(pack), "--specs", str(staged / "specs"), "--format", "json").output)

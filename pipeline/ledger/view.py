@@ -33,8 +33,9 @@ def ledger_context(job, eng, default_as_of) -> dict:
     An acceptance report covers the deliverables of its stage (all of them when the SOW
     accepts at once), never itself nor any other acceptance report (spec.covered_by), so
     it never waits on itself or on a later stage. Its 'as of' day is $SOWPACK_TODAY, else
-    the later of default_as_of and the last event on a covered deliverable: the report's
-    own acceptance never changes what it says.
+    the later of default_as_of and the last event on a covered deliverable, or, once all
+    are accepted, the day the last one was: the report's own acceptance never changes
+    what it says.
 
     Returns:
         {present, damaged, as_of, as_of_date, rows: {deliverable id: {...}}, covered: [ids],
@@ -75,6 +76,11 @@ def ledger_context(job, eng, default_as_of) -> dict:
     closed = sum(counts[s] for s in CLOSED)
     closed_days = [states[d.id].closed_on for d in covered if states[d.id].state in CLOSED]
     summary = "、".join(f"{LABELS[s]}{counts[s]}项" for s in LABELS if counts.get(s) and s not in CLOSED)
+    if closed_days and closed == len(covered) and not os.environ.get(TODAY_ENV):
+        # Everything is accepted: the report is dated the day the last deliverable was, the day
+        # it became signable (a first stage's report is not dated at the service's end). Every
+        # state is the same on that day: nothing happened to these deliverables after it.
+        as_of = max(closed_days)
     return {"present": bool(events), "damaged": bool(problems), "as_of": cn_date(as_of), "as_of_date": as_of.isoformat(),
             "rows": rows, "covered": [d.id for d in covered], "total": len(covered), "closed": closed,
             "deemed": counts.get("deemed-accepted", 0), "all_closed": bool(covered) and closed == len(covered),
