@@ -8,7 +8,7 @@ ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
 # of contents"); the tests never depend on it.
 FINISH := $(if $(shell command -v soffice 2>/dev/null),--finish,)
 
-.PHONY: deliverables test check golden clean setup sysdeps bench
+.PHONY: deliverables test check golden clean setup sysdeps bench ledgers
 
 deliverables: setup
 	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output $(FINISH)
@@ -18,6 +18,10 @@ check: deliverables
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The samples' sign-off ledgers, recorded with `sowpack signoff` (after changes to outputs, before `make golden`).
+ledgers: setup
+	$(BIN)/python tools/sample_ledgers.py
 
 golden: setup
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden
