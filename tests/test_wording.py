@@ -41,9 +41,11 @@ def test_the_golden_packs_are_there():
 def test_no_contract_wording_reaches_a_document():
     bad = []
     for eng, folder, name, lines in FILES:
-        # 28's deliverable 《成本管家服务工作说明书》 is a statement of work by name.
+        # 28's deliverable 《成本管家服务工作说明书》 (7.2, 服务启动) is a statement of work by name:
+        # its title may be cited, never the contract's own document.
         words = [w for w in CONTRACT if not (w == "工作说明书" and "工作说明书" in name)]
-        bad += [f"{eng}/{folder}/{name}: {w}" for line in lines for w in words if w in line]
+        bad += [f"{eng}/{folder}/{name}: {w}" for line in lines for w in words
+                if w in line.replace("成本管家服务工作说明书", "")]
     assert not bad, bad[:10]
 
 
