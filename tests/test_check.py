@@ -19,9 +19,9 @@ from conftest import SPECS, pack_marks, per_engagement
 #: Every test here judges the built hengxin-retail pack or a broken copy of it (one parametrized test, every sample).
 pytestmark = pack_marks("hengxin-retail")
 
-HEALTH = "09-health-check/恒信集团项目架构健康报告.docx"
-SURVEY_XLSX = "09-health-check/恒信集团项目架构调查报告.xlsx"
-KICKOFF_PPTX = "09-health-check/恒信集团项目启动会议报告.pptx"
+HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
+SURVEY_XLSX = "09-health-check/恒信集团云上架构调查报告.xlsx"
+KICKOFF_PPTX = "09-health-check/恒信集团健康检查项目启动会议报告.pptx"
 TRAINING_PPTX = "28-cost-steward/成本优化培训.pptx"
 DESIGN_PDF = "01-data-middle-platform-architecture/恒信集团数据中台架构设计文档.pdf"
 
@@ -202,7 +202,7 @@ def test_missing_format_and_missing_deliverable(pack):
 def test_wrong_extension_hint(pack):
     (pack / KICKOFF_PPTX).rename((pack / KICKOFF_PPTX).with_suffix(".ppt"))
     msg = next(f.message for f in run(pack).errors if f.code == "completeness.missing-format")
-    assert "found 恒信集团项目启动会议报告.ppt" in msg
+    assert "found 恒信集团健康检查项目启动会议报告.ppt" in msg
 
 
 def _flip_middle(data: bytes) -> bytes:
@@ -314,7 +314,7 @@ def test_hand_edited_pack_stays_complete(pack):
 
 def test_extra_file_is_noted(pack):
     (pack / "09-health-check" / "草稿.txt").write_text("x", encoding="utf-8")
-    (pack / "09-health-check" / "~$恒信集团项目架构健康报告.docx").write_bytes(b"lock")
+    (pack / "09-health-check" / "~$恒信集团云上架构健康报告.docx").write_bytes(b"lock")
     r = run(pack)
     assert [f.code for f in r.findings if f.severity == "INFO" and f.code.startswith("completeness")] == \
         ["completeness.extra-file"]

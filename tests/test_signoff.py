@@ -17,7 +17,7 @@ from pipeline.ledger.events import LedgerError, append
 from conftest import SAMPLES, SPECS, uses_pack
 
 D = dt.date
-HEALTH = "09-health-check/恒信集团项目架构健康报告.docx"
+HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
 
 
 @pytest.fixture
@@ -25,6 +25,8 @@ def ws(sample_pack, tmp_path):
     """An engagement folder (for the ledger) and a private copy of its built pack (tests using it: uses_pack)."""
     eng = tmp_path / "hengxin-retail"
     shutil.copytree(SAMPLES / "hengxin-retail", eng)
+    # The sample carries its own acceptance story (tools/sample_ledgers.py): these tests start a fresh one.
+    (eng / LEDGER).unlink(missing_ok=True)
     pack = tmp_path / "out" / "hengxin-retail"
     shutil.copytree(sample_pack("hengxin-retail"), pack)
     return workspace(eng, pack, SPECS)
@@ -143,7 +145,7 @@ def test_verify_detects_changed_files_and_a_damaged_ledger(ws):
     accept(ws, "09/health-report", "王强", D(2026, 4, 8))
     assert verify(ws, D(2026, 4, 9)) == []
     from docx import Document
-    for rel in (HEALTH, "09-health-check/恒信集团项目健康检查方案.docx"):
+    for rel in (HEALTH, "09-health-check/恒信集团健康检查方案.docx"):
         doc = Document(str(ws.pack / rel))
         doc.add_paragraph("会后修改")
         doc.save(str(ws.pack / rel))

@@ -22,6 +22,7 @@ from pipeline.build.overview import record_build
 from pipeline.build.parallel import render_weight, run_all
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
+from pipeline.renderers.finish import FINISHED
 from pipeline.core.reporting import Reporter
 from pipeline.rules.engine import report_rules
 from pipeline.specs.load import load_specs
@@ -263,7 +264,7 @@ def _shared_packs(engagements: list[Engagement], out_dir: Path) -> list[Finding]
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
            explain: bool = False, templates: Path | None = None, jobs: int = 1,
-           only: tuple[str, ...] = ()) -> list[PackResult]:
+           only: tuple[str, ...] = (), finish: bool = False) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -274,6 +275,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         jobs: how many processes render (the bytes are the same for any number).
         only: render just these deliverables ("09/health-report"); every other file of the
             pack and its manifest record stay as they are.
+        finish: lay Word files out in LibreOffice, when installed, for their TOC page numbers
+            (renderers/finish.py); without LibreOffice a note says the TOCs have none.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
@@ -300,7 +303,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # can tell which files are signed off: then nothing at all is written.
     guards = _guard(planned, specs_list, out_dir, reporter)
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
-    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor)
+    soffice = finishing_tool(reporter) if finish else None
+    results = [_plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, soffice is not None)
                for (eng, docs), (signed, anchor, _) in zip(planned, guards, strict=True)]
     if explain:
         for _, res, _ in results:
@@ -318,6 +322,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                        labels=[f"{res.engagement} {o.rel}" for res, o in todo], progress=reporter.progress)
     for (_, o), data in zip(todo, rendered, strict=False):
         o.data = data
+    if soffice is not None:
+        _finish([o for _, o in todo if o.format == "docx"], soffice, reporter)
     # VERIFY: reopen each rendered file from a staging folder, before anything is
     # written, so a pack never holds files that fail their structural checks.
     if verify:
@@ -435,9 +441,42 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
     record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
 
 
+def finishing_tool(reporter: Reporter) -> str | None:
+    """LibreOffice for `--finish`, or None with a note on what the Word files will lack."""
+    from pipeline.renderers.finish import soffice
+
+    binary = soffice()
+    if binary is None:
+        reporter.info("note: --finish needs LibreOffice (soffice), which is not installed: Word tables of contents "
+                      "list their headings without page numbers (Word adds them when the field is updated, F9)")
+    return binary
+
+
+def _finish(outputs: list[Output], binary: str, reporter: Reporter) -> None:
+    """Put LibreOffice's page numbers into the TOC of every rendered Word file (renderers/finish.py)."""
+    from pipeline.renderers.docx import DocxRenderer, toc_entries
+    from pipeline.renderers.finish import toc_pages
+
+    if not outputs:
+        return
+    renderer = DocxRenderer()
+    try:
+        with phase("finish"):
+            pages = toc_pages({o.rel: (o.data, toc_entries(o.doc)) for o in outputs if o.doc is not None}, binary)
+    except RuntimeError as exc:
+        reporter.info(f"note: {exc}: Word tables of contents list their headings without page numbers")
+        return
+    for o in outputs:
+        if o.doc is not None and any(pages.get(o.rel) or ()):
+            with phase("finish", o.rel):
+                o.data = renderer.render(o.doc, pages=pages[o.rel])
+    reporter.info(f"finished {sum(1 for o in outputs if any(pages.get(o.rel) or ()))} of {len(outputs)} Word "
+                  "file(s): page numbers in their tables of contents (LibreOffice)")
+
+
 def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Path, force: bool, keep_edits: bool,
-          templates: Path | None, signed: dict[str, str | None],
-          anchor: dict | None) -> tuple[Engagement, PackResult, OutputWriter]:
+          templates: Path | None, signed: dict[str, str | None], anchor: dict | None,
+          finish: bool = False) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name), anchor=anchor)
     previous = entries_by_path(read_manifest(res.pack))
@@ -463,6 +502,9 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
             fp = fingerprint(job, fmt, eng, templates, ctx, digest)
+            if finish and fmt == "docx":
+                # A finished Word file differs from an unfinished one: switching --finish rebuilds it.
+                fp = dataclasses.replace(fp, values={**fp.values, "finish": FINISHED})
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]

@@ -10,10 +10,10 @@ from markupsafe import Markup, escape
 
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, front_matter, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.core.paths import TEMPLATES
-from pipeline.core.text import clean
+from pipeline.core.text import DRAFT_MARK, clean
 
 PDF_ASSETS = TEMPLATES / "pdf"
 
@@ -100,7 +100,8 @@ def to_html(doc: Document) -> str:
         toc.append({"id": "register", "level": 1,
                     "text": f"{numbered(1, len(doc.sections) + 1) if doc.sections else ''}附表：{reg.title}",
                     "html": _table([c.name for c in reg.columns], reg.rows)})
-    return _env().get_template("base.html.j2").render(meta=doc.meta, toc=toc)
+    return _env().get_template("base.html.j2").render(meta=doc.meta, toc=toc, front=front_matter(doc.meta),
+                                                      draft_mark=DRAFT_MARK)
 
 
 class PdfRenderer(Renderer):

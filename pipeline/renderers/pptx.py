@@ -20,9 +20,9 @@ from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
 from pipeline.renderers.normalize import Members, write_package
-from pipeline.renderers.base import Renderer, iter_numbered
+from pipeline.renderers.base import Renderer, core_properties, iter_numbered
 from pipeline.core.paths import TEMPLATES
-from pipeline.core.text import clean
+from pipeline.core.text import DRAFT_MARK, clean
 
 REFERENCE = TEMPLATES / "pptx" / "reference.pptx"
 LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
@@ -42,7 +42,8 @@ class SlidePlan:
 
 def plan(doc: Document) -> list[SlidePlan]:
     m = doc.meta
-    slides = [SlidePlan("Title Slide", m.title, f"{m.customer}\n{m.project}\n{m.vendor}  {m.date_cn}")]
+    draft = f"（{DRAFT_MARK}）\n" if m.draft else ""
+    slides = [SlidePlan("Title Slide", m.title, f"{draft}{m.customer}\n{m.project}\n{m.vendor}  {m.date_cn}")]
     tops = [(s, num) for s, num, level in iter_numbered(doc.sections) if level == 1]
     agenda = [(0, f"{num}{s.title}") for s, num in tops]
     if doc.register is not None:
@@ -80,6 +81,11 @@ def plan(doc: Document) -> list[SlidePlan]:
         rows = [tuple("" if v is None else str(v) for v in r) for r in reg.rows] or [("",) * len(header)]
         for k in range(0, len(rows), MAX_ROWS):
             slides.append(SlidePlan("Title Only", f"附表：{reg.title}", table=(header, rows[k:k + MAX_ROWS])))
+    if m.glossary:
+        # The deck's glossary closes it, as the front matter of a Word or PDF document holds it.
+        terms = [tuple(t) for t in m.glossary]
+        for k in range(0, len(terms), MAX_ROWS):
+            slides.append(SlidePlan("Title Only", "术语与缩略语", table=(("术语", "说明"), terms[k:k + MAX_ROWS])))
     return slides
 
 
@@ -112,9 +118,9 @@ def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bo
 
 
 def _furniture(prs, doc: Document) -> None:
-    """Footer (customer · title) and slide number on every slide but the title slide,
-    copied from the layout's own placeholders so they sit where the deck design puts them."""
-    footer = clean(f"{doc.meta.customer_short} · {doc.meta.title}")
+    """Footer (the running header: title, after the customer unless it names them) and slide number on every
+    slide but the title slide, copied from the layout's own placeholders so they sit where the deck design puts them."""
+    footer = clean(doc.meta.running_header)
     for n, slide in enumerate(prs.slides, 1):
         if n == 1:
             continue
@@ -179,16 +185,15 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             gf.chart.chart_title.text_frame.text = clean(c.title + (f"（{c.unit}）" if c.unit else ""))
     _furniture(prs, doc)
     m = doc.meta
-    cp = prs.core_properties
-    cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
+    core_properties(prs.core_properties, m)
     return write_package(_members(prs.part.package), f"{m.date}T00:00:00Z")
 
 
 def _members(package) -> list[tuple[str, bytes]]:
     """The zip members python-pptx's Presentation.save writes, in its order, without zipping them."""
-    writer = PackageWriter(None, package._rels, tuple(package.iter_parts()))  # type: ignore[arg-type]  # no file: parts are collected
+    # No file: the parts are collected (Members duck-types the zip writer, which only gets write(name, blob)).
+    writer = PackageWriter(None, package._rels, tuple(package.iter_parts()))  # type: ignore[arg-type]
     out = Members()
-    # Members duck-types the zip writer python-pptx expects (it only calls write(name, blob)).
     writer._write_content_types_stream(out)  # type: ignore[arg-type]
     writer._write_pkg_rels(out)  # type: ignore[arg-type]
     writer._write_parts(out)  # type: ignore[arg-type]
