@@ -14,10 +14,7 @@ from click.testing import CliRunner
 from pipeline.checks.run import check_pack, to_json, to_junit
 from pipeline.cli import main
 
-from conftest import SPECS, pack_marks, per_engagement
-
-#: Every test here judges the built hengxin-retail pack or a broken copy of it (one parametrized test, every sample).
-pytestmark = pack_marks("hengxin-retail")
+from conftest import SPECS, per_engagement
 
 HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
 SURVEY_XLSX = "09-health-check/恒信集团云上架构调查报告.xlsx"
@@ -26,11 +23,11 @@ TRAINING_PPTX = "28-cost-steward/成本优化培训.pptx"
 DESIGN_PDF = "01-data-middle-platform-architecture/恒信集团数据中台架构设计文档.pdf"
 
 
-@pytest.fixture
-def pack(sample_pack, tmp_path) -> Path:
+@pytest.fixture(params=per_engagement(["hengxin-retail"]))
+def pack(request, sample_pack, tmp_path) -> Path:
     """A private copy of the built hengxin-retail pack, free to break."""
-    dst = tmp_path / "hengxin-retail"
-    shutil.copytree(sample_pack("hengxin-retail"), dst)
+    dst = tmp_path / request.param
+    shutil.copytree(sample_pack(request.param), dst)
     return dst
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLES, uses_pack
+from conftest import SAMPLES, per_engagement
 from pipeline.cli import main
 
 
@@ -50,9 +50,9 @@ def test_missing_answer_is_one_located_line_and_nothing_written(tmp_path, sample
     assert not out.exists()
 
 
-@uses_pack("hengxin-retail")
-def test_check_passes_on_a_fresh_pack(sample_pack):
-    result = CliRunner().invoke(main, ["check", str(sample_pack("hengxin-retail"))])
+@pytest.mark.parametrize("engagement", per_engagement(["hengxin-retail"]))
+def test_check_passes_on_a_fresh_pack(sample_pack, engagement):
+    result = CliRunner().invoke(main, ["check", str(sample_pack(engagement))])
     assert result.exit_code == 0, result.output
     assert "complete" in result.output.splitlines()[-1]
 

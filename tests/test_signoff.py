@@ -14,21 +14,21 @@ from pipeline.signoff import LEDGER, Rule, SignoffError, accept, compute, read_l
     verify, workspace
 from pipeline.ledger.events import LedgerError, append
 
-from conftest import SAMPLES, SPECS, uses_pack
+from conftest import SAMPLES, SPECS, per_engagement
 
 D = dt.date
 HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
 
 
-@pytest.fixture
-def ws(sample_pack, tmp_path):
-    """An engagement folder (for the ledger) and a private copy of its built pack (tests using it: uses_pack)."""
-    eng = tmp_path / "hengxin-retail"
-    shutil.copytree(SAMPLES / "hengxin-retail", eng)
+@pytest.fixture(params=per_engagement(["hengxin-retail"]))
+def ws(request, sample_pack, tmp_path):
+    """An engagement folder (for the ledger) and a private copy of its built pack."""
+    eng = tmp_path / request.param
+    shutil.copytree(SAMPLES / request.param, eng)
     # The sample carries its own acceptance story (tools/sample_ledgers.py): these tests start a fresh one.
     (eng / LEDGER).unlink(missing_ok=True)
-    pack = tmp_path / "out" / "hengxin-retail"
-    shutil.copytree(sample_pack("hengxin-retail"), pack)
+    pack = tmp_path / "out" / request.param
+    shutil.copytree(sample_pack(request.param), pack)
     return workspace(eng, pack, SPECS)
 
 
@@ -36,7 +36,6 @@ def state(ws, key: str, on: dt.date):
     return next(s for s in status(ws, on) if s.key == key)
 
 
-@uses_pack("hengxin-retail")
 def test_submit_binds_the_files_and_appends(ws):
     ev = submit(ws, ["09/health-report"], "张伟", D(2026, 4, 3))[0]
     from pipeline.core.manifest import sha256_file
@@ -51,7 +50,6 @@ def test_submit_binds_the_files_and_appends(ws):
                                           "on", "by", "files", "note", "prev"]
 
 
-@uses_pack("hengxin-retail")
 def test_submit_refuses_a_deliverable_that_fails_check(ws):
     from docx import Document
 
@@ -64,7 +62,6 @@ def test_submit_refuses_a_deliverable_that_fails_check(ws):
     assert not ws.ledger.exists()  # nothing recorded, not even the good one
 
 
-@uses_pack("hengxin-retail")
 def test_refusals(ws):
     with pytest.raises(SignoffError, match="no submission awaiting review"):
         accept(ws, "09/health-report", "王强", D(2026, 4, 8))
@@ -90,7 +87,6 @@ def test_refusals(ws):
     assert state(ws, "09/health-report", D(2026, 4, 9)).state == "pending"
 
 
-@uses_pack("hengxin-retail")
 def test_status_in_working_days_across_the_spring_festival(ws):
     # Service 9: 5 working days, no deemed acceptance. Submitted Friday 13 Feb 2026:
     # 2/14 (swapped Saturday), then the holiday 2/15-2/23, then 2/24..2/27 -> due 27 Feb.
@@ -107,7 +103,6 @@ def test_status_in_working_days_across_the_spring_festival(ws):
     assert (st.state, st.closed_on, st.label) == ("deemed-accepted", D(2026, 10, 14), "视同验收")
 
 
-@uses_pack("hengxin-retail")
 def test_accept_and_reject_states(ws):
     submit(ws, ["09/health-report", "09/survey-report"], "张伟", D(2026, 4, 3))
     accept(ws, "09/health-report", "王强", D(2026, 4, 8))
@@ -139,7 +134,6 @@ def test_each_sows_rule(rule, submitted, on, expect, due):
         assert "2027" in st.due_note and "not guessed" in st.due_note
 
 
-@uses_pack("hengxin-retail")
 def test_verify_detects_changed_files_and_a_damaged_ledger(ws):
     submit(ws, ["09/health-report", "09/check-plan"], "张伟", D(2026, 4, 3))
     accept(ws, "09/health-report", "王强", D(2026, 4, 8))
@@ -173,7 +167,6 @@ def test_interrupted_write_is_refused_not_glued(tmp_path):
         append(path, lambda events: {"event": "accept", "service": 9, "deliverable": "x", "on": "2026-04-04"})
 
 
-@uses_pack("hengxin-retail")
 def test_cli(ws, monkeypatch):
     monkeypatch.setenv("SOWPACK_TODAY", "2026-04-03")
     cli = CliRunner()
@@ -220,7 +213,6 @@ def _acceptance_text(eng_dir: Path) -> str:
     return "\n".join(f"# {s.title}\n{text(s.blocks)}" for s in doc.sections)
 
 
-@uses_pack("hengxin-retail")
 def test_closing_document_from_the_ledger(ws, monkeypatch):
     monkeypatch.delenv("SOWPACK_TODAY", raising=False)
     before = _acceptance_text(ws.engagement_dir)
