@@ -38,7 +38,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def engagement_in(nodeid: str, names: list[str]) -> str | None:
-    """The engagement of `names` a test id names in its parameters (the longest: hengxin-retail-b, not hengxin-retail)."""
+    """The engagement of `names` a test id names in its parameters.
+
+    The longest name wins: hengxin-retail-b, not hengxin-retail.
+    """
     params = nodeid.partition("[")[2].rpartition("]")[0]
     hits = [n for n in names if re.search(rf"(?:^|-){re.escape(n)}(?:-|$)", params)]
     return max(hits, key=len, default=None)
