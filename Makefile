@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENGAGEMENTS := $(sort $(wildcard sample_inputs/*/engagement.yaml))
+# Page numbers in Word tables of contents when LibreOffice is installed (README: "Word table
+# of contents"); the tests never depend on it.
+FINISH := $(if $(shell command -v soffice 2>/dev/null),--finish,)
 
-.PHONY: deliverables test test-unit lint check golden clean setup sysdeps testdeps bench benchdeps constraints
+.PHONY: deliverables test test-unit lint check golden clean setup sysdeps testdeps bench benchdeps constraints ledgers
 
 deliverables: setup
-	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output
+	$(BIN)/sowpack build $(dir $(ENGAGEMENTS)) --out output $(FINISH)
 
 check: deliverables
 	@set -e; for d in output/*/; do $(BIN)/sowpack check $$d; done
@@ -26,6 +29,10 @@ lint: setup
 	$(BIN)/ruff check pipeline tests tools
 	$(BIN)/mypy
 	$(BIN)/python tools/codes_table.py --check
+
+# The samples' sign-off ledgers, recorded with `sowpack signoff` (after changes to outputs, before `make golden`).
+ledgers: setup
+	$(BIN)/python tools/sample_ledgers.py
 
 golden: setup
 	$(BIN)/python -m pytest -n auto --dist loadgroup tests/test_golden.py --update-golden

@@ -1,13 +1,14 @@
 """Shared fixtures: the project root, sample packs built on demand, small engagement trees.
 
 Tiers: a test that needs a built sample pack (a full build of one engagement under
-sample_inputs/) is marked `packs`; `make test-unit` runs everything else. Tests of one
-engagement share an xdist group named after it (`per_engagement`), so under
-`pytest -n N --dist loadgroup` one worker builds that pack once and runs them all.
+sample_inputs/) is marked `packs`; `make test-unit` runs everything else. Such a test names
+its engagement in its id (parametrized with per_engagement), and `--dist loadgroup` sends
+every test of one engagement to one xdist worker, which builds that pack once.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,38 @@ def pytest_collection_modifyitems(config, items):
     unmarked = [item.nodeid for item in items
                 if "sample_pack" in getattr(item, "fixturenames", ()) and item.get_closest_marker("packs") is None]
     if unmarked:
-        raise pytest.UsageError("these tests use sample_pack but are not marked @pytest.mark.packs:\n  "
-                                + "\n  ".join(unmarked))
+        raise pytest.UsageError("these tests use sample_pack but are not parametrized with per_engagement "
+                                "(or marked @pytest.mark.packs):\n  " + "\n  ".join(unmarked))
+
+
+def engagement_in(nodeid: str, names: list[str]) -> str | None:
+    """The engagement of `names` a test id names in its parameters.
+
+    The longest name wins: hengxin-retail-b, not hengxin-retail.
+    """
+    params = nodeid.partition("[")[2].rpartition("]")[0]
+    hits = [n for n in names if re.search(rf"(?:^|-){re.escape(n)}(?:-|$)", params)]
+    return max(hits, key=len, default=None)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`, grouped by the engagement a test id names: one worker runs all its tests and builds it once.
+
+    Not xdist's own loadgroup: with pytest 9.2 its xdist_group marks are silently ignored
+    (pytest-dev/pytest-xdist#1386). Tests that name no engagement are spread one by one.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    names = [d.name for d in sample_engagements()]
+
+    class ByEngagement(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return engagement_in(nodeid, names) or nodeid
+
+    return ByEngagement(config, log)
 
 
 def sample_engagements() -> list[Path]:
@@ -64,25 +95,13 @@ def loaded_samples() -> dict:
     return out
 
 
-def pack_marks(name: str) -> list:
-    """The marks of a test that needs the built pack of sample `name`: `packs`, and the xdist group `name`
-    (so every test of one engagement runs on the worker that built it)."""
-    return [pytest.mark.packs, pytest.mark.xdist_group(name)]
-
-
-def uses_pack(name: str):
-    """Decorator form of pack_marks(name)."""
-    def mark(fn):
-        for m in pack_marks(name):
-            fn = m(fn)
-        return fn
-    return mark
-
-
 def per_engagement(names: list[str] | None = None) -> list:
-    """One pytest.param per sample engagement (all by default), with pack_marks(engagement)."""
+    """One pytest.param per sample engagement (all by default), marked `packs`, its id the engagement's name.
+
+    For @pytest.mark.parametrize("engagement", ...), or as the params of a fixture that uses one pack.
+    """
     names = [d.name for d in sample_engagements()] if names is None else names
-    return [pytest.param(n, id=n, marks=pack_marks(n)) for n in names]
+    return [pytest.param(n, id=n, marks=pytest.mark.packs) for n in names]
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ def _bought() -> dict[int, set[str]]:
     return bought
 
 
-@pytest.mark.xdist_group("samples")  # with the other tests that load every sample: loaded once
 def test_every_service_and_deliverable_is_bought_somewhere():
     specs = loaded_specs().values()
     purchases = _purchases()
@@ -38,7 +37,6 @@ def test_every_service_and_deliverable_is_bought_somewhere():
     assert not missing, "\n".join(missing)
 
 
-@pytest.mark.xdist_group("samples")
 def test_every_package_whose_deliverables_differ_is_bought():
     specs = loaded_specs().values()
     bought = _bought()

@@ -21,7 +21,6 @@ def _kinds_and_formats(names) -> set[tuple[str, str]]:
             for d in specs[p.service].for_package(p.package, p.select) for fmt in d.formats}
 
 
-@pytest.mark.xdist_group("samples")  # with the other tests that load every sample: loaded once
 def test_the_determinism_samples_build_every_kind_in_every_format():
     missing = _kinds_and_formats(loaded_samples()) - _kinds_and_formats(DETERMINISM_SAMPLES)
     assert not missing, f"add a sample that builds {sorted(missing)} to DETERMINISM_SAMPLES"

@@ -59,7 +59,6 @@ def orphans() -> list[Path]:
                   if p not in wanted and p not in folders and p.parent in folders | {GOLDEN})
 
 
-@pytest.mark.xdist_group("samples")  # with the other tests that load every sample: loaded once
 def test_no_orphaned_golden_files(request):
     found = orphans()
     if request.config.getoption("--update-golden"):

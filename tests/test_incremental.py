@@ -484,7 +484,7 @@ def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retr
 def test_a_renderer_failing_in_a_worker_is_one_line_and_writes_nothing(mini_engagement, monkeypatch):
     from pipeline.renderers.docx import DocxRenderer
 
-    def boom(self, document):
+    def boom(self, document, *args, **kwargs):
         raise ValueError("boom")
     monkeypatch.setattr(DocxRenderer, "write", boom)  # forked workers inherit it
     result = mini_engagement.build("-j", "2")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+import io
 import zipfile
 
 import pytest
@@ -21,7 +22,9 @@ def sample_document() -> Document:
     meta = Meta(title="华东测试集团架构健康报告", seed_name="《XXXX项目架构健康报告》", service=9,
                 service_title="健康检查服务", customer="华东测试集团有限公司", customer_short="华东测试集团",
                 project="云上架构健康检查项目", vendor="阿里云", date="2026-03-02", date_cn="2026年3月2日",
-                version="V1.0", author="张伟", reviewer="李娜", kind_label="report", deliverable="health-report")
+                version="V1.0", author="张伟", reviewer="李娜", kind_label="report", deliverable="health-report",
+                package="基础版", approver="王海", distribution=(("刘芳", "华东测试集团有限公司", "验收人"),),
+                glossary=(("SLB", "负载均衡（Server Load Balancer），将访问流量分发到多台后端服务器"),))
     chart = Chart("line", "月度费用走势", ("1月", "2月", "3月"), (("实际费用", (10.0, 12.5, 11.2)),), "万元")
     sections = [
         Section("检查概述", 1, [Paragraph((Run("本次检查覆盖"), Run("86 个", bold=True), Run("云资源。")))], [
@@ -72,13 +75,59 @@ def test_docx_cover_control_toc_header_footer(rendered):
     view = read(rendered["docx"])
     text = "\n".join(view.dump)
     assert "P[Title] 华东测试集团架构健康报告" in text
-    assert "| 版本 | 日期 | 作者 | 审核人 | 说明 |" in text
-    assert "| V1.0 | 2026年3月2日 | 张伟 | 李娜 | 首次发布 |" in text
+    assert "| 版本 | 日期 | 作者 | 审核人 | 批准人 | 修订说明 |" in text
+    assert "| V1.0 | 2026年3月2日 | 张伟 | 李娜 | 王海 | 首次发布 |" in text
+    assert "| 密级 | 内部 |" in text and "| 1 | 刘芳 | 华东测试集团有限公司 | 验收人 |" in text
+    assert "| SLB | 负载均衡（Server Load Balancer），将访问流量分发到多台后端服务器 |" in text
     assert view.info["toc_entries"] == 4
-    assert any(line.startswith("HEADER 华东测试集团 · 华东测试集团架构健康报告") for line in view.dump)
+    # The title names the customer already: the header does not repeat the short name.
+    assert "HEADER 华东测试集团架构健康报告" in view.dump
     assert any("PAGE" in line and "NUMPAGES" in line for line in view.dump if line.startswith("FOOTER"))
     with zipfile.ZipFile(rendered["docx"]) as zf:
-        assert b"w:updateFields" in zf.read("word/settings.xml")
+        # Neither makes Word ask to update fields at every open.
+        assert b"w:updateFields" not in zf.read("word/settings.xml")
+        assert b"w:dirty" not in zf.read("word/document.xml")
+
+
+def test_office_properties_name_the_document_not_the_library(rendered):
+    for fmt in ("docx", "pptx", "xlsx"):
+        with zipfile.ZipFile(rendered[fmt]) as zf:
+            props = zf.read("docProps/core.xml") + zf.read("docProps/app.xml")
+        for word in (b"python-docx", b"python-pptx", b"Macintosh", b"Steve Canny", b"penpyxl"):
+            assert word not in props, (fmt, word)
+        assert b"zh-CN" in props and "华东测试集团架构健康报告".encode() in props
+    with zipfile.ZipFile(rendered["docx"]) as zf:
+        assert b'w:eastAsia="zh-CN"' in zf.read("word/settings.xml")  # theme language
+
+
+def test_no_style_or_run_slants_chinese():
+    import dataclasses
+    from pipeline.renderers.docx import REFERENCE
+    with zipfile.ZipFile(REFERENCE) as zf:
+        styles = zf.read("word/styles.xml")
+    assert b"<w:i/>" not in styles and b"<w:iCs/>" not in styles
+    doc = sample_document()
+    doc.sections[0].blocks.append(Paragraph((Run("重点", italic=True), Run("ECS", italic=True))))
+    out = get_renderer("docx").render(dataclasses.replace(doc))
+    with zipfile.ZipFile(__import__("io").BytesIO(out)) as zf:
+        body = zf.read("word/document.xml").decode()
+    assert "<w:i/><w:t>重点" not in body and body.count("<w:i/>") == 1  # only the Latin run
+
+
+def test_draft_is_marked_on_cover_and_header_in_word_and_pdf(tmp_path):
+    import dataclasses
+    doc = sample_document()
+    draft = dataclasses.replace(doc, meta=dataclasses.replace(doc.meta, draft=True))
+    docx = read_rendered(tmp_path, draft, "docx")
+    assert "P[Subtitle] （草稿）" in docx.dump and "HEADER 草稿 · 华东测试集团架构健康报告" in docx.dump
+    pdf = read_rendered(tmp_path, draft, "pdf")
+    assert any("（草稿）" in t for t in pdf.texts) and any("草稿 · 华东测试集团架构健康报告" in t for t in pdf.texts)
+
+
+def read_rendered(tmp_path, doc, fmt):
+    p = tmp_path / f"draft.{fmt}"
+    p.write_bytes(get_renderer(fmt).render(doc))
+    return read(p)
 
 
 def test_docx_chart_is_a_picture(rendered):
@@ -179,7 +228,7 @@ def test_pptx_slides_carry_footer_and_number(rendered):
             assert PP_PLACEHOLDER.SLIDE_NUMBER not in kinds
             continue
         assert kinds[PP_PLACEHOLDER.SLIDE_NUMBER].text_frame.text == str(n)
-        assert kinds[PP_PLACEHOLDER.FOOTER].text_frame.text == "华东测试集团 · 华东测试集团架构健康报告"
+        assert kinds[PP_PLACEHOLDER.FOOTER].text_frame.text == "华东测试集团架构健康报告"
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -300,3 +349,16 @@ def test_docx_paragraph_xml_is_what_python_docx_builds(runs):
     ours = parse_xml(_para_xml(runs, "BodyText"))
     doc.element.body._insert_p(ours)
     assert etree.tostring(ours) == etree.tostring(theirs._p)
+
+
+def test_a_deck_with_a_chart_is_the_same_bytes_a_second_later():
+    """python-pptx has XlsxWriter write each chart's data workbook with the time of day; the deck
+    must not change with it (a signed-off deck would otherwise differ at every build)."""
+    import time
+
+    doc = sample_document()
+    first = get_renderer("pptx").render(doc)
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        assert any("/embeddings/" in n and n.endswith(".xlsx") for n in z.namelist())
+    time.sleep(1.1)
+    assert get_renderer("pptx").render(doc) == first

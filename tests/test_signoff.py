@@ -14,19 +14,46 @@ from pipeline.signoff import LEDGER, Rule, SignoffError, accept, compute, read_l
     verify, workspace
 from pipeline.ledger.events import LedgerError, append
 
-from conftest import SAMPLES, SPECS, uses_pack
+from conftest import SAMPLES, SPECS, per_engagement
 
 D = dt.date
-HEALTH = "09-health-check/恒信集团项目架构健康报告.docx"
+HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
 
 
-@pytest.fixture
-def ws(sample_pack, tmp_path):
-    """An engagement folder (for the ledger) and a private copy of its built pack (tests using it: uses_pack)."""
-    eng = tmp_path / "hengxin-retail"
-    shutil.copytree(SAMPLES / "hengxin-retail", eng)
-    pack = tmp_path / "out" / "hengxin-retail"
-    shutil.copytree(sample_pack("hengxin-retail"), pack)
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory):
+    """unsigned(name): sample_inputs/<name> without its sign-off ledger, and its pack built so (once per module).
+
+    The samples carry their own acceptance story (tools/sample_ledgers.py), and a sample's pack
+    records that ledger: without it, that pack refuses every sign-off (the ledger is missing).
+    These tests start a fresh story, from a pack that never saw a ledger.
+    """
+    from pipeline.build.run import build
+    from pipeline.core.reporting import MemoryReporter
+
+    built: dict[str, tuple[Path, Path]] = {}
+
+    def get(name: str) -> tuple[Path, Path]:
+        if name not in built:
+            root = tmp_path_factory.mktemp(f"unsigned-{name}")
+            eng = root / name
+            shutil.copytree(SAMPLES / name, eng, ignore=shutil.ignore_patterns(LEDGER, ".sowpack-*"))
+            reporter = MemoryReporter()
+            build([eng], root / "out", reporter)
+            assert not [f for f in reporter.findings if f.is_error], [str(f) for f in reporter.findings]
+            built[name] = eng, root / "out" / name
+        return built[name]
+    return get
+
+
+@pytest.fixture(params=per_engagement(["hengxin-retail"]))
+def ws(request, unsigned, tmp_path):
+    """An engagement folder without a ledger yet and a private copy of its built pack."""
+    src_eng, src_pack = unsigned(request.param)
+    eng = tmp_path / request.param
+    shutil.copytree(src_eng, eng, ignore=shutil.ignore_patterns(".sowpack-*"))
+    pack = tmp_path / "out" / request.param
+    shutil.copytree(src_pack, pack)
     return workspace(eng, pack, SPECS)
 
 
@@ -34,7 +61,6 @@ def state(ws, key: str, on: dt.date):
     return next(s for s in status(ws, on) if s.key == key)
 
 
-@uses_pack("hengxin-retail")
 def test_submit_binds_the_files_and_appends(ws):
     ev = submit(ws, ["09/health-report"], "张伟", D(2026, 4, 3))[0]
     from pipeline.core.manifest import sha256_file
@@ -49,7 +75,6 @@ def test_submit_binds_the_files_and_appends(ws):
                                           "on", "by", "files", "note", "prev"]
 
 
-@uses_pack("hengxin-retail")
 def test_submit_refuses_a_deliverable_that_fails_check(ws):
     from docx import Document
 
@@ -62,7 +87,6 @@ def test_submit_refuses_a_deliverable_that_fails_check(ws):
     assert not ws.ledger.exists()  # nothing recorded, not even the good one
 
 
-@uses_pack("hengxin-retail")
 def test_refusals(ws):
     with pytest.raises(SignoffError, match="no submission awaiting review"):
         accept(ws, "09/health-report", "王强", D(2026, 4, 8))
@@ -88,7 +112,6 @@ def test_refusals(ws):
     assert state(ws, "09/health-report", D(2026, 4, 9)).state == "pending"
 
 
-@uses_pack("hengxin-retail")
 def test_status_in_working_days_across_the_spring_festival(ws):
     # Service 9: 5 working days, no deemed acceptance. Submitted Friday 13 Feb 2026:
     # 2/14 (swapped Saturday), then the holiday 2/15-2/23, then 2/24..2/27 -> due 27 Feb.
@@ -105,7 +128,6 @@ def test_status_in_working_days_across_the_spring_festival(ws):
     assert (st.state, st.closed_on, st.label) == ("deemed-accepted", D(2026, 10, 14), "视同验收")
 
 
-@uses_pack("hengxin-retail")
 def test_accept_and_reject_states(ws):
     submit(ws, ["09/health-report", "09/survey-report"], "张伟", D(2026, 4, 3))
     accept(ws, "09/health-report", "王强", D(2026, 4, 8))
@@ -137,13 +159,12 @@ def test_each_sows_rule(rule, submitted, on, expect, due):
         assert "2027" in st.due_note and "not guessed" in st.due_note
 
 
-@uses_pack("hengxin-retail")
 def test_verify_detects_changed_files_and_a_damaged_ledger(ws):
     submit(ws, ["09/health-report", "09/check-plan"], "张伟", D(2026, 4, 3))
     accept(ws, "09/health-report", "王强", D(2026, 4, 8))
     assert verify(ws, D(2026, 4, 9)) == []
     from docx import Document
-    for rel in (HEALTH, "09-health-check/恒信集团项目健康检查方案.docx"):
+    for rel in (HEALTH, "09-health-check/恒信集团健康检查方案.docx"):
         doc = Document(str(ws.pack / rel))
         doc.add_paragraph("会后修改")
         doc.save(str(ws.pack / rel))
@@ -171,7 +192,6 @@ def test_interrupted_write_is_refused_not_glued(tmp_path):
         append(path, lambda events: {"event": "accept", "service": 9, "deliverable": "x", "on": "2026-04-04"})
 
 
-@uses_pack("hengxin-retail")
 def test_cli(ws, monkeypatch):
     monkeypatch.setenv("SOWPACK_TODAY", "2026-04-03")
     cli = CliRunner()
@@ -218,7 +238,6 @@ def _acceptance_text(eng_dir: Path) -> str:
     return "\n".join(f"# {s.title}\n{text(s.blocks)}" for s in doc.sections)
 
 
-@uses_pack("hengxin-retail")
 def test_closing_document_from_the_ledger(ws, monkeypatch):
     monkeypatch.delenv("SOWPACK_TODAY", raising=False)
     before = _acceptance_text(ws.engagement_dir)

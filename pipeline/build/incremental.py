@@ -75,12 +75,13 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
     """Hash of the spec entry of one deliverable and the service-level fields its documents quote."""
     d = dataclasses.asdict(deliverable)
     d.pop("line", None)  # moving an entry within the file changes nothing in the output
-    service = {"service": spec.service, "title": spec.title, "slug": spec.slug, "formats_rule": spec.formats_rule,
+    service = {"service": spec.service, "title": spec.title, "name": spec.name, "slug": spec.slug,
+               "formats_rule": spec.formats_rule,
                "packages": [dataclasses.asdict(p) for p in spec.packages],
                "acceptance": dataclasses.asdict(spec.acceptance), "package": package,
                # Acceptance reports and work plans list the package's other deliverables.
-               "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections]]
-                            for x in spec.for_package(package, selected)]}
+               "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections],
+                             x.stage] for x in spec.for_package(package, selected)]}
     return sha256_bytes(_stable({"deliverable": d, "service": service}).encode())
 
 
@@ -200,6 +201,9 @@ def _roots(overlay: Path | None) -> tuple[str, ...]:
 def template_digests(template: str, fmt: str, overlay: Path | None = None) -> dict[str, str]:
     """Hash of every template file one output is rendered from, keyed by its path under templates/."""
     out, _ = _text_template_files(f"text/{template}.md.j2", overlay)
+    # Every document's front matter lists the glossary terms its text uses.
+    glossary = TEMPLATES / "glossary.yaml"
+    out["glossary.yaml"] = sha256_file(glossary) if glossary.is_file() else "missing"
     for rel in FORMATS[fmt].assets if fmt in FORMATS else ():
         base = TEMPLATES / rel
         files = sorted(p for p in base.rglob("*") if p.is_file()) if rel.endswith("/") else [base]

@@ -24,6 +24,7 @@ from pipeline.build.parallel import RenderPool, render_weight
 from pipeline.build.verify import StagedChecks
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer
+from pipeline.renderers.finish import FINISHED
 from pipeline.core.reporting import Reporter
 from pipeline.rules.engine import report_rules
 from pipeline.specs.load import load_specs
@@ -290,7 +291,7 @@ def _shared_packs(engagements: list[Engagement], out_dir: Path) -> list[Finding]
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
            explain: bool = False, templates: Path | None = None, jobs: int = 1,
-           only: tuple[str, ...] = ()) -> list[PackResult]:
+           only: tuple[str, ...] = (), finish: bool = False) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -301,6 +302,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         jobs: how many processes render (the bytes are the same for any number).
         only: render just these deliverables ("09/health-report"); every other file of the
             pack and its manifest record stay as they are.
+        finish: lay Word files out in LibreOffice, when installed, for their TOC page numbers
+            (renderers/finish.py); without LibreOffice a note says the TOCs have none.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
@@ -308,7 +311,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     """
     # Packs whose stamp holds are up to date as they are: nothing of them is read again,
     # their messages are printed again (pipeline/build/stamp.py).
-    fresh = {} if force or only or explain else _fresh(engagement_dirs, out_dir, spec_dir, templates, reporter)
+    # A --finish build checks every pack (its Word files differ from an unfinished build's).
+    fresh = ({} if force or only or explain or finish
+             else _fresh(engagement_dirs, out_dir, spec_dir, templates, reporter))
     _stop_on_errors(reporter, strict, "input")
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
@@ -328,6 +333,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # VERIFY: each rendered file reopened from a staging folder as it arrives, before
     # anything is written, so a pack never holds files that fail their structural checks.
     selected = _select(only, engagements, specs, reporter, strict)
+    soffice = finishing_tool(reporter) if finish else None
     contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
@@ -340,7 +346,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             docs = _assemble_pack(eng, specs, selected, templates, contexts, taps[eng.name][0])
             if refused or _problems(reporter, strict):
                 continue  # the build stops below; still assemble the rest, to report every problem
-            planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts)
+            planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts,
+                            soffice is not None)
             results.append(planned)
             if _submit(eng, planned[1], specs, pool, checks, todo, numbers) and pdf_problems is None:
                 pdf_problems = pdf_environment_problems()
@@ -352,16 +359,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                     reporter.info(line)
         for problem in pdf_problems or []:
             reporter.info(problem)
-
-        def arrived(i: int, data: bytes) -> None:
-            res, o = todo[i]
-            o.data = data
-            if checks is not None:
-                try:
-                    checks.check(numbers[res.pack], o.rel, data)
-                except OSError as exc:
-                    raise _staging_error(exc) from None
-        pool.collect(arrived, reporter.progress)
+        _collect(pool, todo, checks, numbers, soffice, reporter)
         if checks is not None:
             for _, res, _ in results:
                 if res.pack in numbers:
@@ -378,7 +376,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         for eng, res, writer in results:
             stamp.forget(res.pack)
             manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter)
-            if not (only or res.conflicts or res.failures):
+            if not (only or finish or res.conflicts or res.failures):
                 tap, files = taps[eng.name]
                 stamp.save(res.pack, spec_dir, templates, files,
                            {d["path"]: d["sha256"] for d in manifest["deliverables"] if d.get("sha256")},
@@ -439,8 +437,9 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
                      "then rerun with --force to replace your version (it is kept as *.bak-N.*) or --keep-edits "
                      "to keep it")
     if signed:
-        how = "; ".join(f"sowpack signoff submit {relpath(root)} {key} --reopen --by NAME" for root, key in
-                        sorted(set(reopen)))
+        cmds = [f"sowpack signoff submit {relpath(root)} {key} --reopen --by NAME" for root, key in sorted(set(reopen))]
+        # A line a user can read: the first commands, then how many more (the per-file lines name them all).
+        how = "; ".join(cmds[:3]) + (f"; and {len(cmds) - 3} more like it" if len(cmds) > 3 else "")
         parts.append(f"{signed} signed-off file(s) would change and were kept; the new version(s) are in *.new.*"
                      + (f"; to deliver them, reopen the sign-off (this puts the *.new.* file(s) in place and records "
                         f"them): {how}" if how else ""))
@@ -538,6 +537,30 @@ def _refuse(engagements: list[Engagement], guards: list, reporter: Reporter) -> 
                             [f for _, fs in refused for f in fs])
 
 
+def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: StagedChecks | None,
+             numbers: dict[Path, int], soffice: str | None, reporter: Reporter) -> None:
+    """Each rendered file into its Output as it arrives, checked at once (or, with --finish, after
+    LibreOffice has laid out every Word file at once)."""
+    def arrived(i: int, data: bytes) -> None:
+        res, o = todo[i]
+        o.data = data
+        if checks is not None and soffice is None:
+            _check_staged(checks, numbers[res.pack], o)
+    pool.collect(arrived, reporter.progress)
+    if soffice is not None:
+        _finish([o for _, o in todo if o.format == "docx"], soffice, reporter)
+        if checks is not None:
+            for res, o in todo:
+                _check_staged(checks, numbers[res.pack], o)
+
+
+def _check_staged(checks: StagedChecks, number: int, o: Output) -> None:
+    try:
+        checks.check(number, o.rel, o.data)
+    except OSError as exc:
+        raise _staging_error(exc) from None
+
+
 def _staged_checks() -> StagedChecks:
     try:
         return StagedChecks()
@@ -585,9 +608,42 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
     return manifest
 
 
+def finishing_tool(reporter: Reporter) -> str | None:
+    """LibreOffice for `--finish`, or None with a note on what the Word files will lack."""
+    from pipeline.renderers.finish import soffice
+
+    binary = soffice()
+    if binary is None:
+        reporter.info("note: --finish needs LibreOffice (soffice), which is not installed: Word tables of contents "
+                      "list their headings without page numbers (Word adds them when the field is updated, F9)")
+    return binary
+
+
+def _finish(outputs: list[Output], binary: str, reporter: Reporter) -> None:
+    """Put LibreOffice's page numbers into the TOC of every rendered Word file (renderers/finish.py)."""
+    from pipeline.renderers.docx import DocxRenderer, toc_entries
+    from pipeline.renderers.finish import toc_pages
+
+    if not outputs:
+        return
+    renderer = DocxRenderer()
+    try:
+        with phase("finish"):
+            pages = toc_pages({o.rel: (o.data, toc_entries(o.doc)) for o in outputs if o.doc is not None}, binary)
+    except RuntimeError as exc:
+        reporter.info(f"note: {exc}: Word tables of contents list their headings without page numbers")
+        return
+    for o in outputs:
+        if o.doc is not None and any(pages.get(o.rel) or ()):
+            with phase("finish", o.rel):
+                o.data = renderer.render(o.doc, pages=pages[o.rel])
+    reporter.info(f"finished {sum(1 for o in outputs if any(pages.get(o.rel) or ()))} of {len(outputs)} Word "
+                  "file(s): page numbers in their tables of contents (LibreOffice)")
+
+
 def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Path, force: bool, keep_edits: bool,
           templates: Path | None, signed: dict[str, str | None], anchor: dict | None,
-          contexts: dict | None = None) -> tuple[Engagement, PackResult, OutputWriter]:
+          contexts: dict | None = None, finish: bool = False) -> tuple[Engagement, PackResult, OutputWriter]:
     """Decide, per output file, whether it must be rendered, with the reasons (doit's get_status)."""
     res = PackResult(eng.name, Path(out_dir) / safe_name(eng.name), anchor=anchor)
     previous = entries_by_path(read_manifest(res.pack))
@@ -615,6 +671,9 @@ def _plan(eng: Engagement, docs: list[tuple[Job, Document | None]], out_dir: Pat
             rel = output_rel(job.spec, doc, fmt)
             writer.claim(rel, job.key)
             fp = fps[fmt]
+            if finish and fmt == "docx":
+                # A finished Word file differs from an unfinished one: switching --finish rebuilds it.
+                fp = dataclasses.replace(fp, values={**fp.values, "finish": FINISHED})
             why = reasons(fp, previous.get(rel), writer.target(rel).is_file())
             if force and not why:
                 why = ["--force"]

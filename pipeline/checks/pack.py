@@ -13,7 +13,7 @@ from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, n
 from pipeline.readers.read import read
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.manifest import inside
-from pipeline.core.text import find_placeholder
+from pipeline.core.text import DRAFT_MARK, find_placeholder
 
 #: Fonts that prove Chinese glyphs were embedded in a PDF.
 CJK_FONT_HINTS = ("CJK", "Hei", "Song", "Kai", "Fang", "WenQuanYi", "Ming", "YaHei", "SimSun", "SimHei", "Noto Sans SC",
@@ -241,6 +241,18 @@ def check_toc(ctx: _Ctx, seen: Seen) -> None:
                 + "): update the field in Word")
 
 
+def check_draft(ctx: _Ctx, seen: Seen) -> None:
+    """A document marked 草稿 (cover mark, or the running header's first word) is not ready for signature."""
+    cover = f"（{DRAFT_MARK}）"
+    for t in seen.texts:
+        text = t.text.strip()
+        if text == cover or (t.where in ("header", "page") and text.startswith(f"{DRAFT_MARK} · ")):
+            ctx.add("completeness.draft", f"{ctx.e.seed_name} is marked {DRAFT_MARK}: not every deliverable it lists "
+                    "is accepted, so it is not ready for signature; record the acceptances (`sowpack signoff "
+                    "accept`) and rebuild")
+            return
+
+
 def check_format_rules(ctx: _Ctx, seen: Seen) -> None:
     if seen.format == "pdf":
         has_cjk = any(any("\u4e00" <= ch <= "\u9fff" for ch in t.text) for t in seen.texts)
@@ -254,8 +266,13 @@ def check_format_rules(ctx: _Ctx, seen: Seen) -> None:
 
 
 # --- files and packs ------------------------------------------------------------
-def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
-    """Every check on one existing file."""
+def check_file(path: Path, e: Expected, fmt: str, signature: bool = False) -> list[Finding]:
+    """Every check on one existing file.
+
+    Args:
+        signature: also say whether it is ready for signature (`sowpack check`; a build's
+            verification leaves drafts alone: a pack is built long before it is signed).
+    """
     ctx = _Ctx(e, fmt, path)
     try:
         seen = read(path, fmt)
@@ -276,6 +293,8 @@ def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
     check_text(ctx, seen)
     check_toc(ctx, seen)
     check_format_rules(ctx, seen)
+    if signature:
+        check_draft(ctx, seen)
     return ctx.items
 
 
@@ -288,8 +307,8 @@ def _near(pack: Path, rel: str, e: Expected) -> list[str]:
     return sorted(q.name for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem and q.name not in mine)
 
 
-def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
-    """All formats of one deliverable: presence, then every check per file.
+def check_deliverable(pack: Path, e: Expected, signature: bool = False) -> list[Finding]:
+    """All formats of one deliverable: presence, then every check per file (check_file's `signature`).
 
     Only regular files inside the pack are opened: a path that leaves it (through a link)
     is reported, never read, and a FIFO or device is not a file (so it is missing).
@@ -320,7 +339,7 @@ def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
             out.append(Finding("completeness.missing-format", f"{e.seed_name} is missing in {fmt}{hint}",
                                Location(relpath(path)), service=e.service, deliverable=e.deliverable, format=fmt))
         else:
-            out.extend(check_file(path, e, fmt))
+            out.extend(check_file(path, e, fmt, signature))
     return out
 
 

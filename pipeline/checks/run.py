@@ -117,7 +117,7 @@ def check_pack(pack: Path, spec_dir: Path | None, *, rules: bool = True, only: s
                                          f"writing ({JOURNAL} is still there), so manifest.json may not describe the "
                                          "files; run sowpack build again", Location(relpath(pack / JOURNAL))))
     for e in expected:
-        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e)
+        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e, signature=True)
     if only is None:
         report.general.extend(extra_files(pack, expected))
         if rules:

@@ -28,8 +28,11 @@ from pipeline.core.paths import DEFAULT_SPECS
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Render in this many processes (the files are the same for any number).  [default: the number "
               "of cores]")
+@click.option("--finish", is_flag=True, help="Lay Word files out in LibreOffice (when installed) to put page "
+              "numbers in their tables of contents; without it the TOC lists the headings without numbers.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files whose bytes did not change.")
-def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, only, jobs, verbose):
+def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force, keep_edits, only, jobs, finish,
+          verbose):
     """Build the deliverable pack of each ENGAGEMENT_DIR.
 
     Each pack goes to OUT/<engagement>/<NN-service>/<deliverable>.<format>, with
@@ -47,7 +50,8 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
         raise click.UsageError("choose one of --force and --keep-edits")
     reporter = ConsoleReporter(verbose)
     packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
-                keep_edits=keep_edits, explain=explain, templates=templates, jobs=jobs or default_jobs(), only=only)
+                keep_edits=keep_edits, explain=explain, templates=templates, jobs=jobs or default_jobs(), only=only,
+                finish=finish)
     files = sum(len(p.outputs) for p in packs)
     rebuilt = sum(1 for p in packs for o in p.outputs if o.reasons)
     skipped = sum(1 for p in packs for o in p.outputs if o.skipped)

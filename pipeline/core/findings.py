@@ -102,6 +102,8 @@ CODES: dict[str, Code] = {
     "completeness.page-size": Code(WARNING, "a Word or PDF page that is not A4"),
     "completeness.too-large": Code(ERROR, "the file is over a size limit of sowpack (a zip bomb, millions of cells)"),
     "completeness.outside-pack": Code(ERROR, "the file is a link that leads outside the pack; it is not opened"),
+    "completeness.draft": Code(WARNING, "`check` only: a document marked 草稿 (an acceptance report listing "
+                               "deliverables not yet accepted) is not ready for signature"),
     "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
                                           "ignored)"),
     "check.summary-mismatch": Code(ERROR, "a number the build computed from a register (a count of findings, a "

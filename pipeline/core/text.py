@@ -91,3 +91,8 @@ def cn_date(value) -> str:
     if value is None:
         return ""
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+#: The mark of a draft (an acceptance report awaiting its deliverables' acceptance): on its
+#: cover and at the start of its running header; `sowpack check` looks for it there.
+DRAFT_MARK = "草稿"

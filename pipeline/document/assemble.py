@@ -1,6 +1,7 @@
 """Spec + engagement inputs + text templates -> one Document per deliverable."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 
+from pipeline.document.glossary import glossary
 from pipeline.document.markdown import to_blocks
 from pipeline.document import findings as findings_register
 from pipeline.document.blocks import BlockMaker, scan_text
@@ -70,43 +72,92 @@ def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str) ->
             "own_sections": [s.title for s in d.sections if not s.from_kind]}
 
 
+def acceptance_summary(spec: SowSpec, customer: str) -> str:
+    """The SOW's acceptance rule in plain words for the customer (the clause itself is never pasted)."""
+    acc = spec.acceptance
+    if acc.review_days is None:
+        return f"交付物提交后，由{customer}指定的验收人审核，并以书面或线上方式确认验收。"
+    unit = "个工作日" if acc.day_type == "working" else "天"
+    if acc.deemed_accepted:
+        return (f"交付物提交后，{customer}在{acc.review_days}{unit}内审核确认；期满未提出书面意见的，"
+                "视同验收。")
+    return f"交付物提交后，{customer}在{acc.review_days}{unit}内审核，并以书面或线上方式确认验收。"
+
+
+def _person(people: list[dict], mine, prefer: tuple[str, ...]) -> dict:
+    """The first person of one party whose role holds a preferred word (in that order), else its first person."""
+    own = [p for p in people if mine(p)]
+    for word in prefer:
+        for p in own:
+            if word in str(p.get("role", "")):
+                return p
+    return own[0] if own else {}
+
+
+def signatories(eng: Engagement) -> dict[str, dict]:
+    """Who signs for each party: the customer's acceptor (验收人) and the vendor's project manager."""
+    vendor = lambda p: p.get("org") == eng.vendor  # noqa: E731
+    customer = _person(eng.people, lambda p: not vendor(p), ("验收", "项目经理", "负责人"))
+    ours = _person(eng.people, vendor, ("项目经理", "负责人"))
+    return {"customer": {"name": str(customer.get("name", "")), "role": str(customer.get("role", ""))},
+            "vendor": {"name": str(ours.get("name", "")), "role": str(ours.get("role", ""))}}
+
+
+#: Default 密级 of a document when document_control gives no `classification`.
+CLASSIFICATION = "内部"
+
+
 def context(job: Job, eng: Engagement) -> dict[str, Any]:
     """The typed context every text template receives."""
     spec, p = job.spec, job.purchase
     short = eng.customer_short
     dc = eng.document_control
+    ledger = ledger_context(job, eng, document_date(job, eng))
+    when = (dt.date.fromisoformat(ledger["as_of_date"]) if job.deliverable.kind in LEDGER_DATED
+            else document_date(job, eng))
+    stages = spec.acceptance.stages
+    stage = job.deliverable.stage
     return {
         "customer": {"name": eng.customer_name, "short_name": short},
         "project": eng.project,
         "vendor": eng.vendor,
-        "date": cn_date(document_date(job, eng)),
+        "date": cn_date(when),
+        "date_iso": when.isoformat(),
         "people": eng.people,
+        "signatories": signatories(eng),
         "document_control": {"version": dc.get("version", "V1.0"), "author": dc.get("author", ""),
-                             "reviewer": dc.get("reviewer", "")},
+                             "reviewer": dc.get("reviewer", ""), "approver": dc.get("approver", ""),
+                             "classification": dc.get("classification") or CLASSIFICATION},
+        # The service as the customer bought it: `title` and `name` are both the spec's
+        # customer-facing name; the seed's contract title never reaches a document.
         "service": {
-            "number": spec.service, "title": spec.title, "name": spec.name, "package": p.package,
+            "number": spec.service, "title": spec.name, "name": spec.name, "package": p.package,
             "package_description": next((x.description for x in spec.packages if x.name == p.package), ""),
             "applied_on": cn_date(p.applied_on), "start": cn_date(p.start), "end": cn_date(p.end),
-            "formats_rule": spec.formats_rule or "",
-            "acceptance_rule": spec.acceptance.rule,
+            "acceptance_summary": acceptance_summary(spec, short),
             "review_days": spec.acceptance.review_days,
             "day_type": "工作日" if spec.acceptance.day_type == "working" else "自然日",
             "deemed_accepted": spec.acceptance.deemed_accepted,
         },
+        "stage": {"name": stage or "", "number": stages.index(stage) + 1 if stage in stages else 0,
+                  "count": len(stages)},
         "deliverable": _deliverable_view(spec, job.deliverable, short),
         "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package, p.select)],
         "facts": job.answers.facts if job.answers else {},
-        # Sign-off ledger (engagement folder): each deliverable's dates and status, for closing documents.
-        "ledger": ledger_context(job, eng, document_date(job, eng)),
+        # Sign-off ledger (engagement folder): each covered deliverable's dates and status, for closing documents.
+        "ledger": ledger,
     }
 
 
 #: Kinds written at the start of a service; everything else is dated at its end.
 START_KINDS = ("kickoff", "work-plan")
+#: Kinds dated by the ledger: the day their statuses are given as of.
+LEDGER_DATED = ("acceptance-report",)
 
 
 def document_date(job: Job, eng: Engagement) -> dt.date:
-    """The date printed on a document: the service's start or end, else the engagement date."""
+    """The date of a service's document: its start or end, else the engagement date (the ledger may date an
+    acceptance report later: context()['date'])."""
     p = job.purchase
     when = p.start if job.deliverable.kind in START_KINDS else p.end
     return when or eng.date
@@ -379,12 +430,22 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
                                         f"(sections: {'、'.join(sorted(known)) or 'none'}); it is ignored",
                                         da.section_locations[t], service=spec.service, deliverable=d.id))
     dc = ctx["document_control"]
-    doc_date = document_date(job, eng)
-    meta = Meta(title=title, seed_name=d.seed_name, service=spec.service, service_title=spec.title,
+    doc_date = dt.date.fromisoformat(ctx["date_iso"])
+    # An acceptance report is a draft until every deliverable it covers is accepted.
+    draft = d.kind == "acceptance-report" and not ctx["ledger"]["all_closed"]
+    meta = Meta(title=title, seed_name=d.seed_name, service=spec.service, service_title=spec.name,
                 customer=eng.customer_name, customer_short=eng.customer_short, project=eng.project,
                 vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
-                kind_label=d.kind, deliverable=d.id)
-    return Document(meta, sections, register,
-                    findings=findings_register.register(own_findings) if own_findings else None,
-                    computed=maker.computed), findings
+                kind_label=d.kind, deliverable=d.id, package=job.purchase.package, approver=str(dc["approver"]),
+                classification=str(dc["classification"]), draft=draft, distribution=distribution(eng))
+    doc = Document(meta, sections, register,
+                   findings=findings_register.register(own_findings) if own_findings else None,
+                   computed=maker.computed)
+    return dataclasses.replace(doc, meta=dataclasses.replace(meta, glossary=glossary(doc))), findings
+
+
+def distribution(eng: Engagement) -> tuple[tuple[str, str, str], ...]:
+    """分发范围: the engagement's people, the customer's first, each as (name, organisation, role)."""
+    people = sorted(eng.people, key=lambda p: p.get("org") == eng.vendor)
+    return tuple((str(p.get("name", "")), str(p.get("org", "")), str(p.get("role", ""))) for p in people)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
+from pipeline.core.text import DRAFT_MARK
+
 
 @dataclass(frozen=True)
 class Run:
@@ -138,11 +140,12 @@ class Register:
 
 @dataclass(frozen=True)
 class Meta:
-    """What covers, headers and document-control tables show."""
+    """What covers, headers and the front matter (document control, distribution, glossary) show."""
 
     title: str
     seed_name: str
     service: int
+    #: The service as the customer bought it (the spec's `name`), never the contract's title.
     service_title: str
     customer: str
     customer_short: str
@@ -156,6 +159,33 @@ class Meta:
     #: The deliverable's kind (report, deck, training...): a training's deck teaches (renderers/pptx/plan.py).
     kind_label: str
     deliverable: str
+    #: The package bought (基础版...), shown with the service.
+    package: str = ""
+    #: Who approved the release (修订记录's 批准人).
+    approver: str = ""
+    #: 密级, shown on the cover and in the document information.
+    classification: str = "内部"
+    #: A draft awaiting signature (an acceptance report with deliverables not yet accepted):
+    #: marked 草稿 on the cover and in the running header.
+    draft: bool = False
+    #: 分发范围: (name, organisation, role) of each recipient.
+    distribution: tuple[tuple[str, str, str], ...] = ()
+    #: 术语与缩略语: (term, explanation) of each glossary term the document uses.
+    glossary: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def service_line(self) -> str:
+        """The service with its package: 健康检查服务（基础版）."""
+        return f"{self.service_title}（{self.package}）" if self.package else self.service_title
+
+    @property
+    def running_header(self) -> str:
+        """The running header: the title, after the customer's short name unless the title names it already,
+        after 草稿 when a draft."""
+        name = self.title if self.customer_short and self.customer_short in self.title \
+            else " · ".join(x for x in (self.customer_short, self.title) if x)
+        return f"{DRAFT_MARK} · {name}" if self.draft else name
+
 
 
 @dataclass

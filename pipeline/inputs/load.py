@@ -119,7 +119,7 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         top["project"] = str(top.get("project") or "")
     date = _date(c, top.get("date"), ("date",))
     dc = top.get("document_control") or {}
-    dc = c.mapping(dc, ("document_control",), [], ["version", "author", "reviewer", "approver"]) or {}
+    dc = c.mapping(dc, ("document_control",), [], ["version", "author", "reviewer", "approver", "classification"]) or {}
     people = top.get("people") or []
     if c.typed(people, ("people",), list):
         for i, p in enumerate(people):

@@ -3,27 +3,29 @@ from __future__ import annotations
 
 import copy
 import io
+from typing import Any
 import re
 from pathlib import Path
 
 from docx import Document as load_docx
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.oxml import serialize_part_xml
 from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm
+from docx.shared import Mm, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import Members, write_package
-from pipeline.renderers.base import Renderer, column_widths, iter_numbered
+from pipeline.renderers.base import (Renderer, cleaned, column_widths, core_properties, front_matter, iter_numbered,
+                                     numbered)
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.diagrams import diagram_png, png_size_mm
 from pipeline.core.paths import TEMPLATES
-from pipeline.core.text import clean
+from pipeline.core.text import DRAFT_MARK, clean
 
 REFERENCE = TEMPLATES / "docx" / "reference.docx"
 #: Width of the type area on the reference document's A4 page (210 - 28 - 26 mm).
@@ -38,7 +40,12 @@ STYLES = ("Title", "Subtitle", "Cover Text", "TOC Heading", "toc 1", "toc 2", "t
 
 
 def _field(paragraph, instr: str, result: str = "") -> None:
-    """Append a complex field (PAGE, NUMPAGES, TOC...) with a visible cached result."""
+    """Append a complex field (PAGE, NUMPAGES, TOC...) with a visible cached result.
+
+    No field is marked dirty and the settings carry no updateFields: either makes Word ask
+    to update fields at every open. Word and LibreOffice compute PAGE and NUMPAGES while
+    laying out pages anyway; the TOC's result is written out in full.
+    """
     def run_with(el):
         r = OxmlElement("w:r")
         r.append(el)
@@ -46,7 +53,6 @@ def _field(paragraph, instr: str, result: str = "") -> None:
         return r
     begin = OxmlElement("w:fldChar")
     begin.set(qn("w:fldCharType"), "begin")
-    begin.set(qn("w:dirty"), "true")
     run_with(begin)
     it = OxmlElement("w:instrText")
     it.set(qn("xml:space"), "preserve")
@@ -318,40 +324,51 @@ class _Writer:
 
     # --- page furniture -----------------------------------------------------
     def cover(self) -> None:
+        """The cover, in the order of the PDF's (templates/pdf/base.html.j2): 密级, customer, title,
+        project, the draft mark, vendor, date."""
         m = self.src.meta
-        for _ in range(6):
+        mark = self.add_paragraph(clean(f"密级：{m.classification}"), style="Cover Text")
+        mark.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for _ in range(5):
             self.add_paragraph(style="Cover Text")
         self.add_paragraph(clean(m.customer), style="Subtitle")
         self.add_paragraph(clean(m.title), style="Title")
         self.add_paragraph(clean(m.project), style="Subtitle")
-        for _ in range(8):
+        if m.draft:
+            draft = self.add_paragraph(style="Subtitle")
+            run = draft.add_run(f"（{DRAFT_MARK}）")
+            run.bold = True
+            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+        for _ in range(7 if m.draft else 8):
             self.add_paragraph(style="Cover Text")
         self.add_paragraph(clean(m.vendor), style="Cover Text")
         self.add_paragraph(m.date_cn, style="Cover Text")
         self.last.add_run().add_break(WD_BREAK.PAGE)
 
     def control(self) -> None:
-        m = self.src.meta
-        self.add_paragraph("文档控制", style="TOC Heading")
-        self.table(("版本", "日期", "作者", "审核人", "说明"),
-                   [(m.version, m.date_cn, m.author, m.reviewer, "首次发布")])
-        self.table(("项目", "内容"), [("客户", m.customer), ("项目名称", m.project),
-                                      ("服务", f"{m.service}. {m.service_title}"), ("交付物", m.title)])
+        """Document control: information, revision history (with the approver), distribution, glossary."""
+        for title, header, rows in front_matter(self.src.meta):
+            if header is None:
+                self.add_paragraph(title, style="TOC Heading")
+                continue
+            self.table(header, rows, title)
         self.last.add_run().add_break(WD_BREAK.PAGE)
 
-    def toc(self, entries) -> None:
+    def toc(self, entries, pages=None) -> None:
         self.add_paragraph("目录", style="TOC Heading")
-        # A TOC field pre-filled with the headings (Word refreshes page numbers on
-        # open thanks to updateFields; the list is never empty meanwhile).
+        # A TOC field whose result is the list of headings, written out so that Word and
+        # LibreOffice show it as it is: no updateFields prompt on open. Page numbers are
+        # there when the build's finishing step measured them (renderers/finish.py);
+        # otherwise the entries stand without numbers until someone updates the field.
         p = self.add_paragraph(style="toc 1")
         _field(p, 'TOC \\o "1-3" \\h \\z \\u')
         fld_end = p._p[-1]
         p._p.remove(fld_end)
-        # No page numbers in the cached entries: a guessed number would be wrong, and
-        # LibreOffice does not compute PAGEREF fields on load. Word fills them in.
-        for text, level, _ in entries:
+        for k, (text, level, _) in enumerate(entries):
             e = self.add_paragraph(style=f"toc {min(level, 3)}")
             e.add_run(clean(text))
+            if pages and k < len(pages) and pages[k]:
+                e.add_run("\t" + str(pages[k]))
         last = self.last
         last._p.append(fld_end)
         last.add_run().add_break(WD_BREAK.PAGE)
@@ -361,7 +378,7 @@ class _Writer:
         sec.different_first_page_header_footer = True
         h = sec.header.paragraphs[0]
         self.styled(h, "Header")
-        h.text = clean(f"{self.src.meta.customer_short} · {self.src.meta.title}")
+        h.text = clean(self.src.meta.running_header)
         f = sec.footer.paragraphs[0]
         self.styled(f, "Footer")
         f.add_run("第 ")
@@ -375,19 +392,24 @@ class _Writer:
         _bookmark(h, _toc_bookmark(bid), bid)
         self.table([c.name for c in reg.columns], reg.rows)
 
-    def build(self) -> bytes:
-        entries = []
-        for s, num, level in iter_numbered(self.src.sections):
-            entries.append((f"{num}{s.title}", level, s))
+    @staticmethod
+    def entries(document: Document) -> list[tuple[str, int, Any]]:
+        """(text, level, section) of every heading in order; the register's appendix last, with section None."""
+        out = [(f"{num}{s.title}", level, s) for s, num, level in iter_numbered(document.sections)]
+        reg = document.register
+        if reg is not None:
+            number = numbered(1, len(document.sections) + 1) if document.sections else ""
+            out.append((f"{number}附表：{reg.title}", 1, None))
+        return out
+
+    def build(self, pages=None) -> bytes:
+        """The document's bytes; `pages` gives the page number of each TOC entry when measured."""
+        entries = self.entries(self.src)
         reg = self.src.register
-        reg_number = ""
-        if reg is not None and self.src.sections:
-            from pipeline.renderers.base import numbered
-            reg_number = numbered(1, len(self.src.sections) + 1)
-            entries.append((f"{reg_number}附表：{reg.title}", 1, None))
+        reg_number = numbered(1, len(self.src.sections) + 1) if reg is not None and self.src.sections else ""
         self.cover()
         self.control()
-        self.toc(entries)
+        self.toc(entries, pages)
         self.header_footer()
         bid = 0
         for text, level, s in entries:
@@ -399,19 +421,22 @@ class _Writer:
             self.blocks(s.blocks)
         if reg is not None:
             self.register(reg, reg_number, bid + 1)
-        settings = self.doc.settings.element
-        upd = OxmlElement("w:updateFields")
-        upd.set(qn("w:val"), "true")
-        settings.append(upd)
         m = self.src.meta
-        cp = self.doc.core_properties
-        cp.title, cp.author, cp.subject = m.title, m.author or m.vendor, m.project
-        cp.language = "zh-CN"
+        core_properties(self.doc.core_properties, m)
         return write_package(_members(self.doc.part.package, self.ref), f"{m.date}T00:00:00Z")
+
+
+def toc_entries(document: Document) -> list[str]:
+    """The text of each TOC entry, in order (what the finishing step looks for in the laid-out pages)."""
+    return [text for text, _, _ in _Writer.entries(document)]
 
 
 class DocxRenderer(Renderer):
     format = "docx"
 
-    def write(self, document: Document) -> bytes:
-        return _Writer(document).build()
+    def render(self, document: Document, pages: list[int | None] | None = None) -> bytes:
+        """Render the document; `pages` gives each TOC entry's page number, when measured (renderers/finish.py)."""
+        return self.write(cleaned(document), pages)
+
+    def write(self, document: Document, pages=None) -> bytes:
+        return _Writer(document).build(pages)

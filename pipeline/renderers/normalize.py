@@ -22,6 +22,11 @@ from typing import Iterable
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+#: The application a file names in docProps/app.xml: the libraries' own defaults say
+#: "Microsoft Macintosh Word" (python-docx's template) or "Openpyxl", neither true.
+APPLICATION = b"sowpack"
+_APP = re.compile(rb"<Application>[^<]*</Application>")
+_APP_VERSION = re.compile(rb"<AppVersion>[^<]*</AppVersion>")
 _CONTENT_TYPES = "[Content_Types].xml"
 
 # The zip records zipfile writes for a ZipInfo(name, FIXED_ZIP_TIME), deflated, mode 644,
@@ -57,8 +62,11 @@ def _deflate(data: bytes) -> tuple[int, bytes]:
 
 
 def _fix_core(name: str, body: bytes, iso_datetime: str | None) -> bytes:
+    """The build date in core.xml; sowpack, not the library's default, as app.xml's application."""
     if name == "docProps/core.xml" and iso_datetime:
         return _CORE_DATE.sub(lambda m: m.group(1) + iso_datetime.encode() + m.group(3), body)
+    if name == "docProps/app.xml":
+        return _APP_VERSION.sub(b"", _APP.sub(b"<Application>" + APPLICATION + b"</Application>", body))
     return body
 
 
@@ -74,6 +82,9 @@ def write_package(members: Iterable[tuple[str, bytes]], iso_datetime: str | None
     central = []
     for name, body in members:
         body = _fix_core(name, body, iso_datetime)
+        if name.endswith(".xlsx") and "/embeddings/" in name:
+            # A chart's data workbook, which python-pptx has XlsxWriter write with the time of day.
+            body = normalize_bytes(body, iso_datetime)
         crc, packed = _deflate(body)
         try:
             raw, flags = name.encode("ascii"), 0

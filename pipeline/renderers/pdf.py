@@ -10,11 +10,11 @@ from markupsafe import Markup, escape
 
 from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
-from pipeline.renderers.base import Renderer, column_widths, iter_numbered
+from pipeline.renderers.base import Renderer, column_widths, front_matter, iter_numbered
 from pipeline.renderers.charts import chart_png
 from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
-from pipeline.core.text import clean
+from pipeline.core.text import DRAFT_MARK, clean
 
 PDF_ASSETS = TEMPLATES / "pdf"
 #: Half-width characters of 9.5 pt table text across the type area (156 mm), cell padding included.
@@ -112,7 +112,8 @@ def to_html(doc: Document) -> str:
         toc.append({"id": "register", "level": 1,
                     "text": f"{numbered(1, len(doc.sections) + 1) if doc.sections else ''}附表：{reg.title}",
                     "html": _table([c.name for c in reg.columns], reg.rows)})
-    return _env().get_template("base.html.j2").render(meta=doc.meta, toc=toc)
+    return _env().get_template("base.html.j2").render(meta=doc.meta, toc=toc, front=front_matter(doc.meta),
+                                                      draft_mark=DRAFT_MARK)
 
 
 class PdfRenderer(Renderer):

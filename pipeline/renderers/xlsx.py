@@ -65,8 +65,9 @@ def _value(ws, row: int, col: int, value):
 def _cover(ws, doc: Document) -> None:
     m = doc.meta
     rows = [("文档名称", m.title), ("客户", m.customer), ("项目名称", m.project),
-            ("服务", f"{m.service}. {m.service_title}"), ("版本", m.version), ("日期", m.date_cn),
-            ("作者", m.author), ("审核人", m.reviewer), ("编制单位", m.vendor)]
+            ("服务", m.service_line), ("版本", m.version), ("日期", m.date_cn),
+            ("作者", m.author), ("审核人", m.reviewer), ("批准人", m.approver or "—"), ("密级", m.classification),
+            ("编制单位", m.vendor)]
     put(ws, 1, 1, m.title, Font(name=SLIDE_EA, bold=True, size=16))
     for i, (k, v) in enumerate(rows, 3):
         put(ws, i, 1, k, Font(name=SLIDE_EA, bold=True)).border = BORDER
@@ -314,8 +315,11 @@ class XlsxRenderer(Renderer):
             ws.oddFooter.center.text = "第 &P 页 共 &N 页"
             ws.oddFooter.center.size = 9
         m = document.meta
-        wb.properties.title, wb.properties.creator = m.title, m.author or m.vendor
-        wb.properties.language = "zh-CN"
+        props = wb.properties
+        props.title, props.subject, props.creator = m.title, m.project, m.author or m.vendor
+        props.lastModifiedBy, props.description = props.creator, f"{m.customer}：{m.service_line}"
+        props.keywords = "；".join(x for x in (m.customer_short, m.service_title) if x)
+        props.category, props.language = f"密级：{m.classification}", "zh-CN"
         buf = io.BytesIO()
         wb.save(buf)
         return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")

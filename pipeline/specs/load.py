@@ -113,7 +113,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
                  packages: list[str]) -> DeliverableSpec | None:
     m = c.mapping(raw, kp, ["id", "seed_name", "kind"],
                   ["aliases", "formats", "packages", "sections", "columns", "template",
-                   "evidence_for", "title", "optional", "choice", "sign_in"])
+                   "evidence_for", "title", "optional", "choice", "sign_in", "stage"])
     if not m:
         return None
     did = m.get("id")
@@ -147,7 +147,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         c.add("duplicate", f"column '{n}' appears twice in deliverable '{did}'", kp + ("columns",))
     if "xlsx" in formats and not columns and not sections:
         c.add("bad-value", f"deliverable '{did}' is an xlsx with neither columns nor sections", kp)
-    for key in ("seed_name", "evidence_for", "title", "template"):
+    for key in ("seed_name", "evidence_for", "title", "template", "stage"):
         if m.get(key) is not None:
             c.typed(m[key], kp + (key,), str)
     optional = m.get("optional", False)
@@ -165,7 +165,8 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         aliases=tuple(str(a) for a in aliases), packages=tuple(str(p) for p in pk),
         sections=sections, columns=columns, evidence_for=m.get("evidence_for"),
         title=m.get("title"), line=c.positions.get(kp, (None,))[0], optional=optional is True,
-        choice=m.get("choice") if isinstance(m.get("choice"), str) else None)
+        choice=m.get("choice") if isinstance(m.get("choice"), str) else None,
+        stage=m.get("stage") if isinstance(m.get("stage"), str) else None)
 
 
 #: What `sign_in:` may set on the sheet; everything else comes from the training or the kind.
@@ -254,7 +255,8 @@ def _courses(c: Collector, raw: Any, kinds: dict[str, Kind], packages: list[str]
 
 
 def _acceptance(c: Collector, raw: Any) -> Acceptance:
-    m = c.mapping(raw, ("acceptance",), ["rule"], ["review_days", "day_type", "deemed_accepted", "document"]) or {}
+    m = c.mapping(raw, ("acceptance",), ["rule"], ["review_days", "day_type", "deemed_accepted", "document",
+                                                   "stages"]) or {}
     days = m.get("review_days")
     if days is not None:
         c.typed(days, ("acceptance", "review_days"), int)
@@ -262,8 +264,37 @@ def _acceptance(c: Collector, raw: Any) -> Acceptance:
     c.choice(day_type, ("acceptance", "day_type"), ("working", "calendar"))
     deemed = m.get("deemed_accepted", False)
     c.typed(deemed, ("acceptance", "deemed_accepted"), bool)
+    stages = m.get("stages") or []
+    if not c.typed(stages, ("acceptance", "stages"), list):
+        stages = []
+    stages = [s for i, s in enumerate(stages) if c.typed(s, ("acceptance", "stages", i), str)]
+    for s in sorted({s for s in stages if stages.count(s) > 1}):
+        c.add("duplicate", f"acceptance stage '{s}' is listed twice", ("acceptance", "stages"))
     return Acceptance(unfold(str(m.get("rule", ""))), days if isinstance(days, int) else None,
-                      str(day_type), bool(deemed), m.get("document"))
+                      str(day_type), bool(deemed), m.get("document"), tuple(stages))
+
+
+#: Words that name the contract document, not the service the customer buys.
+CONTRACT_WORDS = ("工作说明书", "说明书")
+
+
+def _stages(c: Collector, acceptance: Acceptance, deliverables: list[DeliverableSpec]) -> None:
+    """Every deliverable of a staged SOW names one of its stages; every stage has its acceptance report."""
+    for i, d in enumerate(deliverables):
+        kp = ("deliverables", i)
+        if not acceptance.stages:
+            if d.stage is not None:
+                c.add("bad-value", f"deliverable '{d.id}' names the stage '{d.stage}', but 'acceptance' lists no "
+                                   "'stages'", kp)
+        elif d.stage is None:
+            c.add("missing-key", f"deliverable '{d.id}' needs a 'stage': the SOW accepts in stages "
+                                 f"({'、'.join(acceptance.stages)})", kp)
+        elif d.stage not in acceptance.stages:
+            c.choice(d.stage, kp + ("stage",), acceptance.stages)
+    for s in acceptance.stages:
+        if not any(d.kind == "acceptance-report" and d.stage == s for d in deliverables):
+            c.add("bad-value", f"acceptance stage '{s}' has no acceptance report (a deliverable of kind "
+                               "'acceptance-report' with this stage)", ("acceptance", "stages"))
 
 
 def _facts(c: Collector, raw: Any, rules: tuple[dict, ...]) -> tuple[FactSpec, ...]:
@@ -308,6 +339,42 @@ def _rules(c: Collector, raw: Any, packages: list[str]) -> tuple[dict, ...]:
     return tuple(out)
 
 
+
+def _packages(c: Collector, raw: Any) -> list[PackageSpec]:
+    """`packages`: name, description, includes (each naming another package of the spec)."""
+    packages: list[PackageSpec] = []
+    if c.typed(raw, ("packages",), list):
+        for i, p in enumerate(raw):
+            m = c.mapping(p, ("packages", i), ["name"], ["description", "includes"])
+            if m and c.typed(m.get("name"), ("packages", i, "name"), str):
+                inc = m.get("includes") or []
+                if not c.typed(inc, ("packages", i, "includes"), list):
+                    inc = []
+                packages.append(PackageSpec(m["name"], unfold(str(m.get("description") or "")), tuple(map(str, inc))))
+    names = [p.name for p in packages]
+    for i, p in enumerate(packages):
+        for j, inc in enumerate(p.includes):
+            c.choice(inc, ("packages", i, "includes", j), [n for n in names if n != p.name])
+    return packages
+
+
+def _deliverables(c: Collector, raw_list: Any, kinds: dict[str, Kind], names: list[str]) -> list[DeliverableSpec]:
+    """`deliverables`, each training followed by its sign-in sheet when it asks for one."""
+    deliverables: list[DeliverableSpec] = []
+    if c.typed(raw_list, ("deliverables",), list):
+        for i, raw in enumerate(raw_list):
+            d = _deliverable(c, raw, ("deliverables", i), kinds, names)
+            if d is None:
+                continue
+            deliverables.append(d)
+            # A training's sign-in sheet follows it.
+            if isinstance(raw, dict) and raw.get("sign_in") is not None:
+                sheet = _sign_in(c, raw["sign_in"], ("deliverables", i, "sign_in"), d, kinds)
+                if sheet is not None:
+                    deliverables.append(sheet)
+    return deliverables
+
+
 def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[Finding]]:
     """Load and validate one spec file; returns the model (when buildable) and all findings."""
     data, pos, findings = load_yaml(path, "spec")
@@ -315,7 +382,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         return None, findings
     c = Collector(path, pos, "spec")
     top = c.mapping(data, (), ["version", "service", "title", "slug", "packages", "acceptance", "deliverables"],
-                    ["seed_lines", "formats_rule", "rules", "courses", "facts"])
+                    ["name", "seed_lines", "formats_rule", "rules", "courses", "facts"])
     if not top:
         return None, findings + c.findings
     if top.get("version") != SPEC_VERSION:
@@ -329,40 +396,25 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
     slug: Any = top.get("slug")
     if c.typed(slug, ("slug",), str) and not SLUG.match(slug):
         c.add("bad-value", f"'slug' must be lowercase ASCII letters, digits and dashes (got '{slug}')", ("slug",))
-    packages: list[PackageSpec] = []
-    if c.typed(top.get("packages"), ("packages",), list):
-        for i, p in enumerate(top["packages"]):
-            m = c.mapping(p, ("packages", i), ["name"], ["description", "includes"])
-            if m and c.typed(m.get("name"), ("packages", i, "name"), str):
-                inc = m.get("includes") or []
-                if not c.typed(inc, ("packages", i, "includes"), list):
-                    inc = []
-                packages.append(PackageSpec(m["name"], str(m.get("description") or ""), tuple(map(str, inc))))
+    packages = _packages(c, top.get("packages"))
     names = [p.name for p in packages]
-    for i, p in enumerate(packages):
-        for j, inc in enumerate(p.includes):
-            c.choice(inc, ("packages", i, "includes", j), [n for n in names if n != p.name])
     acceptance = _acceptance(c, top.get("acceptance"))
     rules = _rules(c, top.get("rules"), names)
     facts = _facts(c, top.get("facts"), rules)
-    deliverables: list[DeliverableSpec] = []
-    if c.typed(top.get("deliverables"), ("deliverables",), list):
-        for i, raw in enumerate(top["deliverables"]):
-            d = _deliverable(c, raw, ("deliverables", i), kinds, names)
-            if d is None:
-                continue
-            deliverables.append(d)
-            # A training's sign-in sheet follows it.
-            if isinstance(raw, dict) and raw.get("sign_in") is not None:
-                sheet = _sign_in(c, raw["sign_in"], ("deliverables", i, "sign_in"), d, kinds)
-                if sheet is not None:
-                    deliverables.append(sheet)
+    deliverables = _deliverables(c, top.get("deliverables"), kinds, names)
     deliverables += _courses(c, top.get("courses"), kinds, names)
     ids = [d.id for d in deliverables]
     for did in sorted({d for d in ids if ids.count(d) > 1}):
         c.add("duplicate", f"deliverable id '{did}' is used twice", ("deliverables",))
     if acceptance.document and acceptance.document not in ids:
         c.choice(acceptance.document, ("acceptance", "document"), ids)
+    _stages(c, acceptance, deliverables)
+    name = top.get("name")
+    if name is not None and c.typed(name, ("name",), str):
+        word = next((w for w in CONTRACT_WORDS if w in name), None)
+        if word or any(ch.isdigit() for ch in name[:3]):
+            c.add("bad-value", f"'name' is the service as the customer buys it, not the contract's document name "
+                               f"or number (got '{name}')", ("name",))
     findings = findings + c.findings
     if errors_in(findings):
         return None, findings
@@ -371,7 +423,8 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
                    rules=rules,
                    formats_rule=unfold(top["formats_rule"]) if isinstance(top.get("formats_rule"), str) else None,
                    seed_lines=tuple(top.get("seed_lines") or ()), facts=facts,
-                   digest=hashlib.sha256(path.read_bytes()).hexdigest())
+                   digest=hashlib.sha256(path.read_bytes()).hexdigest(),
+                   customer_name=name.strip() if isinstance(name, str) else "")
     return spec, findings
 
 

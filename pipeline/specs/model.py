@@ -102,6 +102,9 @@ class DeliverableSpec:
     optional: bool = False
     #: The name a selection uses for it (shared by a course and its sign-in sheet).
     choice: str | None = None
+    #: The acceptance stage it is accepted in (acceptance.stages); None when the SOW
+    #: accepts everything at once.
+    stage: str | None = None
 
     def selected_by(self, chosen) -> bool:
         return self.id in chosen or (self.choice is not None and self.choice in chosen)
@@ -147,6 +150,10 @@ class Acceptance:
     day_type: str
     deemed_accepted: bool
     document: str | None
+    #: Acceptance milestones in order, when the SOW accepts in stages (7.3 验收计划):
+    #: each deliverable names its stage, and each stage's acceptance report covers
+    #: only the deliverables of that stage.
+    stages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,10 @@ class SowSpec:
 
     def fact(self, name: str) -> FactSpec | None:
         return next((f for f in self.facts if f.name == name), None)
+
+    #: The service as the customer buys it (spec key `name`): what documents call it.
+    #: The seed's `title` is the contract document's name (…工作说明书) and stays internal.
+    customer_name: str = ""
 
     @property
     def folder(self) -> str:
@@ -204,8 +215,17 @@ class SowSpec:
 
     @property
     def name(self) -> str:
-        """The service title for running prose, without a trailing 工作说明书/说明书."""
+        """The service as documents name it: the spec's `name`, else the title without 工作说明书/说明书."""
+        if self.customer_name:
+            return self.customer_name
         for suffix in ("工作说明书", "说明书"):
             if self.title.endswith(suffix):
                 return self.title[: -len(suffix)]
         return self.title
+
+    def covered_by(self, report: DeliverableSpec, package: str, selected=()) -> list[DeliverableSpec]:
+        """The deliverables an acceptance report lists: those of its stage (every stage when the
+        SOW has none), never an acceptance report, so that no report waits on itself, on another
+        stage's report or on a later stage."""
+        return [d for d in self.for_package(package, selected) if d.kind != "acceptance-report"
+                and (not self.acceptance.stages or d.stage == report.stage)]

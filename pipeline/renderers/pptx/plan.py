@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from pipeline.core.text import DRAFT_MARK
 from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Section, Table
 from pipeline.document.walk import unknown_block
 from pipeline.readers.office import SECTION_SEP
@@ -359,7 +360,8 @@ class Planner:
 
     def plan(self) -> list[SlidePlan]:
         m = self.doc.meta
-        slides = [SlidePlan("title", m.title, subtitle=f"{m.customer}\n{m.project}\n{m.vendor}  {m.date_cn}")]
+        draft = f"（{DRAFT_MARK}）\n" if m.draft else ""
+        slides = [SlidePlan("title", m.title, subtitle=f"{draft}{m.customer}\n{m.project}\n{m.vendor}  {m.date_cn}")]
         tops = [(s, num) for s, num, level in iter_numbered(self.doc.sections) if level == 1]
         agenda = [f"{num}{s.title}" for s, num in tops]
         if self.doc.register is not None:
@@ -388,6 +390,9 @@ class Planner:
             reg = self.doc.register
             name = f"附表：{reg.title}"
             slides.extend(self.table([c.name for c in reg.columns], reg.rows, name, name))
+        if m.glossary:
+            # The deck's glossary closes it, as the front matter of a Word or PDF document holds it.
+            slides.extend(self.table(("术语", "说明"), [tuple(t) for t in m.glossary], "术语与缩略语", "术语与缩略语"))
         return slides
 
 

@@ -25,6 +25,7 @@ from pipeline.core.text import clean
 from pipeline.document.nodes import Chart, Document
 from pipeline.renderers.charts import LEVEL_COLORS
 from pipeline.renderers.diagrams import diagram_png, png_size_mm
+from pipeline.renderers.base import core_properties
 from pipeline.renderers.normalize import Members, write_package
 from pipeline.readers.office import SECTION_SHAPE
 from pipeline.renderers.pptx.plan import SlidePlan
@@ -66,9 +67,10 @@ def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bo
 
 
 def _furniture(prs, doc: Document) -> None:
-    """Footer (customer · title) and slide number on every slide but the title slide,
-    copied from the layout's own placeholders so they sit where the deck design puts them."""
-    footer = clean(f"{doc.meta.customer_short} · {doc.meta.title}")
+    """Footer (the running header: title, after the customer unless it names them) and slide number on
+    every slide but the title slide, copied from the layout's own placeholders so they sit where the
+    deck design puts them."""
+    footer = clean(doc.meta.running_header)
     wanted: dict = {}  # layout part -> its footer and slide-number placeholders, looked up once
     for n, slide in enumerate(prs.slides, 1):
         if n == 1:
@@ -174,8 +176,7 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             _set_text(slide.notes_slide.notes_text_frame, [(0, line) for line in sp.notes.split("\n")], 12)
     _furniture(prs, doc)
     m = doc.meta
-    cp = prs.core_properties
-    cp.title, cp.author, cp.subject, cp.language = m.title, m.author or m.vendor, m.project, "zh-CN"
+    core_properties(prs.core_properties, m)
     return write_package(_members(prs.part.package), f"{m.date}T00:00:00Z")
 
 

@@ -1,0 +1,62 @@
+"""The glossary of a document: the terms of templates/glossary.yaml its text uses, in order of first use."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+import yaml
+
+from pipeline.core.paths import TEMPLATES
+from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+
+GLOSSARY = TEMPLATES / "glossary.yaml"
+
+
+@lru_cache(maxsize=4)
+def _terms(path: str) -> tuple[tuple[str, str, re.Pattern], ...]:
+    data = yaml.safe_load(open(path, encoding="utf-8")) or {}
+    out = []
+    for term, text in (data.get("terms") or {}).items():
+        term = str(term)
+        if re.search(r"[A-Za-z0-9]", term):
+            # A Latin term counts only as a word of its own: "RAM" is not in "PROGRAM".
+            pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])")
+        else:
+            pattern = re.compile(re.escape(term))
+        out.append((term, str(text), pattern))
+    return tuple(out)
+
+
+def _texts(doc: Document) -> Iterable[str]:
+    yield doc.meta.title
+    yield doc.meta.project
+    for s in doc.walk():
+        yield s.title
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                yield b.text
+            elif isinstance(b, ListBlock):
+                yield from (i.text for i in b.items)
+            elif isinstance(b, Table):
+                yield b.caption
+                yield from b.header
+                yield from (str(c) for r in b.rows for c in r)
+            elif isinstance(b, Chart):
+                yield b.title
+                yield from b.categories
+                yield from (name for name, _ in b.series)
+    if doc.register is not None:
+        yield from (c.name for c in doc.register.columns)
+        yield from ("" if v is None else str(v) for r in doc.register.rows for v in r)
+
+
+def glossary(doc: Document, path=GLOSSARY) -> tuple[tuple[str, str], ...]:
+    """(term, explanation) of every glossary term the document's text uses, in order of first use."""
+    text = "\n".join(t for t in _texts(doc) if t)
+    found = []
+    for term, explanation, pattern in _terms(str(path)):
+        m = pattern.search(text)
+        if m:
+            found.append((m.start(), term, explanation))
+    return tuple((term, explanation) for _, term, explanation in sorted(found))
