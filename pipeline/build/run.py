@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
+from pipeline.document.plan import plans_for
 from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError, errors_in,
                              relpath)
@@ -142,9 +143,12 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
     deliverables = []
     for o in res.outputs:
         d = o.job.deliverable
+        day = o.job.plan.date_of(d.id) if o.job.plan is not None and o.job.plan.dated else None
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
+            # The document's planned date and what it reviews: `sowpack check` orders them.
+            "date": day.isoformat() if day else None, "reviews": list(d.reviews),
             "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
                          for s, lvl in _walk_levels(d.sections)],
             "columns": [c.name for c in d.columns]})
@@ -217,12 +221,19 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
+    plans: dict[str, dict] = {}
     for d in engagement_dirs:
         eng, found = load_engagement(Path(d))
         reporter.findings_from(found)
         if eng is not None:
             reporter.findings_from(check_purchases(eng, specs))
             report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            # PLAN: every deliverable's date from the spec's phases and the inputs' overrides and meetings.
+            known = {p.service: specs[p.service] for p in eng.purchases
+                     if p.service in specs and p.package in specs[p.service].package_names}
+            plans[eng.name] = plans_for(eng, known)
+            for plan in plans[eng.name].values():
+                reporter.findings_from(plan.findings)
             engagements.append(eng)
     names = [e.name for e in engagements]
     for n in sorted({n for n in names if names.count(n) > 1}):
@@ -232,7 +243,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     planned: list[tuple[Engagement, list[tuple[Job, Document]]]] = []
     for eng in engagements:
         docs = []
-        for job in jobs_for(eng, specs):
+        for job in jobs_for(eng, specs, plans[eng.name]):
             with phase("assemble", job.key):
                 doc, found = assemble(job, eng, templates)
             reporter.findings_from(found)

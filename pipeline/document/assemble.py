@@ -11,7 +11,10 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from pipeline.document.markdown import to_blocks
-from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Register, Section, Table)
+from pipeline.document.nodes import (Block, Chart, ColumnDef, Document, Meta, Paragraph, Register, Section, Table)
+from pipeline.document.plan import PLANNED_KINDS, ServicePlan, plans_for
+from pipeline.document.plan_view import (GANTT_MARK, gantt, meeting_context, person, plan_context,
+                                         project_context)
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
@@ -32,27 +35,43 @@ class Job:
     deliverable: DeliverableSpec
     purchase: Purchase
     answers: Answers | None
+    #: The service's plan (dates of every deliverable, phases, team); None outside a build.
+    plan: ServicePlan | None = None
 
     @property
     def key(self) -> str:
         return f"{self.spec.service:02d}/{self.deliverable.id}"
 
 
-def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
+def jobs_for(engagement: Engagement, specs: dict[int, SowSpec],
+             plans: dict[int, ServicePlan] | None = None) -> list[Job]:
+    """One job per deliverable of every bought service, each with its service's plan.
+
+    Args:
+        plans: the plans (document.plan.plans_for), when already made; their findings are the caller's to report.
+    """
+    if plans is None:
+        plans = plans_for(engagement, specs)
     jobs = []
     for p in engagement.purchases:
         spec = specs.get(p.service)
         if spec is None:
             continue
         for d in spec.for_package(p.package, p.select):
-            jobs.append(Job(spec, d, p, engagement.answers.get(p.service)))
+            jobs.append(Job(spec, d, p, engagement.answers.get(p.service), plans.get(p.service)))
     return jobs
 
 
-def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str) -> dict:
+def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str, plan: ServicePlan | None = None,
+                      purchase: Purchase | None = None) -> dict:
+    day = plan.date_of(d.id) if plan is not None and plan.dated else None
+    pd = plan.deliverables.get(d.id) if plan is not None else None
     return {"id": d.id, "title": d.display_title(customer_short), "seed_name": d.seed_name,
             "kind": d.kind, "formats": list(d.formats), "evidence_for": d.evidence_for or "",
-            "sections": [s.title for s in d.sections], "aliases": list(d.aliases)}
+            "sections": [s.title for s in d.sections], "aliases": list(d.aliases),
+            "date": cn_date(day) if day else "", "short_date": f"{day.month}月{day.day}日" if day else "",
+            "phase": pd.phase if pd else "", "reviews": list(d.reviews),
+            "author": purchase.author if purchase else "", "reviewer": purchase.reviewer if purchase else ""}
 
 
 def context(job: Job, eng: Engagement) -> dict[str, Any]:
@@ -60,14 +79,28 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
     spec, p = job.spec, job.purchase
     short = eng.customer_short
     dc = eng.document_control
+    siblings = spec.for_package(p.package, p.select)
+    titles = {d.id: d.display_title(short) for d in siblings}
+    views = {d.id: _deliverable_view(spec, d, short, job.plan, p) for d in siblings}
+    answers = job.answers
+    da = answers.deliverables.get(job.deliverable.id) if answers else None
+    reviewed = [views[r] for r in job.deliverable.reviews if r in views]
+    team = [m.as_dict() for m in eng.team(p.service)]
     return {
         "customer": {"name": eng.customer_name, "short_name": short},
         "project": eng.project,
         "vendor": eng.vendor,
         "date": cn_date(document_date(job, eng)),
-        "people": eng.people,
-        "document_control": {"version": dc.get("version", "V1.0"), "author": dc.get("author", ""),
-                             "reviewer": dc.get("reviewer", "")},
+        # Only the people working on this service, with their role in it.
+        "people": team,
+        "team": team,
+        "managers": {side: person(eng, p.service, p.managers.get(side)) for side in ("vendor", "customer")},
+        "signatories": {side: person(eng, p.service, p.signatories.get(side)) for side in ("vendor", "customer")},
+        "document_control": {"version": dc.get("version", "V1.0"), "author": p.author or dc.get("author", ""),
+                             "reviewer": p.reviewer or dc.get("reviewer", "")},
+        "plan": plan_context(job.plan, spec, p, eng, titles),
+        "project_facts": project_context(answers.project if answers else None, job.plan),
+        "meeting": meeting_context(da.meeting if da else None, eng, p.service, reviewed),
         "service": {
             "number": spec.service, "title": spec.title, "name": spec.name, "package": p.package,
             "package_description": next((x.description for x in spec.packages if x.name == p.package), ""),
@@ -78,23 +111,21 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
             "day_type": "工作日" if spec.acceptance.day_type == "working" else "自然日",
             "deemed_accepted": spec.acceptance.deemed_accepted,
         },
-        "deliverable": _deliverable_view(spec, job.deliverable, short),
-        "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package, p.select)],
+        "deliverable": views[job.deliverable.id],
+        "deliverables": [views[d.id] for d in siblings],
         "facts": job.answers.facts if job.answers else {},
         # Sign-off ledger (engagement folder): each deliverable's dates and status, for closing documents.
         "ledger": ledger_context(job, eng, document_date(job, eng)),
     }
 
 
-#: Kinds written at the start of a service; everything else is dated at its end.
-START_KINDS = ("kickoff", "work-plan")
-
-
 def document_date(job: Job, eng: Engagement) -> dt.date:
-    """The date printed on a document: the service's start or end, else the engagement date."""
-    p = job.purchase
-    when = p.start if job.deliverable.kind in START_KINDS else p.end
-    return when or eng.date
+    """The date printed on a document: its own date in the service's plan, else the engagement's date."""
+    if job.plan is not None and job.plan.dated:
+        day = job.plan.date_of(job.deliverable.id)
+        if day is not None:
+            return day
+    return eng.date
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:
@@ -238,7 +269,7 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
             blocks, found = content_blocks(da.sections[s.title], where, job, s.title)
             findings += found
         elif s.title in templated:
-            blocks = to_blocks(templated[s.title])
+            blocks = [_directive(b, job) for b in to_blocks(templated[s.title])]
         children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, findings)
         section = Section(s.title, level, blocks, children)
         if not blocks and not s.children:
@@ -250,6 +281,59 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
                 da.location if da else answers_loc, **ids))
         out.append(section)
     return out
+
+
+def _directive(block: Block, job: Job) -> Block:
+    """A template's `@@gantt@@` line becomes the plan's Gantt chart (templates only: answers stay text)."""
+    if isinstance(block, Paragraph) and block.text.strip() == GANTT_MARK:
+        return gantt(job.plan, f"{job.spec.name}进度计划（甘特图）")
+    return block
+
+
+def record_findings(job: Job, eng: Engagement) -> list[Finding]:
+    """What the kind's records need from the inputs: a meeting for minutes (with a verdict for a
+    review), the project's background and risks for a kickoff or work plan."""
+    d = job.deliverable
+    ids = dict(service=job.spec.service, deliverable=d.id)
+    da = job.answers.deliverables.get(d.id) if job.answers else None
+    where = da.location if da else (job.answers.location if job.answers else job.purchase.location)
+    out = []
+    if d.kind == "minutes":
+        m = da.meeting if da else None
+        if m is None:
+            out.append(Finding("input.missing-meeting", f"{d.seed_name} ('{d.id}') records a meeting: add "
+                               f"deliverables.{d.id}.meeting with date, time, place, host, recorder, attendees, "
+                               "agenda (item, discussion), conclusion and actions (action, owner, due, status)",
+                               where, **ids))
+        else:
+            if d.reviews and not m.verdict:
+                out.append(Finding("input.missing-verdict", f"'{d.id}' is the minutes of a review meeting: add "
+                                   "'verdict: 通过', '有条件通过' or '不通过'", m.location, **ids))
+            for a in m.actions:
+                if a.due < m.date:
+                    out.append(Finding("input.bad-value", f"the action '{a.action[:30]}' is due {a.due.isoformat()}, "
+                                       f"before the meeting ({m.date.isoformat()})", m.location, **ids))
+            for text in [m.time, m.place, m.conclusion] + [x for a in m.agenda for x in (a.title, a.discussion, *a.comments)] \
+                    + [a.action for a in m.actions]:
+                found = scan_text(text, m.location, f"the meeting of '{d.id}'", **ids)
+                if found:
+                    out += found
+                    break
+    if d.kind in ("kickoff", "work-plan"):
+        pr = job.answers.project if job.answers else None
+        missing = [k for k, v in (("background", pr.background if pr else ""), ("risks", pr.risks if pr else ()))
+                   if not v]
+        if missing:
+            out.append(Finding("input.missing-project", f"{d.seed_name} ('{d.id}') needs the project's "
+                               f"{' and '.join(missing)}: add project.{missing[0]} to the answers of service "
+                               f"{job.spec.service}", (pr.location if pr and pr.location else
+                                                       job.answers.location if job.answers else job.purchase.location),
+                               **ids))
+    return out
+
+
+def _kind_titles(d: DeliverableSpec) -> set[str]:
+    return {s.title for top in d.sections for s in top.walk() if s.from_kind}
 
 
 def _cell(value: Any, ctype: str) -> Any:
@@ -272,13 +356,13 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     cols = [ColumnDef(c.name, c.allowed, c.type, c.width) for c in d.columns]
     ids = dict(service=job.spec.service, deliverable=d.id)
     if d.template == "sign-in" and (da is None or da.rows is None):
-        # Without an attendee list the sheet lists the customer's project members;
+        # Without an attendee list the sheet lists the customer's people on this service;
         # sign-in time and signature are filled by hand at the session.
-        people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
+        team = eng.team(job.spec.service)
+        people = [m for m in team if not m.vendor] or team
         rows = []
         for i, p in enumerate(people, 1):
-            known = {"序号": i, "姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
-                     "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
+            known = {"序号": i, "姓名": p.name, "部门": p.dept or p.org, "职务": p.role, "联系方式": p.phone or p.email}
             rows.append([known.get(c.name, "") for c in cols])
         return Register(title, cols, rows)
     if da is None or da.rows is None or not da.rows.rows:
@@ -324,14 +408,23 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None) -> tuple[
         templates: a folder whose text/*.md.j2 override the project's templates.
     """
     d, spec = job.deliverable, job.spec
-    findings: list[Finding] = []
+    findings: list[Finding] = record_findings(job, eng)
     ctx = context(job, eng)
-    templated, found = render_text(d.template, ctx, job, templates)
-    findings += found
+    # Without its meeting record or its plan, a record's kind template has nothing to write
+    # from: the one finding above (or the plan's) says what to add, instead of a line per section.
+    unplanned = d.kind in PLANNED_KINDS and (job.plan is None or not job.plan.dated)
+    missing = unplanned or any(f.code in ("input.missing-meeting", "input.missing-project") for f in findings)
+    templated: dict[str, str] = {}
+    if not missing:
+        templated, found = render_text(d.template, ctx, job, templates)
+        findings += found
     da = job.answers.deliverables.get(d.id) if job.answers else None
     answers_loc = job.answers.location if job.answers else job.purchase.location
     title = d.display_title(eng.customer_short)
-    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, findings)
+    found_sections: list[Finding] = []
+    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, found_sections)
+    findings += [f for f in found_sections if not (missing and f.code == "input.missing-answer"
+                                                    and f.target in _kind_titles(d))]
     if da is not None:
         known = {s.title for s in d.all_sections()}
         for t in da.sections:

@@ -18,6 +18,12 @@ def md_cell(value) -> str:
     return str(value if value is not None else "").replace("|", "｜").replace("\n", " ")
 
 
+def md_block(value) -> str:
+    """Markdown from the inputs placed in a template: a line starting with '#' stays text, not a new section."""
+    return "\n".join("\\" + line.lstrip() if line.lstrip().startswith("#") else line
+                     for line in str(value if value is not None else "").splitlines())
+
+
 @lru_cache(maxsize=4)
 def environment(*roots: str) -> SandboxedEnvironment:
     """The text-template environment; roots are searched in order (an override folder, then templates/)."""
@@ -33,4 +39,5 @@ def environment(*roots: str) -> SandboxedEnvironment:
     )
     env.filters["cn_date"] = cn_date
     env.filters["md_cell"] = md_cell
+    env.filters["md_block"] = md_block
     return env

@@ -8,6 +8,8 @@ from typing import Any
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.excel_source import read_rows
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase, Rows
+from pipeline.inputs.records import check_names, read_meeting, read_project
+from pipeline.inputs.team import SERVICE_KEYS, build_teams, check_service, raw_service_keys
 from pipeline.core.text import bad_char
 from pipeline.core.validate import Collector, keyname
 from pipeline.core.yamlio import Positions, load_yaml, loc
@@ -84,14 +86,16 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     people = top.get("people") or []
     if c.typed(people, ("people",), list):
         for i, p in enumerate(people):
-            c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept"])
+            c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept", "services"])
     else:
         people = []
     purchases: list[Purchase] = []
+    team_keys: list[tuple[tuple, dict]] = []
     if c.typed(top.get("services"), ("services",), list):
         for i, s in enumerate(top["services"]):
             kp = ("services", i)
-            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
+            m = c.mapping(s, kp, ["service", "package", "answers"], ["applied_on", "start", "end", "onsite_days",
+                                                                      "holiday_onsite_days", "select", *SERVICE_KEYS])
             if not m or not c.typed(m.get("service"), kp + ("service",), int):
                 continue
             ans = None
@@ -110,9 +114,14 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             purchases.append(Purchase(m["service"], str(m.get("package")), _date(c, m.get("applied_on"), kp + ("applied_on",), False),
                                       _date(c, m.get("start"), kp + ("start",), False), _date(c, m.get("end"), kp + ("end",), False),
                                       ans, loc(path, pos, kp), extra, tuple(str(x) for x in select)))
+            team_keys.append((kp, raw_service_keys(c, m, kp)))
         seen = [p.service for p in purchases]
         for dup in sorted({s for s in seen if seen.count(s) > 1}):
             c.add("bad-value", f"service {dup} is bought twice; an engagement buys each service once", ("services",))
+    # Teams: who works on each service, then each service's managers, signatories, author, reviewer.
+    vendor = str(top.get("vendor") or "阿里云")
+    teams = build_teams(c, people, vendor, [p.service for p in purchases])
+    purchases = [check_service(c, p, kp, raw, teams.get(p.service, ()), dc) for p, (kp, raw) in zip(purchases, team_keys)]
     findings = findings + c.findings
     answers: dict[int, Answers] = {}
     files = [path]
@@ -125,11 +134,18 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             answers[p.service] = a
             files.append(p.answers_path)
             files.extend(a.excel_files)
+    names = [p.get("name") for p in people if isinstance(p, dict)]
+    for service, a in answers.items():
+        meetings = [(did, d.meeting) for did, d in a.deliverables.items() if d.meeting is not None]
+        for did, m in meetings + [(None, None)]:
+            for message, where in check_names(m, a.project if did is None else None, list(teams.get(service, ())),
+                                              service, names):
+                findings.append(Finding("input.not-on-team", message, where, service=service, deliverable=did))
     if any(f.is_error for f in findings) or date is None:
         return None, findings
     eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
-                     vendor=str(top.get("vendor") or "阿里云"), date=date, document_control=dc,
-                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)))
+                     vendor=vendor, date=date, document_control=dc,
+                     people=people, purchases=purchases, answers=answers, files=sorted(set(files)), teams=teams)
     return eng, findings
 
 
@@ -158,7 +174,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if data is None:
         return None, findings
     c = Collector(path, pos, "input")
-    top = c.mapping(data, (), ["version", "service"], ["facts", "deliverables"])
+    top = c.mapping(data, (), ["version", "service"], ["facts", "deliverables", "project"])
     if not top:
         return None, findings + c.findings
     if top.get("service") != service:
@@ -173,7 +189,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if c.typed(raw_d, ("deliverables",), dict):
         for did, raw in raw_d.items():
             kp = ("deliverables", did)
-            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from"])
+            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from", "meeting"])
             if m is None:
                 continue
             secs = m.get("sections") or {}
@@ -193,12 +209,19 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
                         rows, found = read_rows(xp, str(rf.get("sheet")))
                         findings += found
                         excel.append(xp)
+            meeting = read_meeting(c, m["meeting"], kp + ("meeting",)) if "meeting" in m else None
+            if meeting is not None:
+                _scan_chars(c, m["meeting"], kp + ("meeting",))
             delivs[str(did)] = DeliverableAnswers(
                 {str(k).strip(): v for k, v in secs.items()},
                 {str(k).strip(): loc(path, pos, kp + ("sections", k)) for k in secs},
-                rows, loc(path, pos, kp))
+                rows, loc(path, pos, kp), meeting)
+    project = None
+    if top.get("project") is not None:
+        project = read_project(c, top["project"], ("project",))
+        _scan_chars(c, top["project"], ("project",))
     findings = findings + c.findings
     if any(f.is_error for f in findings):
         return None, findings
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
-                   delivs, Location(relpath(path)), excel), findings
+                   delivs, Location(relpath(path)), excel, project), findings
