@@ -26,6 +26,10 @@ class Expected:
     columns: list[str]
     #: format -> sha256 the build recorded (None when the manifest does not list it)
     built_sha256: dict[str, str] = field(default_factory=dict)
+    #: Minutes of a review: the ids of the deliverables the meeting reviews.
+    reviews: list[str] = field(default_factory=list)
+    #: The document date the build planned (ISO), when the manifest records it.
+    date: str | None = None
 
     @property
     def key(self) -> str:
@@ -34,7 +38,7 @@ class Expected:
     def as_manifest_entry(self, fmt: str) -> dict:
         return {"service": self.service, "deliverable": self.deliverable, "seed_name": self.seed_name,
                 "kind": self.kind, "format": fmt, "path": self.paths[fmt], "sections": self.sections,
-                "columns": self.columns}
+                "columns": self.columns, "date": self.date, "reviews": self.reviews}
 
 
 def _walk(sections, level=1):
@@ -54,7 +58,8 @@ def from_manifest(manifest: dict) -> list[Expected]:
         if e is None:
             e = out[k] = Expected(d.get("service") or 0, str(d.get("deliverable")), str(d.get("seed_name", "")),
                                   str(d.get("kind", "")), [], {}, list(d.get("sections") or []),
-                                  list(d.get("columns") or []))
+                                  list(d.get("columns") or []), reviews=[str(r) for r in d.get("reviews") or []],
+                                  date=d.get("date") if isinstance(d.get("date"), str) else None)
         e.formats.append(d["format"])
         e.paths[d["format"]] = d["path"]
         e.built_sha256[d["format"]] = d.get("sha256")
@@ -142,7 +147,8 @@ def from_specs(manifest: dict, specs: dict, pack: Path) -> tuple[list[Expected],
                 else:
                     paths[fmt] = f"{spec.folder}/{safe_name(d.display_title(manifest.get('customer') or ''))}.{fmt}"
             out.append(Expected(n, d.id, d.seed_name, d.kind, list(d.formats), paths, list(_walk(d.sections)),
-                                [c.name for c in d.columns], dict(rec.built_sha256) if rec else {}))
+                                [c.name for c in d.columns], dict(rec.built_sha256) if rec else {},
+                                list(d.reviews), rec.date if rec else None))
     known = {s.get("service") for s in manifest.get("services") or []
              if specs.get(s.get("service")) is not None and s.get("package") in specs[s.get("service")].package_names}
     for k, rec in recorded.items():

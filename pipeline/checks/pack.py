@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
+from pipeline.checks.records import RECORD_CODES, check_dates, check_minutes
 from pipeline.readers.common import Seen, UnreadableFile, WrongType, norm_title
 from pipeline.readers.read import read
 from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location, relpath
@@ -39,6 +40,7 @@ CHECK_CODES = {
     "check.spec-changed": (INFO, "the spec changed since the pack was built"),
     "check.not-in-spec": (INFO, "the pack holds a deliverable the spec no longer requires"),
 }
+CHECK_CODES.update(RECORD_CODES)
 SEVERITY.update({code: sev for code, (sev, _) in CHECK_CODES.items()})
 
 #: Fonts that prove Chinese glyphs were embedded in a PDF.
@@ -257,8 +259,12 @@ def check_format_rules(ctx: _Ctx, seen: Seen) -> None:
 
 
 # --- files and packs ------------------------------------------------------------
-def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
-    """Every check on one existing file."""
+def check_file(path: Path, e: Expected, fmt: str, dates: dict | None = None) -> list[Finding]:
+    """Every check on one existing file.
+
+    Args:
+        dates: filled with (service, deliverable) -> the date the file carries (the first file that has one).
+    """
     ctx = _Ctx(e, fmt, path)
     try:
         seen = read(path, fmt)
@@ -273,6 +279,9 @@ def check_file(path: Path, e: Expected, fmt: str) -> list[Finding]:
     check_text(ctx, seen)
     check_toc(ctx, seen)
     check_format_rules(ctx, seen)
+    ctx.items += check_minutes(e, seen, path)
+    if dates is not None and seen.date and (e.service, e.deliverable) not in dates:
+        dates[(e.service, e.deliverable)] = seen.date
     return ctx.items
 
 
@@ -285,8 +294,8 @@ def _near(pack: Path, rel: str, e: Expected) -> list[str]:
     return sorted(q.name for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem and q.name not in mine)
 
 
-def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
-    """All formats of one deliverable: presence, then every check per file."""
+def check_deliverable(pack: Path, e: Expected, dates: dict | None = None) -> list[Finding]:
+    """All formats of one deliverable: presence, then every check per file (dates: see check_file)."""
     out: list[Finding] = []
     missing = [f for f in e.formats if not (pack / e.paths[f]).is_file()]
     if missing and len(missing) == len(e.formats):
@@ -304,7 +313,7 @@ def check_deliverable(pack: Path, e: Expected) -> list[Finding]:
             out.append(Finding("completeness.missing-format", f"{e.seed_name} is missing in {fmt}{hint}",
                                Location(relpath(path)), service=e.service, deliverable=e.deliverable, format=fmt))
         else:
-            out.extend(check_file(path, e, fmt))
+            out.extend(check_file(path, e, fmt, dates))
     return out
 
 
@@ -324,7 +333,9 @@ def extra_files(pack: Path, expected: list[Expected]) -> list[Finding]:
 
 def check_outputs(pack: Path, manifest: dict) -> list[Finding]:
     """Check every file a manifest lists (the build's VERIFY phase)."""
-    out = []
-    for e in from_manifest(manifest):
-        out.extend(check_deliverable(pack, e))
-    return out
+    out: list[Finding] = []
+    dates: dict = {}
+    expected = from_manifest(manifest)
+    for e in expected:
+        out.extend(check_deliverable(pack, e, dates))
+    return out + check_dates(pack, expected, dates)

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 from pipeline import __version__
 from pipeline.checks.expected import Expected, from_manifest, from_specs, load_needed_specs
 from pipeline.checks.pack import check_deliverable, extra_files
+from pipeline.checks.records import check_dates
 from pipeline.core.errors import ERROR, WARNING, Finding, relpath
 from pipeline.core.manifest import MANIFEST
 from pipeline.core.reporting import echo
@@ -98,8 +99,11 @@ def check_pack(pack: Path, spec_dir: Path | None, *, rules: bool = True, only: s
         expected = [e for e in expected if e.key in only]
         general = []
     report = Report(pack, manifest, against, expected, general=list(general))
+    dates: dict = {}
     for e in expected:
-        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e)
+        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e, dates)
+    for f in check_dates(pack, expected, dates):
+        report.by_deliverable.setdefault((f.service, f.deliverable), []).append(f)
     if only is None:
         report.general.extend(extra_files(pack, expected))
         if rules:

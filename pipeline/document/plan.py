@@ -26,25 +26,12 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 
-from pipeline.core.errors import ERROR, SEVERITY, WARNING, Finding, Location
+from pipeline.core.errors import Finding, Location
 from pipeline.core.text import cn_date
 from pipeline.core.workdays import CalendarUnknown, is_working_day
 from pipeline.inputs.model import Engagement, Member, Purchase
 from pipeline.specs.model import PLAN_ROLES, DeliverableSpec, PhaseSpec, SowSpec, TaskSpec
 
-SEVERITY.update({
-    "plan.before-kickoff": ERROR,
-    "plan.after-acceptance": ERROR,
-    "plan.review-before-document": ERROR,
-    "plan.outside-period": ERROR,
-    "plan.no-period": ERROR,
-    "plan.calendar-unknown": WARNING,
-    "input.not-on-team": ERROR,
-    "input.no-team": ERROR,
-    "input.missing-meeting": ERROR,
-    "input.missing-verdict": ERROR,
-    "input.missing-project": ERROR,
-})
 
 #: Kinds whose documents need the plan (and so a service period).
 PLANNED_KINDS = ("kickoff", "work-plan", "minutes")
