@@ -8,6 +8,7 @@ documents they review. Minutes must state their conclusion (for a review: 通过
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.checks.expected import Expected
@@ -16,6 +17,8 @@ from pipeline.readers.common import Seen, norm_title
 
 #: The conclusions a review meeting can reach (inputs.model.VERDICTS).
 VERDICTS = ("有条件通过", "不通过", "通过")
+#: How minutes state a review's verdict: 评审结论：有条件通过.
+VERDICT = re.compile(r"结论\s*[:：]\s*(?:有条件通过|不通过|通过)")
 #: Where minutes hold their conclusion and their actions (the minutes kind's sections).
 CONCLUSION, ACTIONS = "会议结论", "待办事项"
 #: Columns an actions table must fill for every action.
@@ -45,7 +48,7 @@ def check_minutes(e: Expected, seen: Seen, path: Path) -> list[Finding]:
     if not text.strip():
         out.append(Finding("completeness.no-conclusion", f"{e.seed_name}: the minutes state no conclusion under "
                            f"'{CONCLUSION}'", where, target=CONCLUSION, **ids))
-    elif e.reviews and not any(v in text for v in VERDICTS):
+    elif e.reviews and not VERDICT.search(text):
         out.append(Finding("completeness.no-conclusion", f"{e.seed_name}: the minutes of a review state no verdict "
                            f"under '{CONCLUSION}' ({' / '.join(reversed(VERDICTS))})", where, target=CONCLUSION, **ids))
     if not _has_actions(seen):

@@ -126,20 +126,20 @@ def working_days_in(first: dt.date, last: dt.date, notes: list[str]) -> list[dt.
 
 
 def _share(n: int, weights: list[float]) -> list[int]:
-    """n days shared by weight (largest remainder), at least one each when n allows."""
+    """n days shared in proportion to the weights (largest remainder), at least one each."""
     k = len(weights)
     if n < k:
         return [1] * k  # phases overlap on the few days there are
-    base = [1] * k
-    rest = n - k
     total = sum(weights)
-    raw = [rest * w / total for w in weights]
-    extra = [int(r) for r in raw]
-    left = rest - sum(extra)
-    order = sorted(range(k), key=lambda i: (-(raw[i] - extra[i]), i))
-    for i in order[:left]:
-        extra[i] += 1
-    return [b + e for b, e in zip(base, extra)]
+    raw = [n * w / total for w in weights]
+    out = [max(1, int(r)) for r in raw]
+    while sum(out) > n:  # the minimum of one day took days from the others
+        i = max((j for j in range(k) if out[j] > 1), key=lambda j: (out[j] - raw[j], out[j]))
+        out[i] -= 1
+    order = sorted(range(k), key=lambda i: (-(raw[i] - out[i]), i))
+    for i in order[:n - sum(out)]:
+        out[i] += 1
+    return out
 
 
 def _slices(days: list[dt.date], sizes: list[int]) -> list[list[dt.date]]:
@@ -164,7 +164,8 @@ def _roles(p: Purchase, team: list[Member]) -> dict[str, list[str]]:
         "服务方项目经理": [vendor_pm] if vendor_pm else [],
         "服务方技术专家": [m.name for m in team if m.vendor and m.name != vendor_pm],
         "客户项目经理": [customer_pm] if customer_pm else [],
-        "客户技术团队": [m.name for m in team if not m.vendor and m.name not in (customer_pm, acceptor)],
+        "客户技术团队": ([m.name for m in team if not m.vendor and m.name not in (customer_pm, acceptor)]
+                   or [n for n in (acceptor,) if n and n != customer_pm]),
         "客户验收人": [acceptor] if acceptor else [],
     }
     # A role nobody fills falls to the manager of its side.
@@ -249,7 +250,10 @@ def plan_service(spec: SowSpec, p: Purchase, eng: Engagement) -> ServicePlan:
         order = list(ph.deliverables)
         items = sorted(placed[i], key=lambda d: (order.index(d.id) if d.id in order else len(order), delivs.index(d)))
         spread = [d for d in items if d.anchor is None]
-        for d, day in zip(spread, _spread(chunk, len(spread)) if spread else []):
+        # The anchored ones keep their day to themselves when the phase has others to spare.
+        room = chunk[1 if any(d.anchor == "start" for d in items) and len(chunk) > 2 else 0:]
+        room = room[:-1] if any(d.anchor == "end" for d in items) and len(room) > 1 else room
+        for d, day in zip(spread, _spread(room, len(spread)) if spread else []):
             dates[d.id] = (day, "plan", ph.name)
         for d in items:
             if d.anchor == "start":
@@ -334,11 +338,13 @@ def _next_working_day(day: dt.date, last: dt.date, notes: list[str]) -> dt.date:
 
 
 def _where(p: Purchase, spec: SowSpec, pd: PlannedDeliverable, meetings: dict) -> Location:
+    """Where a date comes from: the meeting's date, the override, else the spec's phase that placed it."""
     if pd.source == "meeting":
         return meetings[pd.id].where("date")
     if pd.source == "override":
         return p.where(f"dates.{pd.id}")
-    return Location(spec.path)
+    line = next((ph.line for ph in spec.plan if ph.name == pd.phase), None)
+    return Location(spec.path, line)
 
 
 def check_order(plan: ServicePlan, spec: SowSpec, p: Purchase, meetings: dict) -> list[Finding]:
