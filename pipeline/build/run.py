@@ -148,7 +148,7 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
             # The document's planned date and what it reviews: `sowpack check` orders them.
-            "date": day.isoformat() if day else None, "reviews": list(d.reviews),
+            "date": day.isoformat() if day else None, "reviews": list(d.reviews), "review_of": d.review_of,
             "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
                          for s, lvl in _walk_levels(d.sections)],
             "columns": [c.name for c in d.columns]})

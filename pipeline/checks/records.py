@@ -33,6 +33,7 @@ RECORD_CODES = {
     "plan.before-kickoff": (ERROR, "a document is dated before its service's kickoff"),
     "plan.after-acceptance": (ERROR, "a document is dated after its service's acceptance report"),
     "plan.review-before-document": (ERROR, "review minutes are dated before a document they review"),
+    "plan.final-before-review": (ERROR, "a document is issued before the meeting that reviewed its draft"),
 }
 
 
@@ -100,7 +101,10 @@ def check_dates(pack: Path, expected: list[Expected], dates: dict[tuple, str]) -
                 out.append(Finding("plan.after-acceptance", f"{e.seed_name} is dated {d}, after the acceptance report "
                                    f"({last})", where, **ids))
             for r in e.reviews:
-                if day.get(r) and d < day[r]:
+                if day.get(r) and e.review_of == "final" and d < day[r]:
                     out.append(Finding("plan.review-before-document", f"{e.seed_name} is dated {d}, before '{r}' "
                                        f"which the meeting reviews ({day[r]})", where, **ids))
+                elif day.get(r) and e.review_of == "draft" and day[r] < d:
+                    out.append(Finding("plan.final-before-review", f"'{r}' is dated {day[r]}, before the meeting "
+                                       f"{e.seed_name} that reviewed its draft ({d})", where, **ids))
     return out

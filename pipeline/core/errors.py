@@ -47,6 +47,7 @@ SEVERITY: dict[str, str] = {
     "plan.before-kickoff": ERROR,
     "plan.after-acceptance": ERROR,
     "plan.review-before-document": ERROR,
+    "plan.final-before-review": ERROR,
     "plan.outside-period": ERROR,
     "plan.no-period": ERROR,
     "plan.calendar-unknown": WARNING,

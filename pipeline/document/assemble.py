@@ -84,7 +84,7 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
     views = {d.id: _deliverable_view(spec, d, short, job.plan, p) for d in siblings}
     answers = job.answers
     da = answers.deliverables.get(job.deliverable.id) if answers else None
-    reviewed = [views[r] for r in job.deliverable.reviews if r in views]
+    reviewed = [dict(views[r], draft=job.deliverable.review_of == "draft") for r in job.deliverable.reviews if r in views]
     team = [m.as_dict() for m in eng.team(p.service)]
     return {
         "customer": {"name": eng.customer_name, "short_name": short},

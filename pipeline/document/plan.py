@@ -12,8 +12,9 @@ so the same inputs always give the same plan:
    phase's first day (anchor start: the kickoff), its last day (anchor end: the
    work plan, the acceptance report) or, for the rest, spread evenly over the
    phase in the order listed, the last on the phase's last day.
-3. Minutes that review documents are dated the working day after the last of them;
-   a sign-in sheet takes its training's date.
+3. Minutes that review issued documents are dated the working day after the last of
+   them (minutes that review drafts are placed by their phase, and the documents they
+   review must not be dated before them); a sign-in sheet takes its training's date.
 4. `dates:` overrides a deliverable's date; a meeting's own date dates its minutes.
 
 Every document is then dated by its own milestone. A deliverable dated before the
@@ -71,6 +72,8 @@ class PlannedDeliverable:
     #: plan / override / meeting / training / review: what dated it.
     source: str
     reviews: tuple[str, ...] = ()
+    #: final / draft: whether the meeting reviews the issued documents or their drafts.
+    review_of: str = "final"
 
 
 @dataclass
@@ -239,7 +242,7 @@ def plan_service(spec: SowSpec, p: Purchase, eng: Engagement) -> ServicePlan:
     for d in delivs:
         listed = any(d.id in ph.deliverables for ph in phases)
         trains = d.kind == "sign-in" and _training_of(d, delivs) is not None
-        reviews = d.kind == "minutes" and any(r in by_id for r in d.reviews)
+        reviews = d.kind == "minutes" and d.review_of == "final" and any(r in by_id for r in d.reviews)
         if not listed and (trains or reviews):
             later.append(d)
         else:
@@ -301,7 +304,7 @@ def plan_service(spec: SowSpec, p: Purchase, eng: Engagement) -> ServicePlan:
     for d in delivs:
         day, source, phase = dates[d.id]
         plan.deliverables[d.id] = PlannedDeliverable(d.id, d.kind, phase, day, source,
-                                                     tuple(r for r in d.reviews if r in by_id))
+                                                     tuple(r for r in d.reviews if r in by_id), d.review_of)
     # Phases, their tasks and milestones.
     for i, ph in enumerate(phases):
         chunk = chunks[i]
@@ -362,10 +365,14 @@ def check_order(plan: ServicePlan, spec: SowSpec, p: Purchase, meetings: dict) -
                                f"report ({cn_date(last)})", where, **ids))
         for r in pd.reviews:
             reviewed = plan.deliverables[r]
-            if pd.date < reviewed.date:
+            if pd.review_of == "final" and pd.date < reviewed.date:
                 out.append(Finding("plan.review-before-document", f"the review meeting '{pd.id}' is dated "
                                    f"{cn_date(pd.date)}, before '{r}' which it reviews ({cn_date(reviewed.date)})",
                                    where, **ids))
+            elif pd.review_of == "draft" and reviewed.date < pd.date:
+                out.append(Finding("plan.final-before-review", f"'{r}' is dated {cn_date(reviewed.date)}, before the "
+                                   f"meeting '{pd.id}' that reviewed its draft ({cn_date(pd.date)}); the issued "
+                                   "document follows its review", _where(p, spec, reviewed, meetings), **ids))
     return out
 
 

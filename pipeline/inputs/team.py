@@ -146,7 +146,7 @@ def check_service(c: Collector, p: Purchase, kp: tuple, raw: dict, team: tuple[M
             c.add("missing-key", f"service {p.service} needs a document {key}: write '{key}: <name>' in its entry "
                   "or in document_control", kp)
         elif name in side_of or key in raw:
-            if person(name, where, "vendor", f"the {key}"):
+            if person(name, where, "vendor" if key == "author" else None, f"the {key}"):
                 roles[key] = name
         else:
             c.add("not-on-team", f"document_control's {key} '{name}' does not work on service {p.service}; name the "

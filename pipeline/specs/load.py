@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import Finding, SpecError, errors_in, relpath
-from pipeline.specs.model import (ANCHORS, COLUMN_TYPES, FORMATS, KIND_PHASES, PLAN_ROLES, Acceptance, ColumnSpec,
-                                  DeliverableSpec, Kind, PackageSpec, PhaseSpec, SectionSpec, SowSpec, TaskSpec)
+from pipeline.specs.model import (ANCHORS, COLUMN_TYPES, FORMATS, KIND_PHASES, PLAN_ROLES, REVIEW_OF, Acceptance,
+                                  ColumnSpec, DeliverableSpec, Kind, PackageSpec, PhaseSpec, SectionSpec, SowSpec,
+                                  TaskSpec)
 from pipeline.core.text import unfold
 from pipeline.core.validate import SLUG, Collector
 from pipeline.core.yamlio import load_yaml
@@ -175,7 +176,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
                  packages: list[str]) -> DeliverableSpec | None:
     m = c.mapping(raw, kp, ["id", "seed_name", "kind"],
                   ["aliases", "formats", "packages", "sections", "columns", "template",
-                   "evidence_for", "title", "optional", "choice", "reviews"])
+                   "evidence_for", "title", "optional", "choice", "reviews", "review_of"])
     if not m:
         return None
     did = m.get("id")
@@ -223,6 +224,10 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
     elif reviews and (kind is None or kind.name != "minutes"):
         c.add("bad-value", f"'reviews' applies to minutes of a review meeting; '{did}' is a {m.get('kind')}",
               kp + ("reviews",))
+    review_of = m.get("review_of", "final")
+    if c.choice(review_of, kp + ("review_of",), REVIEW_OF) and "review_of" in m and not reviews:
+        c.add("bad-value", f"'review_of' needs 'reviews' (the deliverables the meeting reviews) in '{did}'",
+              kp + ("review_of",))
     if not all(isinstance(m.get(k), str) for k in ("id", "seed_name")):
         return None
     return DeliverableSpec(
@@ -232,7 +237,8 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         sections=sections, columns=columns, evidence_for=m.get("evidence_for"),
         title=m.get("title"), line=c.positions.get(kp, (None,))[0], optional=optional is True,
         choice=m.get("choice") if isinstance(m.get("choice"), str) else None,
-        reviews=tuple(str(r) for r in reviews), phase=kind.phase if kind else "main",
+        reviews=tuple(str(r) for r in reviews), review_of=review_of if review_of in REVIEW_OF else "final",
+        phase=kind.phase if kind else "main",
         anchor=kind.anchor if kind else None)
 
 

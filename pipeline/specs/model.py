@@ -13,6 +13,8 @@ COLUMN_TYPES = ("text", "int", "number", "date")
 PLAN_ROLES = ("服务方项目经理", "服务方技术专家", "客户项目经理", "客户技术团队", "客户验收人")
 #: Where a kind's deliverable sits in its phase when the plan does not say: its first day, its last day.
 ANCHORS = ("start", "end")
+#: What a review meeting reviews: the issued documents, or drafts issued after the meeting.
+REVIEW_OF = ("final", "draft")
 #: Which phase takes a kind's deliverable that no phase of the plan lists.
 KIND_PHASES = ("first", "main", "last")
 
@@ -117,6 +119,9 @@ class DeliverableSpec:
     choice: str | None = None
     #: For minutes of a review meeting: the ids of the deliverables the meeting reviews.
     reviews: tuple[str, ...] = ()
+    #: final: the meeting reviews the issued documents (dated on or after them); draft: it reviews
+    #: their drafts, and the documents are issued afterwards (dated on or after the meeting).
+    review_of: str = "final"
     #: From its kind: the phase that takes it when no phase lists it, and its anchor in the phase.
     phase: str = "main"
     anchor: str | None = None
