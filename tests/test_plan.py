@@ -412,3 +412,50 @@ def test_check_finds_minutes_without_conclusion_or_actions(root, built):
     doc.save(str(path))
     found = [(f.code, f.target) for f in check(root).errors]
     assert ("completeness.no-conclusion", "会议结论") in found
+
+
+# --- the spec's plan ----------------------------------------------------------------------------
+def test_a_review_of_drafts_comes_before_the_issued_documents(root):
+    root.replace("specs/91-mini-plan.yaml", "    reviews: [design]\n", "    reviews: [design]\n    review_of: draft\n")
+    root.replace("eng/engagement.yaml", "    signatories: {customer: 刘强}", "    signatories: {customer: 刘强}\n"
+                 "    dates: {design: 2026-03-20}")
+    result = root.build()
+    assert result.exit_code == 1
+    assert ("eng/engagement.yaml:23:13: ERROR: 'design' is dated 2026年3月20日, before the meeting 'review' that "
+            "reviewed its draft (2026年3月23日); the issued document follows its review [plan.final-before-review]"
+            in result.output), result.output
+    root.replace("eng/engagement.yaml", "dates: {design: 2026-03-20}", "dates: {design: 2026-03-25}")
+    result = root.build()
+    assert result.exit_code == 0, result.output
+    text = "\n".join(dump(root.out / "eng" / "91-mini-plan" / "设计方案评审会会议纪要.docx"))
+    assert "| 评审对象 | 《测试客户设计方案》（评审稿，定稿计划于2026年3月25日提交） |" in text
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("{name: 方案设计, owner: 服务方技术专家}", "{name: 方案设计, owner: 架构师}",
+     "specs/91-mini-plan.yaml:38:22: ERROR: 'plan[1].tasks[0].owner' must be one of 服务方项目经理, 服务方技术专家, "
+     "客户项目经理, 客户技术团队, 客户验收人 (got '架构师')"),
+    ("    deliverables: [report, acceptance-report]", "    deliverables: [design, report, acceptance-report]",
+     "specs/91-mini-plan.yaml:46:20: ERROR: deliverable 'design' is closed by phase 2 already; a deliverable belongs to "
+     "one phase"),
+    ("    weight: 3\n", "    weight: 0\n", "specs/91-mini-plan.yaml:35:5: ERROR: 'weight' of phase '设计' must be more than 0"),
+    ("    reviews: [design]\n", "    reviews: [desgin]\n",
+     "specs/91-mini-plan.yaml:20:15: ERROR: 'deliverables[3].reviews[0]' must be one of"),
+])
+def test_plan_mistakes_in_a_spec_are_located(root, old, new, message):
+    root.replace("specs/91-mini-plan.yaml", old, new)
+    result = root.build()
+    assert result.exit_code == 1
+    assert any(message in line for line in result.output.splitlines()), result.output
+
+
+def test_every_sample_spec_places_every_deliverable_in_its_plan():
+    from pipeline.specs.load import load_specs
+    specs, found = load_specs(SPECS)
+    assert not found
+    for spec in specs:
+        assert spec.plan, spec.path
+        listed = {d for ph in spec.plan for d in ph.deliverables}
+        for d in spec.deliverables:
+            placed_by_kind = d.kind == "sign-in" or (d.reviews and d.review_of == "final") or d.optional
+            assert d.id in listed or placed_by_kind, f"{spec.path}: '{d.id}' is in no phase"
