@@ -459,3 +459,13 @@ def test_every_sample_spec_places_every_deliverable_in_its_plan():
         for d in spec.deliverables:
             placed_by_kind = d.kind == "sign-in" or (d.reviews and d.review_of == "final") or d.optional
             assert d.id in listed or placed_by_kind, f"{spec.path}: '{d.id}' is in no phase"
+
+
+def test_plain_text_keeps_markdown_characters(root):
+    root.replace("specs/91-mini-plan.yaml", "{name: 编制计划, owner: 服务方项目经理}", "{name: 建立7*24值守群, owner: 服务方项目经理}")
+    root.replace("specs/91-mini-plan.yaml", "    weight: 1\n    tasks:\n      - {name: 召开启动会",
+                 "    weight: 1\n    milestone: 7*24值守就绪\n    tasks:\n      - {name: 召开启动会")
+    result = root.build()
+    assert result.exit_code == 0, result.output
+    text = "\n".join(dump(root.out / "eng" / "91-mini-plan" / "工作计划.docx"))
+    assert "建立7*24值守群（张伟）。里程碑：7*24值守就绪（3月5日）" in text

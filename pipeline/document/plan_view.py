@@ -107,6 +107,12 @@ def meetings(plan: ServicePlan, spec: SowSpec, p: Purchase, eng: Engagement, tit
         rows.append({"date": short_date(pd.date), "iso": pd.date.isoformat(), "name": name,
                      "time": m.time if m else "", "place": m.place if m else "", "who": who,
                      "output": f"《{titles[d.id]}》"})
+    if not any(d.kind == "kickoff" for d in spec.for_package(p.package, p.select)):
+        # A service without a kickoff document still starts with a meeting of the two teams.
+        plans = [titles[d.id] for d in spec.for_package(p.package, p.select) if d.kind == "work-plan"]
+        rows.append({"date": short_date(plan.start), "iso": plan.start.isoformat(), "name": "服务启动会", "time": "",
+                     "place": "", "who": f"双方项目组（{vendor_pm}、{customer_pm}牵头）",
+                     "output": f"《{plans[0]}》（确认）" if plans else "服务范围与接口人确认"})
     rows.sort(key=lambda r: (r["iso"], r["name"]))
     return rows
 

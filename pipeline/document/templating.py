@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,9 +14,17 @@ from pipeline.core.text import cn_date
 
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+
+
+def md(value) -> str:
+    """Plain text placed in Markdown: emphasis, code and link characters stay characters (7*24 is not italics)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value if value is not None else ""))
+
+
 def md_cell(value) -> str:
-    """Make a value safe inside a Markdown pipe-table cell."""
-    return str(value if value is not None else "").replace("|", "｜").replace("\n", " ")
+    """Make a value safe inside a Markdown pipe-table cell (plain text: see md)."""
+    return md(value).replace("|", "｜").replace("\n", " ")
 
 
 def md_block(value) -> str:
@@ -38,6 +47,7 @@ def environment(*roots: str) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["cn_date"] = cn_date
+    env.filters["md"] = md
     env.filters["md_cell"] = md_cell
     env.filters["md_block"] = md_block
     return env
