@@ -39,6 +39,7 @@ SEVERITY: dict[str, str] = {
     "input.bad-excel": ERROR,
     "input.placeholder": ERROR,
     "input.not-on-team": ERROR,
+    "input.service-not-bought": WARNING,
     "input.no-team": ERROR,
     "input.missing-meeting": ERROR,
     "input.missing-verdict": ERROR,

@@ -57,8 +57,10 @@ def build_teams(c: Collector, people: list, vendor: str, bought: list[int]) -> d
             continue
         for n, (role, where) in person_services(c, p.get("services"), kp).items():
             if n not in teams:
-                c.add("bad-value", f"person '{p['name']}' works on service {n}, which this engagement does not buy "
-                      f"(it buys {', '.join(map(str, bought))})", where)
+                # A warning: a service dropped from the engagement should not force editing everyone who
+                # worked on it; a typo still surfaces when the service it meant has nobody on one side.
+                c.add("service-not-bought", f"person '{p['name']}' works on service {n}, which this engagement does "
+                      f"not buy (it buys {', '.join(map(str, bought))}); ignored", where)
                 continue
             teams[n].append(Member(p["name"].strip(), str(p.get("org") or ""), role or str(p.get("role") or ""),
                                    str(p.get("org") or "") == vendor, str(p.get("phone") or ""),

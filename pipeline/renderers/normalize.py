@@ -24,6 +24,10 @@ def normalize_bytes(data: bytes, iso_datetime: str | None = None) -> bytes:
             body = src.read(name)
             if name == "docProps/core.xml" and iso_datetime:
                 body = _CORE_DATE.sub(lambda m: m.group(1) + iso_datetime.encode() + m.group(3), body)
+            elif name.endswith(".xlsx") and "/embeddings/" in name:
+                # A native chart's data workbook (python-pptx writes it with xlsxwriter, which
+                # stamps the clock into its own zip and core properties).
+                body = normalize_bytes(body, iso_datetime or "2000-01-01T00:00:00Z")
             info = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
