@@ -52,6 +52,8 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
                "formats_rule": spec.formats_rule,
                "packages": [dataclasses.asdict(p) for p in spec.packages],
                "acceptance": dataclasses.asdict(spec.acceptance), "package": package,
+               # The plan dates every document of the service.
+               "plan": [dict(dataclasses.asdict(p), line=None) for p in spec.plan],
                # Acceptance reports and work plans list the package's other deliverables.
                "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections],
                              x.stage] for x in spec.for_package(package, selected)]}

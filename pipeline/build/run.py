@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
+from pipeline.document.plan import plans_for
 from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
                                   errors_in, relpath)
@@ -162,9 +163,15 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         if o.skipped and o.sha256 is None:
             continue  # `--only` left it unbuilt: the manifest lists only what the pack holds
         d = o.job.deliverable
+        # The date the document carries (an acceptance report's may be the ledger's), else its planned date.
+        day = o.job.plan.date_of(d.id) if o.job.plan is not None and o.job.plan.dated else None
+        date = (o.doc.meta.date if o.doc is not None
+                else o.record.get("date", day.isoformat() if day else None))  # `--only` keeps the recorded one
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
+            # The document's planned date and what it reviews: `sowpack check` orders them.
+            "date": date, "reviews": list(d.reviews), "review_of": d.review_of,
             "sections": [{"title": s.title, "level": lvl, "leaf": not s.children}
                          for s, lvl in _walk_levels(d.sections)],
             "columns": [c.name for c in d.columns]})
@@ -283,13 +290,13 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         ConflictError: after writing, when hand-edited or signed-off files were kept.
     """
     # READ: specs, then every engagement with its answers and sheets.
-    specs_list, specs, engagements = _read(engagement_dirs, out_dir, reporter, spec_dir, strict)
+    specs_list, specs, engagements, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict)
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+    selected = _selector(only, [job for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])])
     planned: list[tuple[Engagement, list[tuple[Job, Document | None]]]] = []
     for eng in engagements:
         docs: list[tuple[Job, Document | None]] = []
-        for job in jobs_for(eng, specs):
+        for job in jobs_for(eng, specs, plans[eng.name]):
             if not selected(job):
                 docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
                 continue
@@ -373,26 +380,34 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path,
-          strict: bool) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement]]:
-    """READ and CHECK: every spec, every engagement with its answers; stops on input errors."""
+          strict: bool) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict[str, dict]]:
+    """READ, CHECK and PLAN: every spec, every engagement with its answers, each bought service's plan
+    (engagement name -> service -> ServicePlan); stops on input errors."""
     specs_list, found = load_specs(spec_dir)
     reporter.findings_from(found)  # every spec problem is printed before the one-line summary
     if errors_in(found):
         raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
+    plans: dict[str, dict] = {}
     for d in engagement_dirs:
         eng, found = load_engagement(Path(d))
         reporter.findings_from(found)
         if eng is not None:
             reporter.findings_from(check_purchases(eng, specs))
             report_rules(eng, specs, reporter)  # CHECK: the SOW's business rules, citing the seed
+            # PLAN: every deliverable's date from the spec's phases and the inputs' overrides and meetings.
+            known = {p.service: specs[p.service] for p in eng.purchases
+                     if p.service in specs and p.package in specs[p.service].package_names}
+            plans[eng.name] = plans_for(eng, known)
+            for plan in plans[eng.name].values():
+                reporter.findings_from(plan.findings)
             engagements.append(eng)
     reporter.findings_from(_shared_packs(engagements, out_dir))
     if not engagements and not errors_in(reporter.findings):
         raise InputError("no engagement to build; nothing was written")
     _stop_on_errors(reporter, strict, "input")
-    return specs_list, specs, engagements
+    return specs_list, specs, engagements, plans
 
 
 def _guard(planned: list, specs_list: list[SowSpec], out_dir: Path,
@@ -591,7 +606,7 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         if o.skipped:
             # Not selected by --only: the file and its whole record stay as they are.
             o.sha256 = prev.get("sha256")
-            o.record = {k: prev[k] for k in ("built_from", "edited", "pending") if k in prev}
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending", "date") if k in prev}
             reporter.status("skip", shown)
             continue
         if not o.reasons:

@@ -26,6 +26,12 @@ class Expected:
     columns: list[str]
     #: format -> sha256 the build recorded (None when the manifest does not list it)
     built_sha256: dict[str, str | None] = field(default_factory=dict)
+    #: Minutes of a review: the ids of the deliverables the meeting reviews.
+    reviews: list[str] = field(default_factory=list)
+    #: The document date the build planned (ISO), when the manifest records it.
+    date: str | None = None
+    #: final / draft: whether the meeting reviewed the issued documents or their drafts.
+    review_of: str = "final"
 
     @property
     def key(self) -> str:
@@ -49,7 +55,9 @@ def from_manifest(manifest: dict) -> list[Expected]:
         if e is None:
             e = out[k] = Expected(d.get("service") or 0, str(d.get("deliverable")), str(d.get("seed_name", "")),
                                   str(d.get("kind", "")), [], {}, list(d.get("sections") or []),
-                                  list(d.get("columns") or []))
+                                  list(d.get("columns") or []), reviews=[str(r) for r in d.get("reviews") or []],
+                                  date=d.get("date") if isinstance(d.get("date"), str) else None,
+                                  review_of="draft" if d.get("review_of") == "draft" else "final")
         e.formats.append(d["format"])
         e.paths[d["format"]] = d["path"]
         e.built_sha256[d["format"]] = d.get("sha256")
@@ -137,7 +145,8 @@ def from_specs(manifest: dict, specs: dict, pack: Path) -> tuple[list[Expected],
                 else:
                     paths[fmt] = f"{spec.folder}/{safe_name(d.display_title(manifest.get('customer') or ''))}.{fmt}"
             out.append(Expected(n, d.id, d.seed_name, d.kind, list(d.formats), paths, list(_walk(d.sections)),
-                                [c.name for c in d.columns], dict(rec.built_sha256) if rec else {}))
+                                [c.name for c in d.columns], dict(rec.built_sha256) if rec else {},
+                                list(d.reviews), rec.date if rec else None, d.review_of))
     known = {s.get("service") for s in manifest.get("services") or []
              if specs.get(s.get("service")) is not None and s.get("package") in specs[s.get("service")].package_names}
     for k, rec in recorded.items():

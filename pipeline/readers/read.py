@@ -49,7 +49,9 @@ def read(path: Path, fmt: str | None = None) -> Seen:
             if actual != fmt:
                 raise WrongType(f"this is {FORMAT_NAMES.get(actual or '', 'not an Office file')}, not "
                                 f"{FORMAT_NAMES[fmt]} (wrong extension?)")
-            return reader(pkg)
+            seen = reader(pkg)
+            seen.date = pkg.created()
+            return seen
     except UnreadableFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, etree.XMLSyntaxError, KeyError,

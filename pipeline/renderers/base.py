@@ -7,7 +7,7 @@ import re
 from typing import Any
 from abc import ABC, abstractmethod
 
-from pipeline.document.nodes import Chart, ColumnDef, Document, Meta, Register, Run, Section, Table
+from pipeline.document.nodes import Chart, ColumnDef, Document, Gantt, GanttBar, Meta, Register, Run, Section, Table
 from pipeline.document.walk import walk
 from pipeline.core.text import DRAFT_MARK, clean
 
@@ -82,6 +82,8 @@ _CLEAN: dict[type, Any] = {
     Run: _run,
     Table: _clean_table,
     Chart: _clean_chart,
+    Gantt: lambda g: dataclasses.replace(g, title=clean(g.title)),
+    GanttBar: lambda b: dataclasses.replace(b, label=clean(b.label), group=clean(b.group)),
     Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
     ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
 }

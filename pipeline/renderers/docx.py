@@ -17,12 +17,12 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, RGBColor
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Register, Table
+from pipeline.document.nodes import Chart, Document, Gantt, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import Members, write_package
 from pipeline.renderers.base import (Renderer, cleaned, core_properties, front_matter, iter_numbered, numbered,
                                      text_width)
-from pipeline.renderers.charts import chart_png
+from pipeline.renderers.charts import chart_png, gantt_png
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import DRAFT_MARK, clean
 
@@ -258,6 +258,11 @@ class _Writer:
         self.doc.paragraphs[-1].alignment = 1
         self.add_paragraph(clean(f"图：{c.title}"), style="Caption")
 
+    def gantt(self, g: Gantt) -> None:
+        self.doc.add_picture(io.BytesIO(gantt_png(g)), width=Mm(155))
+        self.doc.paragraphs[-1].alignment = 1
+        self.add_paragraph(clean(f"图：{g.title}"), style="Caption")
+
     def blocks(self, blocks) -> None:
         for b in blocks:
             if isinstance(b, Paragraph):
@@ -269,6 +274,8 @@ class _Writer:
                 self.table(b.header, b.rows, b.caption)
             elif isinstance(b, Chart):
                 self.chart(b)
+            elif isinstance(b, Gantt):
+                self.gantt(b)
             else:
                 raise unknown_block(b)
 

@@ -6,6 +6,8 @@ descriptions without python-pptx; write() draws them.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pptx import Presentation
@@ -16,7 +18,7 @@ from pptx.opc.serialized import PackageWriter
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
-from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Document, Gantt, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
 from pipeline.renderers.normalize import Members, write_package
@@ -28,6 +30,8 @@ REFERENCE = TEMPLATES / "pptx" / "reference.pptx"
 LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
 MAX_BULLETS = 7
 MAX_ROWS = 8
+#: Tasks per Gantt slide; a longer schedule continues on the next slide.
+MAX_GANTT_BARS = 16
 
 
 @dataclass
@@ -38,6 +42,7 @@ class SlidePlan:
     bullets: list[tuple[int, str]] = field(default_factory=list)
     table: tuple[tuple[str, ...], list[tuple[str, ...]]] | None = None
     chart: Chart | None = None
+    gantt: Gantt | None = None
 
 
 def plan(doc: Document) -> list[SlidePlan]:
@@ -72,6 +77,11 @@ def plan(doc: Document) -> list[SlidePlan]:
             elif isinstance(b, Chart):
                 flush()
                 slides.append(SlidePlan("Title Only", title, chart=b))
+            elif isinstance(b, Gantt):
+                flush()
+                for k in range(0, max(len(b.bars), 1), MAX_GANTT_BARS):
+                    part = dataclasses.replace(b, bars=b.bars[k:k + MAX_GANTT_BARS])
+                    slides.append(SlidePlan("Title Only", title, gantt=part))
             else:
                 raise unknown_block(b)
         flush()
@@ -141,6 +151,45 @@ def _furniture(prs, doc: Document) -> None:
                 _set_text(shape.text_frame, [(0, footer)], 10)
 
 
+def _serial(day: dt.date) -> int:
+    """A date as the serial number Office charts count days in (1900 date system)."""
+    return (day - dt.date(1899, 12, 30)).days
+
+
+def _gantt(slide, g: Gantt, left, top, width, height) -> None:
+    """A native Gantt: a stacked bar chart whose first, unfilled series offsets each bar to its start."""
+    from pptx.dml.color import RGBColor
+
+    bars = [(("◆ " if b.milestone else "") + b.label, dt.date.fromisoformat(b.start), dt.date.fromisoformat(b.end))
+            for b in g.bars]
+    data = CategoryChartData()
+    data.categories = [label for label, _, _ in bars]
+    data.add_series("开始", [_serial(s) for _, s, _ in bars])
+    data.add_series("工期（天）", [(e - s).days + 1 for _, s, e in bars])
+    gf = slide.shapes.add_chart(XL_CHART_TYPE.BAR_STACKED, left, top, width, height, data)
+    chart = gf.chart
+    chart.has_legend = False
+    chart.has_title = True
+    chart.chart_title.text_frame.text = clean(g.title)
+    offset, duration = chart.plots[0].series
+    offset.format.fill.background()
+    offset.format.line.fill.background()
+    duration.format.fill.solid()
+    duration.format.fill.fore_color.rgb = RGBColor(0x1F, 0x5C, 0x99)
+    chart.plots[0].gap_width = 40
+    cats = chart.category_axis
+    cats.reverse_order = True  # the first task on top, as in the Word and PDF charts
+    cats.tick_labels.font.size = Pt(9)
+    values = chart.value_axis
+    values.minimum_scale = min(_serial(s) for _, s, _ in bars)
+    values.maximum_scale = max(_serial(e) for _, _, e in bars) + 1
+    values.major_unit = 7
+    values.tick_labels.number_format = "m/d"
+    values.tick_labels.number_format_is_linked = False
+    values.tick_labels.font.size = Pt(9)
+    values.has_major_gridlines = True
+
+
 def write(slides: list[SlidePlan], doc: Document) -> bytes:
     prs = Presentation(str(REFERENCE))
     layouts = {lay.name: lay for lay in prs.slide_layouts}
@@ -183,6 +232,8 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             gf.chart.legend.include_in_layout = False
             gf.chart.has_title = True
             gf.chart.chart_title.text_frame.text = clean(c.title + (f"（{c.unit}）" if c.unit else ""))
+        if sp.gantt is not None:
+            _gantt(slide, sp.gantt, left, top, width, Emu(int(H * 0.72)))
     _furniture(prs, doc)
     m = doc.meta
     core_properties(prs.core_properties, m)
