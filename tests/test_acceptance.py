@@ -54,6 +54,7 @@ def staged(tmp_path):
                         "  - service: 91\n    package: 标准版\n    start: 2026-03-02\n    end: 2026-04-30\n"
                         "    answers: answers/91-staged.yaml")
     text = text.replace("role: 信息中心主任", "role: 信息中心主任（验收人）")
+    text = text.replace("services: [90]", "services: [91]")  # the people work on the service bought
     (eng / "engagement.yaml").write_text(text, encoding="utf-8")
     return tmp_path
 

@@ -10,12 +10,22 @@ from docx import Document as open_docx
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
 
-from pipeline.document.nodes import (Chart, ColumnDef, Document, ListBlock, Meta, Paragraph, Register, Run,
-                                     Section, Table)
+from pipeline.document.nodes import (Chart, ColumnDef, Document, Gantt, GanttBar, ListBlock, Meta, Paragraph,
+                                     Register, Run, Section, Table)
 from pipeline.core.formats import FORMATS
 from pipeline.readers.dump import read
 from pipeline.renderers import get_renderer
+
+
+#: A two-phase schedule: two tasks and a milestone.
+GANTT = Gantt("整改计划（甘特图）", (
+    GanttBar("网络整改", "2026-03-02", "2026-03-06", "整改实施"),
+    GanttBar("数据库整改", "2026-03-09", "2026-03-20", "整改实施"),
+    GanttBar("整改验证通过", "2026-03-20", "2026-03-20", "整改实施", milestone=True),
+    GanttBar("复测", "2026-03-23", "2026-03-27", "验证"),
+))
 
 
 def sample_document() -> Document:
@@ -30,7 +40,7 @@ def sample_document() -> Document:
         Section("检查概述", 1, [Paragraph((Run("本次检查覆盖"), Run("86 个", bold=True), Run("云资源。")))], [
             Section("检查范围", 2, [ListBlock((Paragraph((Run("网络"),)), Paragraph((Run("存储"),))))]),
         ]),
-        Section("网络架构检查结果", 1, [Table(("检查项", "结论"), (("SLB 健康检查", "通过"),)), chart]),
+        Section("网络架构检查结果", 1, [Table(("检查项", "结论"), (("SLB 健康检查", "通过"),)), chart, GANTT]),
     ]
     register = Register("资源清单", [ColumnDef("资源ID"), ColumnDef("架构领域", ("网络", "存储"))],
                         [["i-001", "网络"], ["=1+1", "存储"]])
@@ -133,6 +143,38 @@ def read_rendered(tmp_path, doc, fmt):
 def test_docx_chart_is_a_picture(rendered):
     view = read(rendered["docx"])
     assert any("[picture]" in line for line in view.dump)
+
+
+def test_gantt_is_a_picture_in_docx_and_pdf(rendered):
+    from pipeline.renderers.charts import gantt_png
+    png = gantt_png(GANTT)
+    assert png.startswith(b"\x89PNG") and png == gantt_png(GANTT)  # deterministic
+    view = read(rendered["docx"])
+    assert sum("[picture]" in line for line in view.dump) == 2
+    assert "P[Caption] 图：整改计划（甘特图）" in view.dump
+    assert "图：整改计划（甘特图）" in "\n".join(read(rendered["pdf"]).texts)
+
+
+def test_gantt_is_a_native_bar_chart_in_pptx(rendered):
+    prs = Presentation(str(rendered["pptx"]))
+    charts = [sh.chart for slide in prs.slides for sh in slide.shapes
+              if getattr(sh, "has_chart", False) and sh.has_chart]
+    gantt = [c for c in charts if c.chart_type == XL_CHART_TYPE.BAR_STACKED]
+    assert len(gantt) == 1
+    offset, duration = gantt[0].plots[0].series
+    assert list(gantt[0].plots[0].categories) == ["网络整改", "数据库整改", "◆ 整改验证通过", "复测"]
+    assert list(duration.values) == [5, 12, 1, 5]
+    assert gantt[0].category_axis.reverse_order
+
+
+def test_gantt_is_shaded_week_cells_in_xlsx(rendered):
+    wb = load_workbook(rendered["xlsx"])
+    ws = wb["甘特图"]
+    assert [c.value for c in ws[1]][:6] == ["阶段", "任务/里程碑", "开始", "结束", "3/2", "3/9"]
+    filled = [[c.fill.fgColor.rgb == "001F5C99" for c in row[4:]] for row in ws.iter_rows(min_row=2)]
+    assert filled[0] == [True, False, False, False]  # 网络整改: the week of 3/2 only
+    assert filled[1] == [False, True, True, False]  # 数据库整改: two weeks
+    assert ws["G4"].value == "◆"  # the milestone in its week
 
 
 def test_docx_uses_only_reference_styles():

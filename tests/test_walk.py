@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from pipeline.document.nodes import (Chart, ColumnDef, Diagram, ListBlock, Meta, Paragraph, Register, Run, Section,
-                                     Table)
+from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Gantt, GanttBar, ListBlock, Meta, Paragraph, Register,
+                                     Run, Section, Table)
 from pipeline.document.walk import BLOCK_TYPES, walk
 from pipeline.renderers.base import cleaned
 from test_renderers import sample_document
@@ -21,7 +21,7 @@ class Callout:
 
 
 def test_block_types_are_the_model_blocks():
-    assert BLOCK_TYPES == (Paragraph, ListBlock, Table, Chart, Diagram)
+    assert BLOCK_TYPES == (Paragraph, ListBlock, Table, Chart, Diagram, Gantt)
 
 
 def test_walk_without_actions_copies_the_document():
@@ -39,9 +39,11 @@ def test_walk_reaches_every_node_type_children_first():
     def note(node):
         seen.append(type(node).__name__)
         return node
-    walk(doc, {t: note for t in (Meta, Section, Run, Paragraph, ListBlock, Table, Chart, Register, ColumnDef)})
+    walk(doc, {t: note for t in (Meta, Section, Run, Paragraph, ListBlock, Table, Chart, Gantt, GanttBar, Register,
+                                 ColumnDef)})
     assert seen[0] == "Meta" and seen[-1] == "Register"
-    assert {"Section", "Run", "Paragraph", "ListBlock", "Table", "Chart", "ColumnDef"} <= set(seen)
+    assert {"Section", "Run", "Paragraph", "ListBlock", "Table", "Chart", "Gantt", "GanttBar", "ColumnDef"} <= set(seen)
+    assert seen.index("Gantt") > seen.index("GanttBar")  # a Gantt's bars before the Gantt
     # a list's item paragraphs before the list, a section's blocks and children before the section
     assert seen.index("ListBlock") > seen.index("Paragraph") and seen.index("Section") > seen.index("ListBlock")
 
@@ -56,7 +58,7 @@ def test_walk_raises_on_an_unknown_block_naming_its_type():
     doc = sample_document()
     doc.sections[0].children[0].blocks.append(Callout("x"))
     with pytest.raises(TypeError, match=r"unknown block type .*Callout: a section holds only Paragraph, "
-                                        r"ListBlock, Table, Chart, Diagram"):
+                                        r"ListBlock, Table, Chart, Diagram, Gantt"):
         walk(doc, {})
 
 
@@ -73,7 +75,8 @@ def test_cleaned_cleans_every_text_node():
     doc.meta = dataclasses.replace(doc.meta, title=bad)
     doc.sections[0] = dataclasses.replace(doc.sections[0], title=bad, blocks=[
         Paragraph((Run(bad),)), ListBlock((Paragraph((Run(bad),)),)), Table((bad,), ((bad,),), bad),
-        Chart("bar", bad, (bad,), ((bad, (1.0,)),), bad)])
+        Chart("bar", bad, (bad,), ((bad, (1.0,)),), bad),
+        Gantt(bad, (GanttBar(bad, "2026-03-02", "2026-03-03", bad),))])
     doc.register = Register(bad, [ColumnDef(bad, (bad,))], [[bad, 3]])
     before = copy.deepcopy(doc)
     out = cleaned(doc)

@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.cli import main  # noqa: E402
-from pipeline.core.workdays import add_working_days, is_working_day  # noqa: E402
-from pipeline.document.assemble import context, jobs_for, signatories  # noqa: E402
+from pipeline.core.workdays import CalendarUnknown, add_working_days, is_working_day  # noqa: E402
+from pipeline.document.assemble import context, jobs_for  # noqa: E402
+from pipeline.document.plan import plans_for  # noqa: E402
 from pipeline.inputs.load import load_engagement  # noqa: E402
 from pipeline.ledger.events import LEDGER  # noqa: E402
 from pipeline.specs.load import require_specs  # noqa: E402
@@ -37,10 +38,12 @@ SAMPLES = ROOT / "sample_inputs"
 SPECS = ROOT / "deliverable_specs"
 
 #: engagement -> service -> what happens to that service's deliverables (default: all accepted).
+#: A deliverable is never submitted before the date the plan gives it (then it is submitted that day).
 #:   hold: deliverables submitted and left under review (no acceptance yet)
 #:   reject: deliverable -> the 不符点 the customer records
 #:   notes: deliverable -> the opinion recorded with its acceptance (验收意见)
-#:   submit_on: the day the deliverables are submitted (default: a week before the stage ends)
+#:   submit_on: the day the deliverables are submitted (default: a week before the stage ends, or the
+#:   day the last of them is issued by the plan when that is later)
 STORIES: dict[str, dict[int, dict]] = {
     # Service 1 deems a deliverable accepted 5 working days after submission without a reply.
     "hengxin-retail": {
@@ -78,6 +81,15 @@ def _workday(day: dt.date) -> dt.date:
     return day
 
 
+def _later(day: dt.date, n: int) -> dt.date:
+    """n working days after day; the day itself when the holiday calendar does not know those days yet
+    (a service ending in late December is answered the day it is submitted, never on a guessed day)."""
+    try:
+        return add_working_days(day, n)
+    except CalendarUnknown:
+        return day
+
+
 def _stage_end(p, index: int, count: int) -> dt.date:
     span = (p.end - p.start).days
     return p.start + dt.timedelta(days=span * (index + 1) // count)
@@ -87,8 +99,7 @@ def record(eng_dir: Path, specs: dict) -> None:
     """Rewrite ENGAGEMENT/signoff.jsonl from the engagement's story, through the CLI."""
     (eng_dir / LEDGER).unlink(missing_ok=True)
     eng, _ = load_engagement(eng_dir)
-    who = signatories(eng)
-    vendor, customer = who["vendor"]["name"], who["customer"]["name"]
+    plans = plans_for(eng, specs)
     story = STORIES.get(eng.name, {})
     with tempfile.TemporaryDirectory(prefix="sowpack-ledger-") as tmp:
         out = Path(tmp)
@@ -98,6 +109,9 @@ def record(eng_dir: Path, specs: dict) -> None:
         _run(*build)
         for p in eng.purchases:
             spec, plan = specs[p.service], story.get(p.service, {})
+            # Each service's own signatories submit and accept its deliverables.
+            vendor, customer = p.signatories["vendor"], p.signatories["customer"]
+            dated = plans[p.service]
             deliverables = spec.for_package(p.package, p.select)
             stages = spec.acceptance.stages or (None,)
             for i, stage in enumerate(stages):
@@ -109,21 +123,32 @@ def record(eng_dir: Path, specs: dict) -> None:
                     sub = dt.date.fromisoformat(plan["submit_on"])
                 else:
                     sub = _workday(max(p.start, _stage_end(p, i, len(stages)) - dt.timedelta(days=7)))
-                _run("signoff", "submit", str(eng_dir), *[f"{p.service:02d}/{d.id}" for d in items],
-                     "--by", vendor, "--on", sub.isoformat(), *common)
-                answer = add_working_days(sub, 2)
+                # Never before a document is issued (each is dated by its own milestone): a document
+                # issued after that day is submitted the day it is issued.
+                by_day: dict[dt.date, list] = {}
                 for d in items:
-                    key = f"{p.service:02d}/{d.id}"
-                    if plan.get("hold") == "all" or d.id in plan.get("hold", ()):
-                        continue
-                    if d.id in plan.get("reject", {}):
-                        issues = [x for issue in plan["reject"][d.id] for x in ("--issue", issue)]
-                        _run("signoff", "reject", str(eng_dir), key, "--by", customer, "--on", answer.isoformat(),
-                             *issues, *common)
-                        continue
-                    note = plan.get("notes", {}).get(d.id)
-                    _run("signoff", "accept", str(eng_dir), key, "--by", customer, "--on", answer.isoformat(),
-                         *(("--note", note) if note else ()), *common)
+                    by_day.setdefault(max(sub, dated.date_of(d.id) or sub), []).append(d)
+                actions: list[tuple[dt.date, int, tuple[str, ...]]] = []
+                for day, group in sorted(by_day.items()):
+                    actions.append((day, 0, ("submit", str(eng_dir), *[f"{p.service:02d}/{d.id}" for d in group],
+                                             "--by", vendor, "--on", day.isoformat(), *common)))
+                    answer = _later(day, 2)
+                    for d in group:
+                        key = f"{p.service:02d}/{d.id}"
+                        if plan.get("hold") == "all" or d.id in plan.get("hold", ()):
+                            continue
+                        if d.id in plan.get("reject", {}):
+                            issues = [x for issue in plan["reject"][d.id] for x in ("--issue", issue)]
+                            actions.append((answer, 1, ("reject", str(eng_dir), key, "--by", customer, "--on",
+                                                        answer.isoformat(), *issues, *common)))
+                            continue
+                        note = plan.get("notes", {}).get(d.id)
+                        actions.append((answer, 1, ("accept", str(eng_dir), key, "--by", customer, "--on",
+                                                    answer.isoformat(), *(("--note", note) if note else ()),
+                                                    *common)))
+                # In the order they happen: the ledger reads as the story went.
+                for _, _, args in sorted(actions, key=lambda a: (a[0], a[1])):
+                    _run("signoff", *args)
         # The acceptance reports now say what the ledger says: sign those that are final.
         _run(*build)
         eng, _ = load_engagement(eng_dir)
@@ -135,9 +160,10 @@ def record(eng_dir: Path, specs: dict) -> None:
                 continue
             day = dt.date.fromisoformat(ctx["date_iso"])
             key = f"{job.spec.service:02d}/{job.deliverable.id}"
+            vendor, customer = job.purchase.signatories["vendor"], job.purchase.signatories["customer"]
             _run("signoff", "submit", str(eng_dir), key, "--by", vendor, "--on", day.isoformat(), *common)
             _run("signoff", "accept", str(eng_dir), key, "--by", customer,
-                 "--on", add_working_days(day, 1).isoformat(), *common)
+                 "--on", _later(day, 1).isoformat(), *common)
     lines = (eng_dir / LEDGER).read_text(encoding="utf-8").count("\n")
     print(f"{eng_dir.relative_to(ROOT)}/{LEDGER}: {lines} event(s)")
 

@@ -79,6 +79,8 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
                "formats_rule": spec.formats_rule,
                "packages": [dataclasses.asdict(p) for p in spec.packages],
                "acceptance": dataclasses.asdict(spec.acceptance), "package": package,
+               # The plan dates every document of the service.
+               "plan": [dict(dataclasses.asdict(p), line=None) for p in spec.plan],
                # Acceptance reports and work plans list the package's other deliverables.
                "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections],
                              x.stage] for x in spec.for_package(package, selected)]}
@@ -87,6 +89,13 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
 
 def _digest(value) -> str:
     return sha256_bytes(_stable(value).encode())
+
+
+def _record(value):
+    """A meeting or project record as plain data, without where it is written (moving it changes nothing)."""
+    if value is None:
+        return None
+    return {k: v for k, v in dataclasses.asdict(value).items() if k not in ("location", "locations")}
 
 
 def _in_engagement(eng, path) -> str:
@@ -111,13 +120,23 @@ def input_digests(job, eng) -> dict[str, str]:
         ("customer", eng.customer), ("project", eng.project), ("vendor", eng.vendor), ("date", eng.date),
         ("document_control", eng.document_control))}
     p = job.purchase
+    # The team and the plan: who works on the service and signs, and the dates every document carries.
+    out["engagement.yaml#people"] = _digest(eng.people)
     out[f"engagement.yaml#services.{p.service}"] = _digest(
         {"package": p.package, "applied_on": p.applied_on, "start": p.start, "end": p.end, "select": p.select,
-         **p.extra})
+         "managers": p.managers, "signatories": p.signatories, "author": p.author, "reviewer": p.reviewer,
+         "dates": p.dates, **p.extra})
     did = job.deliverable.id
     if job.answers is not None:
-        name = f"{_in_engagement(eng, job.answers.path)}#deliverables.{did}"
+        where = _in_engagement(eng, job.answers.path)
+        name = f"{where}#deliverables.{did}"
         da = job.answers.deliverables.get(did)
+        if job.deliverable.kind in ("kickoff", "work-plan"):
+            # Their project facts, and the meeting calendar of every recorded meeting.
+            out[f"{where}#project"] = _digest(_record(job.answers.project))
+            out[f"{where}#meetings"] = _digest({k: _record(v.meeting) for k, v in job.answers.deliverables.items()})
+        if da is not None and da.meeting is not None:
+            out[f"{name}.meeting"] = _digest(_record(da.meeting))
         if da is None:
             out[name] = "none"
         else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
+from pipeline.document.plan import plans_for
 from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
                                   errors_in, relpath)
@@ -186,9 +187,15 @@ def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> di
         if o.skipped and o.sha256 is None:
             continue  # `--only` left it unbuilt: the manifest lists only what the pack holds
         d = o.job.deliverable
+        # The date the document carries (an acceptance report's may be the ledger's), else its planned date.
+        day = o.job.plan.date_of(d.id) if o.job.plan is not None and o.job.plan.dated else None
+        date = (o.doc.meta.date if o.doc is not None
+                else o.record.get("date", day.isoformat() if day else None))  # `--only` keeps the recorded one
         deliverables.append({
             "service": o.job.spec.service, "deliverable": d.id, "seed_name": d.seed_name, "kind": d.kind,
             "format": o.format, "path": o.rel, "sha256": o.sha256, **o.record,
+            # The document's planned date and what it reviews: `sowpack check` orders them.
+            "date": date, "reviews": list(d.reviews), "review_of": d.review_of,
             "sections": [{"title": s.title, "level": lvl, "leaf": not s.children,
                           **({"requires": list(s.requires)} if s.requires else {})}
                          for s, lvl in _walk_levels(d.sections)],
@@ -318,8 +325,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
     # READ: specs, then every engagement with its answers and sheets.
-    specs_list, specs, engagements, taps = _read(engagement_dirs, out_dir, reporter, spec_dir, strict, templates,
-                                                 fresh)
+    specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
+                                                        templates, fresh)
     # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
     # can tell which files are signed off: then nothing at all is written (refused after
     # the assembly below, so that every input problem is reported first).
@@ -332,7 +339,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # planned, so the workers render it while the next one is assembled.
     # VERIFY: each rendered file reopened from a staging folder as it arrives, before
     # anything is written, so a pack never holds files that fail their structural checks.
-    selected = _select(only, engagements, specs, reporter, strict)
+    selected = _select(only, engagements, specs, plans, reporter, strict)
     soffice = finishing_tool(reporter) if finish else None
     contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
@@ -343,7 +350,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     pdf_problems: list[str] | None = None
     try:
         for eng, (signed, anchor, _) in zip(engagements, guards, strict=True):
-            docs = _assemble_pack(eng, specs, selected, templates, contexts, taps[eng.name][0])
+            docs = _assemble_pack(eng, specs, plans[eng.name], selected, templates, contexts, taps[eng.name][0])
             if refused or _problems(reporter, strict):
                 continue  # the build stops below; still assemble the rest, to report every problem
             planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts,
@@ -448,11 +455,14 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path, strict: bool,
-          templates: Path | None, fresh: dict) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict]:
-    """READ and CHECK: every spec, every engagement (but the fresh ones) with its answers; stops on spec
-    errors, and on input errors only when no engagement could be read (the others stop after ASSEMBLE).
+          templates: Path | None, fresh: dict) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict,
+                                                          dict[str, dict]]:
+    """READ, CHECK and PLAN: every spec, every engagement (but the fresh ones) with its answers, each
+    bought service's plan; stops on spec errors, and on input errors only when no engagement could be
+    read (the others stop after ASSEMBLE).
 
-    Returns the taps too: per engagement, what its stamp replays (stamp.Tap) and the files it read.
+    Returns the taps too (per engagement, what its stamp replays (stamp.Tap) and the files it read),
+    and the plans (engagement name -> service -> ServicePlan).
     """
     specs_list, found = load_specs(spec_dir)
     spec_tap = stamp.Tap(reporter)  # what each pack's stamp replays
@@ -462,6 +472,7 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
     taps: dict[str, tuple[stamp.Tap, dict]] = {}
+    plans: dict[str, dict] = {}
     for d in engagement_dirs:
         if d in fresh:
             continue
@@ -474,6 +485,12 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
             tap.findings_from(check_answers(eng, specs))
             with phase("check rules", eng.name):
                 report_rules(eng, specs, tap)  # CHECK: the SOW's business rules, citing the seed
+            # PLAN: every deliverable's date from the spec's phases and the inputs' overrides and meetings.
+            known = {p.service: specs[p.service] for p in eng.purchases
+                     if p.service in specs and p.package in specs[p.service].package_names}
+            plans[eng.name] = plans_for(eng, known)
+            for plan in plans[eng.name].values():
+                tap.findings_from(plan.findings)
             engagements.append(eng)
     reporter.findings_from(_shared_packs(engagements, out_dir))
     if not engagements and not fresh:
@@ -483,14 +500,14 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
     # Every engagement that could be read is assembled even when its inputs have errors,
     # so one build reports every input problem (an unknown package does not hide the
     # answers' errors); _build stops once, after assembling.
-    return specs_list, specs, engagements, taps
+    return specs_list, specs, engagements, taps, plans
 
 
-def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], selected, templates: Path | None, contexts: dict,
-                   tap: stamp.Tap) -> list[tuple[Job, Document | None]]:
+def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], plans: dict, selected, templates: Path | None,
+                   contexts: dict, tap: stamp.Tap) -> list[tuple[Job, Document | None]]:
     """ASSEMBLE one pack: a Document per selected deliverable (None for the others); findings go to its tap."""
     docs: list[tuple[Job, Document | None]] = []
-    for job in jobs_for(eng, specs):
+    for job in jobs_for(eng, specs, plans):
         if not selected(job):
             docs.append((job, None))  # `--only` leaves it as it is: nothing to assemble
             continue
@@ -690,11 +707,12 @@ class SelectionError(PipelineError):
     exit_code = 2
 
 
-def _select(only, engagements: list[Engagement], specs: dict[int, SowSpec], reporter: Reporter, strict: bool):
+def _select(only, engagements: list[Engagement], specs: dict[int, SowSpec], plans: dict[str, dict],
+            reporter: Reporter, strict: bool):
     """_selector over every job of the engagements; an input error, which may be why a selected
     deliverable is missing, stops the build before the selection error does."""
     try:
-        return _selector(only, [job for eng in engagements for job in jobs_for(eng, specs)])
+        return _selector(only, [job for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])])
     except SelectionError:
         _stop_on_errors(reporter, strict, "input")
         raise
@@ -746,7 +764,7 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             # Not selected by --only: the file and its whole record stay as they are (the numbers
             # computed for it included: `check` recomputes them).
             o.sha256 = prev.get("sha256")
-            o.record = {k: prev[k] for k in ("built_from", "edited", "pending", "computed") if k in prev}
+            o.record = {k: prev[k] for k in ("built_from", "edited", "pending", "computed", "date") if k in prev}
             reporter.status("skip", shown)
             continue
         if not o.reasons:

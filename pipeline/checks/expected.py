@@ -29,6 +29,12 @@ class Expected:
     #: The numbers the build computed from the deliverable's registers ({section, expr, value, sources}),
     #: which `check` recomputes from the registers as they are on disk.
     computed: list[dict] = field(default_factory=list)
+    #: Minutes of a review: the ids of the deliverables the meeting reviews.
+    reviews: list[str] = field(default_factory=list)
+    #: The document date the build planned (ISO), when the manifest records it.
+    date: str | None = None
+    #: final / draft: whether the meeting reviewed the issued documents or their drafts.
+    review_of: str = "final"
 
     @property
     def key(self) -> str:
@@ -53,7 +59,9 @@ def from_manifest(manifest: dict) -> list[Expected]:
         if e is None:
             e = out[k] = Expected(d.get("service") or 0, str(d.get("deliverable")), str(d.get("seed_name", "")),
                                   str(d.get("kind", "")), [], {}, list(d.get("sections") or []),
-                                  list(d.get("columns") or []))
+                                  list(d.get("columns") or []), reviews=[str(r) for r in d.get("reviews") or []],
+                                  date=d.get("date") if isinstance(d.get("date"), str) else None,
+                                  review_of="draft" if d.get("review_of") == "draft" else "final")
         e.formats.append(d["format"])
         e.paths[d["format"]] = d["path"]
         if isinstance(d.get("computed"), list) and not e.computed:
@@ -144,7 +152,8 @@ def from_specs(manifest: dict, specs: dict, pack: Path) -> tuple[list[Expected],
                     paths[fmt] = f"{spec.folder}/{safe_name(d.display_title(manifest.get('customer') or ''))}.{fmt}"
             out.append(Expected(n, d.id, d.seed_name, d.kind, list(d.formats), paths, list(_walk(d.sections)),
                                 [c.name for c in d.columns], dict(rec.built_sha256) if rec else {},
-                                list(rec.computed) if rec else []))
+                                list(rec.computed) if rec else [], list(d.reviews), rec.date if rec else None,
+                                d.review_of))
     known = {s.get("service") for s in manifest.get("services") or []
              if specs.get(s.get("service")) is not None and s.get("package") in specs[s.get("service")].package_names}
     for k, rec in recorded.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
+from pipeline.checks.records import check_dates, check_minutes
 from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, norm_title
 from pipeline.readers.read import read
 from pipeline.core.errors import Finding, Location, relpath
@@ -266,12 +267,14 @@ def check_format_rules(ctx: _Ctx, seen: Seen) -> None:
 
 
 # --- files and packs ------------------------------------------------------------
-def check_file(path: Path, e: Expected, fmt: str, signature: bool = False) -> list[Finding]:
+def check_file(path: Path, e: Expected, fmt: str, signature: bool = False,
+               dates: dict | None = None) -> list[Finding]:
     """Every check on one existing file.
 
     Args:
         signature: also say whether it is ready for signature (`sowpack check`; a build's
             verification leaves drafts alone: a pack is built long before it is signed).
+        dates: filled with (service, deliverable) -> the date the file carries (the first file that has one).
     """
     ctx = _Ctx(e, fmt, path)
     try:
@@ -295,6 +298,9 @@ def check_file(path: Path, e: Expected, fmt: str, signature: bool = False) -> li
     check_format_rules(ctx, seen)
     if signature:
         check_draft(ctx, seen)
+    ctx.items += check_minutes(e, seen, path)
+    if dates is not None and seen.date and (e.service, e.deliverable) not in dates:
+        dates[(e.service, e.deliverable)] = seen.date
     return ctx.items
 
 
@@ -307,8 +313,9 @@ def _near(pack: Path, rel: str, e: Expected) -> list[str]:
     return sorted(q.name for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem and q.name not in mine)
 
 
-def check_deliverable(pack: Path, e: Expected, signature: bool = False) -> list[Finding]:
-    """All formats of one deliverable: presence, then every check per file (check_file's `signature`).
+def check_deliverable(pack: Path, e: Expected, signature: bool = False,
+                      dates: dict | None = None) -> list[Finding]:
+    """All formats of one deliverable: presence, then every check per file (check_file's `signature`, `dates`).
 
     Only regular files inside the pack are opened: a path that leaves it (through a link)
     is reported, never read, and a FIFO or device is not a file (so it is missing).
@@ -339,7 +346,7 @@ def check_deliverable(pack: Path, e: Expected, signature: bool = False) -> list[
             out.append(Finding("completeness.missing-format", f"{e.seed_name} is missing in {fmt}{hint}",
                                Location(relpath(path)), service=e.service, deliverable=e.deliverable, format=fmt))
         else:
-            out.extend(check_file(path, e, fmt, signature))
+            out.extend(check_file(path, e, fmt, signature, dates))
     return out
 
 
@@ -362,7 +369,9 @@ def extra_files(pack: Path, expected: list[Expected]) -> list[Finding]:
 
 def check_outputs(pack: Path, manifest: dict) -> list[Finding]:
     """Check every file a manifest lists (the build's VERIFY phase)."""
-    out = []
-    for e in from_manifest(manifest):
-        out.extend(check_deliverable(pack, e))
-    return out
+    out: list[Finding] = []
+    dates: dict = {}
+    expected = from_manifest(manifest)
+    for e in expected:
+        out.extend(check_deliverable(pack, e, dates=dates))
+    return out + check_dates(pack, expected, dates)

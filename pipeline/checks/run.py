@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.checks.expected import Expected, from_manifest, from_specs, load_needed_specs
 from pipeline.checks.pack import check_deliverable, extra_files
+from pipeline.checks.records import check_dates
 from pipeline.core.errors import ERROR, WARNING, Finding, Location, relpath
 from pipeline.core.limits import MAX_JSON_BYTES
 from pipeline.core.manifest import MANIFEST, ShapeError, check_shape
@@ -116,8 +117,11 @@ def check_pack(pack: Path, spec_dir: Path | None, *, rules: bool = True, only: s
         report.general.insert(0, Finding("check.interrupted", "the last build into this pack was interrupted while "
                                          f"writing ({JOURNAL} is still there), so manifest.json may not describe the "
                                          "files; run sowpack build again", Location(relpath(pack / JOURNAL))))
+    dates: dict = {}
     for e in expected:
-        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e, signature=True)
+        report.by_deliverable[(e.service, e.deliverable)] = check_deliverable(pack, e, signature=True, dates=dates)
+    for f in check_dates(pack, expected, dates):
+        report.by_deliverable.setdefault((f.service, f.deliverable), []).append(f)
     if only is None:
         report.general.extend(extra_files(pack, expected))
         if rules:

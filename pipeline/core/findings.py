@@ -49,6 +49,8 @@ CODES: dict[str, Code] = {
     "input.unknown-package": Code(ERROR, "the service's spec has no such package"),
     "input.missing-answer": Code(ERROR, "a section that no template writes has no answer"),
     "input.unknown-section": Code(WARNING, "an answer for a section the deliverable does not have; it is ignored"),
+    "input.unknown-deliverable": Code(WARNING, "a `dates:` override names a deliverable the service does not have "
+                                               "(with a did-you-mean); it is ignored"),
     "input.missing-rows": Code(ERROR, "a register has no rows, or its sheet is empty"),
     "input.missing-column": Code(ERROR, "a required column is missing (a renamed one is named as a hint)"),
     "input.unknown-column": Code(WARNING, "a column the spec does not have; it is ignored"),
@@ -67,6 +69,14 @@ CODES: dict[str, Code] = {
     "input.bad-diagram": Code(ERROR, "a diagram that cannot be drawn: an edge to an unknown node, a group in "
                                      "itself, a node in no known group"),
     "input.placeholder": Code(ERROR, "an answer still holds placeholder text (【XXX】, TODO, 待补充...)"),
+    "input.no-team": Code(ERROR, "a service with a kickoff, work plan or minutes has no people on one side"),
+    "input.not-on-team": Code(ERROR, "a manager, signatory, author, reviewer, host, recorder, attendee, action or "
+                                     "risk owner who does not work on the service"),
+    "input.service-not-bought": Code(WARNING, "a person lists a service the engagement does not buy; it is "
+                                              "ignored for that person"),
+    "input.missing-meeting": Code(ERROR, "minutes without a meeting record in the answers"),
+    "input.missing-verdict": Code(ERROR, "minutes of a review without its verdict (通过 / 有条件通过 / 不通过)"),
+    "input.missing-project": Code(ERROR, "a kickoff or work plan without the project's background and risks"),
     # --- templates (templates/text/*.md.j2) ---
     "template.missing": Code(ERROR, "a deliverable's template does not exist"),
     "template.syntax": Code(ERROR, "a jinja syntax error, with the template's path and line"),
@@ -104,6 +114,9 @@ CODES: dict[str, Code] = {
     "completeness.outside-pack": Code(ERROR, "the file is a link that leads outside the pack; it is not opened"),
     "completeness.draft": Code(WARNING, "`check` only: a document marked 草稿 (an acceptance report listing "
                                "deliverables not yet accepted) is not ready for signature"),
+    "completeness.no-conclusion": Code(ERROR, "minutes state no conclusion under 会议结论 (a review: no "
+                                              "`结论：通过 / 有条件通过 / 不通过`)"),
+    "completeness.no-actions": Code(ERROR, "minutes list no action with its 责任人, 完成时间 and 状态 under 待办事项"),
     "completeness.extra-file": Code(INFO, "a file no deliverable accounts for (`~$` lock files and dot-files are "
                                           "ignored)"),
     "check.summary-mismatch": Code(ERROR, "a number the build computed from a register (a count of findings, a "
@@ -115,6 +128,17 @@ CODES: dict[str, Code] = {
     "check.not-in-spec": Code(INFO, "the pack holds a deliverable the spec no longer requires"),
     "check.interrupted": Code(ERROR, "the last build into the pack was interrupted: the manifest may not describe "
                                      "the files"),
+    # --- the plan: document dates, in the build (document/plan.py) and in `sowpack check`
+    # (checks/records.py: dates read from core properties or the PDF creation date, else the manifest)
+    "plan.before-kickoff": Code(ERROR, "a deliverable is dated before its service's kickoff"),
+    "plan.after-acceptance": Code(ERROR, "a deliverable is dated after its service's (last) acceptance report"),
+    "plan.review-before-document": Code(ERROR, "review minutes are dated before a document they review"),
+    "plan.final-before-review": Code(ERROR, "a document is issued before the meeting that reviewed its draft "
+                                            "(`review_of: draft`)"),
+    "plan.outside-period": Code(ERROR, "a `dates:` override is outside the service period"),
+    "plan.no-period": Code(ERROR, "a service with a kickoff, work plan or minutes has no `start`/`end`"),
+    "plan.calendar-unknown": Code(WARNING, "part of the period is in a year the holiday calendar does not know: "
+                                           "planned Monday to Friday, said so"),
     # --- business rules (pipeline/rules/: each rule type lists the codes it emits). A purchase
     # outside what the SOW sells is an ERROR and stops the build; a commercial risk the vendor
     # may accept, or a rule that cannot be checked, is a WARNING; what is billed is INFO.

@@ -187,6 +187,9 @@ def check_shape(data: Any) -> None:
         _opt(d, "columns", lambda v: _list_of(v, lambda x: isinstance(x, str)), f, "a list of strings")
         _opt(d, "edited", lambda v: isinstance(v, bool), f, "true or false")
         _opt(d, "built_from", lambda v: isinstance(v, dict), f, "a mapping")
+        for key in ("date", "review_of"):
+            _opt(d, key, _STR[0], f, _STR[1])
+        _opt(d, "reviews", lambda v: _list_of(v, lambda x: isinstance(x, str)), f, "a list of strings")
         sections = d.get("sections")
         if sections is not None:
             _need(isinstance(sections, list), f"{f}.sections", "a list", sections)

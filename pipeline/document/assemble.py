@@ -15,7 +15,10 @@ from pipeline.document.markdown import to_blocks
 from pipeline.document import findings as findings_register
 from pipeline.document.blocks import BlockMaker, scan_text
 from pipeline.core.facts import Facts, Source
-from pipeline.document.nodes import Block, ColumnDef, Document, Meta, Register, Section
+from pipeline.document.nodes import (Block, ColumnDef, Document, Meta, Paragraph, Register, Section)
+from pipeline.document.plan import PLANNED_KINDS, ServicePlan, plans_for
+from pipeline.document.plan_view import (GANTT_MARK, gantt, meeting_context, person, plan_context,
+                                         project_context)
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
@@ -34,19 +37,28 @@ class Job:
     deliverable: DeliverableSpec
     purchase: Purchase
     answers: Answers | None
+    #: The service's plan (dates of every deliverable, phases, team); None outside a build.
+    plan: ServicePlan | None = None
 
     @property
     def key(self) -> str:
         return f"{self.spec.service:02d}/{self.deliverable.id}"
 
 
-def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
-    """The deliverables of every bought service and package (and the optional ones selected).
+def jobs_for(engagement: Engagement, specs: dict[int, SowSpec],
+             plans: dict[int, ServicePlan] | None = None) -> list[Job]:
+    """One job per deliverable of every bought service and package (and the optional ones
+    selected), each with its service's plan.
 
     For a package the spec does not know (an error reported beside), the deliverables
     every package has and those the answers give are assembled, so that their answers
     are checked in the same build.
+
+    Args:
+        plans: the plans (document.plan.plans_for), when already made; their findings are the caller's to report.
     """
+    if plans is None:
+        plans = plans_for(engagement, specs)
     jobs = []
     for p in engagement.purchases:
         spec = specs.get(p.service)
@@ -60,14 +72,20 @@ def jobs_for(engagement: Engagement, specs: dict[int, SowSpec]) -> list[Job]:
             chosen = [d for d in spec.deliverables if (not d.packages or d.id in answered)
                       and (not d.optional or d.selected_by(set(p.select)))]
         for d in chosen:
-            jobs.append(Job(spec, d, p, answers))
+            jobs.append(Job(spec, d, p, answers, plans.get(p.service)))
     return jobs
 
 
-def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str) -> dict:
+def _deliverable_view(spec: SowSpec, d: DeliverableSpec, customer_short: str, plan: ServicePlan | None = None,
+                      purchase: Purchase | None = None) -> dict:
+    day = plan.date_of(d.id) if plan is not None and plan.dated else None
+    pd = plan.deliverables.get(d.id) if plan is not None else None
     return {"id": d.id, "title": d.display_title(customer_short), "seed_name": d.seed_name,
             "kind": d.kind, "formats": list(d.formats), "evidence_for": d.evidence_for or "",
             "sections": [s.title for s in d.sections], "aliases": list(d.aliases),
+            "date": cn_date(day) if day else "", "short_date": f"{day.month}月{day.day}日" if day else "",
+            "phase": pd.phase if pd else "", "reviews": list(d.reviews),
+            "author": purchase.author if purchase else "", "reviewer": purchase.reviewer if purchase else "",
             # The spec's own sections, without the kind's (which a kind template writes itself).
             "own_sections": [s.title for s in d.sections if not s.from_kind]}
 
@@ -84,25 +102,6 @@ def acceptance_summary(spec: SowSpec, customer: str) -> str:
     return f"交付物提交后，{customer}在{acc.review_days}{unit}内审核，并以书面或线上方式确认验收。"
 
 
-def _person(people: list[dict], mine, prefer: tuple[str, ...]) -> dict:
-    """The first person of one party whose role holds a preferred word (in that order), else its first person."""
-    own = [p for p in people if mine(p)]
-    for word in prefer:
-        for p in own:
-            if word in str(p.get("role", "")):
-                return p
-    return own[0] if own else {}
-
-
-def signatories(eng: Engagement) -> dict[str, dict]:
-    """Who signs for each party: the customer's acceptor (验收人) and the vendor's project manager."""
-    vendor = lambda p: p.get("org") == eng.vendor  # noqa: E731
-    customer = _person(eng.people, lambda p: not vendor(p), ("验收", "项目经理", "负责人"))
-    ours = _person(eng.people, vendor, ("项目经理", "负责人"))
-    return {"customer": {"name": str(customer.get("name", "")), "role": str(customer.get("role", ""))},
-            "vendor": {"name": str(ours.get("name", "")), "role": str(ours.get("role", ""))}}
-
-
 #: Default 密级 of a document when document_control gives no `classification`.
 CLASSIFICATION = "内部"
 
@@ -112,6 +111,14 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
     spec, p = job.spec, job.purchase
     short = eng.customer_short
     dc = eng.document_control
+    siblings = spec.for_package(p.package, p.select)
+    titles = {d.id: d.display_title(short) for d in siblings}
+    views = {d.id: _deliverable_view(spec, d, short, job.plan, p) for d in siblings}
+    answers = job.answers
+    da = answers.deliverables.get(job.deliverable.id) if answers else None
+    reviewed = [dict(views[r], draft=job.deliverable.review_of == "draft")
+                for r in job.deliverable.reviews if r in views]
+    team = [m.as_dict() for m in eng.team(p.service)]
     ledger = ledger_context(job, eng, document_date(job, eng))
     when = (dt.date.fromisoformat(ledger["as_of_date"]) if job.deliverable.kind in LEDGER_DATED
             else document_date(job, eng))
@@ -123,11 +130,17 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
         "vendor": eng.vendor,
         "date": cn_date(when),
         "date_iso": when.isoformat(),
-        "people": eng.people,
-        "signatories": signatories(eng),
-        "document_control": {"version": dc.get("version", "V1.0"), "author": dc.get("author", ""),
-                             "reviewer": dc.get("reviewer", ""), "approver": dc.get("approver", ""),
+        # Only the people working on this service, with their role in it.
+        "people": team,
+        "team": team,
+        "managers": {side: person(eng, p.service, p.managers.get(side)) for side in ("vendor", "customer")},
+        "signatories": {side: person(eng, p.service, p.signatories.get(side)) for side in ("vendor", "customer")},
+        "document_control": {"version": dc.get("version", "V1.0"), "author": p.author or dc.get("author", ""),
+                             "reviewer": p.reviewer or dc.get("reviewer", ""), "approver": dc.get("approver", ""),
                              "classification": dc.get("classification") or CLASSIFICATION},
+        "plan": plan_context(job.plan, spec, p, eng, titles),
+        "project_facts": project_context(answers.project if answers else None, job.plan),
+        "meeting": meeting_context(da.meeting if da else None, eng, p.service, reviewed),
         # The service as the customer bought it: `title` and `name` are both the spec's
         # customer-facing name; the seed's contract title never reaches a document.
         "service": {
@@ -141,26 +154,27 @@ def context(job: Job, eng: Engagement) -> dict[str, Any]:
         },
         "stage": {"name": stage or "", "number": stages.index(stage) + 1 if stage in stages else 0,
                   "count": len(stages)},
-        "deliverable": _deliverable_view(spec, job.deliverable, short),
-        "deliverables": [_deliverable_view(spec, d, short) for d in spec.for_package(p.package, p.select)],
+        "deliverable": views[job.deliverable.id],
+        "deliverables": [views[d.id] for d in siblings],
         "facts": job.answers.facts if job.answers else {},
         # Sign-off ledger (engagement folder): each covered deliverable's dates and status, for closing documents.
         "ledger": ledger,
     }
 
 
-#: Kinds written at the start of a service; everything else is dated at its end.
-START_KINDS = ("kickoff", "work-plan")
-#: Kinds dated by the ledger: the day their statuses are given as of.
+#: Kinds dated by the ledger: the day their statuses are given as of (at the earliest their planned date).
 LEDGER_DATED = ("acceptance-report",)
 
 
 def document_date(job: Job, eng: Engagement) -> dt.date:
-    """The date of a service's document: its start or end, else the engagement date (the ledger may date an
-    acceptance report later: context()['date'])."""
-    p = job.purchase
-    when = p.start if job.deliverable.kind in START_KINDS else p.end
-    return when or eng.date
+    """The date of a document: its own date in the service's plan, else the engagement's date (the ledger
+    may date an acceptance report later, or earlier once everything it covers is accepted:
+    context()['date'])."""
+    if job.plan is not None and job.plan.dated:
+        day = job.plan.date_of(job.deliverable.id)
+        if day is not None:
+            return day
+    return eng.date
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:
@@ -236,7 +250,7 @@ def _build_sections(specs: tuple[SectionSpec, ...], level: int, job: Job, templa
             blocks, found = maker.content(da.sections[s.title], where, s.title)
             findings += found
         elif s.title in templated:
-            blocks = to_blocks(templated[s.title])
+            blocks = [_directive(b, job) for b in to_blocks(templated[s.title])]
         children = _build_sections(s.children, level + 1, job, templated, da, answers_loc, maker, findings)
         section = Section(s.title, level, blocks, children)
         d = job.deliverable
@@ -272,6 +286,60 @@ def typed_cell(value: Any, ctype: str) -> tuple[Any, str | None]:
         return str(value).strip(), str(exc)
 
 
+def _directive(block: Block, job: Job) -> Block:
+    """A template's `@@gantt@@` line becomes the plan's Gantt chart (templates only: answers stay text)."""
+    if isinstance(block, Paragraph) and block.text.strip() == GANTT_MARK:
+        return gantt(job.plan, f"{job.spec.name}进度计划（甘特图）")
+    return block
+
+
+def record_findings(job: Job, eng: Engagement) -> list[Finding]:
+    """What the kind's records need from the inputs: a meeting for minutes (with a verdict for a
+    review), the project's background and risks for a kickoff or work plan."""
+    d = job.deliverable
+    ids: dict[str, Any] = dict(service=job.spec.service, deliverable=d.id)
+    da = job.answers.deliverables.get(d.id) if job.answers else None
+    where = da.location if da else (job.answers.location if job.answers else job.purchase.location)
+    out = []
+    if d.kind == "minutes":
+        m = da.meeting if da else None
+        if m is None:
+            out.append(Finding("input.missing-meeting", f"{d.seed_name} ('{d.id}') records a meeting: add "
+                               f"deliverables.{d.id}.meeting with date, time, place, host, recorder, attendees, "
+                               "agenda (item, discussion), conclusion and actions (action, owner, due, status)",
+                               where, **ids))
+        else:
+            if d.reviews and not m.verdict:
+                out.append(Finding("input.missing-verdict", f"'{d.id}' is the minutes of a review meeting: add "
+                                   "'verdict: 通过', '有条件通过' or '不通过'", m.location, **ids))
+            for a in m.actions:
+                if a.due < m.date:
+                    out.append(Finding("input.bad-value", f"the action '{a.action[:30]}' is due {a.due.isoformat()}, "
+                                       f"before the meeting ({m.date.isoformat()})", m.location, **ids))
+            texts = [m.time, m.place, m.conclusion]
+            texts += [x for a in m.agenda for x in (a.title, a.discussion, *a.comments)]
+            for text in texts + [a.action for a in m.actions]:
+                found = scan_text(text, m.location, f"the meeting of '{d.id}'", **ids)
+                if found:
+                    out += found
+                    break
+    if d.kind in ("kickoff", "work-plan"):
+        pr = job.answers.project if job.answers else None
+        missing = [k for k, v in (("background", pr.background if pr else ""), ("risks", pr.risks if pr else ()))
+                   if not v]
+        if missing:
+            out.append(Finding("input.missing-project", f"{d.seed_name} ('{d.id}') needs the project's "
+                               f"{' and '.join(missing)}: add project.{missing[0]} to the answers of service "
+                               f"{job.spec.service}", (pr.location if pr and pr.location else
+                                                       job.answers.location if job.answers else job.purchase.location),
+                               **ids))
+    return out
+
+
+def _kind_titles(d: DeliverableSpec) -> set[str]:
+    return {s.title for top in d.sections for s in top.walk() if s.from_kind}
+
+
 def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | None, answers_loc: Location,
               findings: list[Finding]) -> Register | None:
     d = job.deliverable
@@ -281,28 +349,28 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     ids: dict[str, Any] = dict(service=job.spec.service, deliverable=d.id)
     if d.template == "sign-in" and (da is None or da.rows is None or "序号" not in da.rows.header):
         # The attendees (an attendee list given once in the answers' data, shared by every
-        # sheet of the course), else the customer's project members; 序号 is counted, and
-        # sign-in time and signature are filled by hand at the session.
+        # sheet of the course), else the customer's people on this service; 序号 is counted,
+        # and sign-in time and signature are filled by hand at the session.
         if da is not None and da.rows is not None:
             attendees = [{k: "" if v is None else str(v).strip() for k, v in r.items()} for r in da.rows.rows]
         else:
-            people = [p for p in eng.people if p.get("org") != eng.vendor] or eng.people
-            attendees = [{"姓名": p.get("name", ""), "部门": p.get("dept") or p.get("org", ""),
-                          "职务": p.get("role", ""), "联系方式": p.get("phone", "") or p.get("email", "")}
-                         for p in people]
-            for p, known in zip(people, attendees, strict=True):
+            team = eng.team(job.spec.service)
+            people = [m for m in team if not m.vendor] or team
+            attendees = [{"姓名": m.name, "部门": m.dept or m.org, "职务": m.role, "联系方式": m.phone or m.email}
+                         for m in people]
+            for m, known in zip(people, attendees, strict=True):
                 blank = [k for k in ("姓名", "部门", "职务", "联系方式")
                          if any(c.name == k for c in cols) and not known[k]]
                 if blank:
                     findings.append(Finding("input.blank-cell",
-                                            f"{d.seed_name} ('{d.id}') lists {p.get('name') or 'a person'}"
+                                            f"{d.seed_name} ('{d.id}') lists {m.name or 'a person'}"
                                             f" from engagement.yaml people, who has no {'、'.join(blank)}; add "
                                             "phone: (or email:) and role: to that person", eng.people_location, **ids))
             if not attendees:
-                findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people: "
-                                        "add them under people: in engagement.yaml (name, org, role), or give "
-                                        f"deliverables.{d.id}.rows", answers_loc if da is None else da.location,
-                                        **ids))
+                findings.append(Finding("input.missing-rows", f"{d.seed_name} ('{d.id}') lists the customer's people "
+                                        f"on service {job.spec.service}: add them under people: in engagement.yaml "
+                                        f"(name, org, role, services), or give deliverables.{d.id}.rows",
+                                        answers_loc if da is None else da.location, **ids))
         listed = [[{"序号": i, **a}.get(c.name, "") for c in cols] for i, a in enumerate(attendees, 1)]
         return Register(title, cols, listed)
     if da is None or da.rows is None or not da.rows.rows:
@@ -402,10 +470,16 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
         ctx: context(job, eng), when the caller has it already.
     """
     d, spec = job.deliverable, job.spec
-    findings: list[Finding] = []
+    findings: list[Finding] = record_findings(job, eng)
     ctx = context(job, eng) if ctx is None else ctx
-    templated, found = render_text(d.template, ctx, job, templates)
-    findings += found
+    # Without its meeting record or its plan, a record's kind template has nothing to write
+    # from: the one finding above (or the plan's) says what to add, instead of a line per section.
+    unplanned = d.kind in PLANNED_KINDS and (job.plan is None or not job.plan.dated)
+    missing = unplanned or any(f.code in ("input.missing-meeting", "input.missing-project") for f in findings)
+    templated: dict[str, str] = {}
+    if not missing:
+        templated, found = render_text(d.template, ctx, job, templates)
+        findings += found
     da = job.answers.deliverables.get(d.id) if job.answers else None
     answers_loc = job.answers.location if job.answers else job.purchase.location
     title = d.display_title(eng.customer_short)
@@ -418,7 +492,10 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
         findings += scan_text([list(r.values()) for r in da.findings.rows], da.findings.source,
                               "the findings register", **ids)
     maker = BlockMaker(facts_for(job, register, own_findings, findings), own_findings, ids)
-    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, maker, findings)
+    found_sections: list[Finding] = []
+    sections = _build_sections(d.sections, 1, job, templated, da, answers_loc, maker, found_sections)
+    findings += [f for f in found_sections if not (missing and f.code == "input.missing-answer"
+                                                    and f.target in _kind_titles(d))]
     if own_findings and not maker.holds.get("findings"):
         # No section shows the register: it is printed whole after the spec's sections.
         sections.append(Section(findings_register.TITLE, 1, [findings_register.table(own_findings, {})]))
@@ -438,14 +515,18 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
                 vendor=eng.vendor, date=doc_date.isoformat(), date_cn=cn_date(doc_date),
                 version=str(dc["version"]), author=str(dc["author"]), reviewer=str(dc["reviewer"]),
                 kind_label=d.kind, deliverable=d.id, package=job.purchase.package, approver=str(dc["approver"]),
-                classification=str(dc["classification"]), draft=draft, distribution=distribution(eng))
+                classification=str(dc["classification"]), draft=draft, distribution=distribution(eng, spec.service))
     doc = Document(meta, sections, register,
                    findings=findings_register.register(own_findings) if own_findings else None,
                    computed=maker.computed)
     return dataclasses.replace(doc, meta=dataclasses.replace(meta, glossary=glossary(doc))), findings
 
 
-def distribution(eng: Engagement) -> tuple[tuple[str, str, str], ...]:
-    """分发范围: the engagement's people, the customer's first, each as (name, organisation, role)."""
+def distribution(eng: Engagement, service: int) -> tuple[tuple[str, str, str], ...]:
+    """分发范围: the people working on the service (else the engagement's), the customer's first, each as
+    (name, organisation, role in the service)."""
+    team = eng.team(service)
+    if team:
+        return tuple((m.name, m.org, m.role) for m in sorted(team, key=lambda m: m.vendor))
     people = sorted(eng.people, key=lambda p: p.get("org") == eng.vendor)
     return tuple((str(p.get("name", "")), str(p.get("org", "")), str(p.get("role", ""))) for p in people)

@@ -102,7 +102,26 @@ class Diagram:
     edges: tuple[DiagramEdge, ...] = ()
 
 
-Block = Union[Paragraph, ListBlock, Table, Chart, Diagram]
+@dataclass(frozen=True)
+class GanttBar:
+    """One bar of a Gantt chart: a task (start to end) or a milestone (one day, drawn as a diamond)."""
+
+    label: str
+    start: str  # ISO date
+    end: str  # ISO date
+    group: str = ""  # the phase it belongs to
+    milestone: bool = False
+
+
+@dataclass(frozen=True)
+class Gantt:
+    """A schedule: an image in docx and pdf, a native bar chart in pptx, shaded week cells in xlsx."""
+
+    title: str
+    bars: tuple[GanttBar, ...]
+
+
+Block = Union[Paragraph, ListBlock, Table, Chart, Diagram, Gantt]
 
 
 @dataclass
@@ -207,3 +226,6 @@ class Document:
 
     def diagrams(self) -> list[Diagram]:
         return [b for s in self.walk() for b in s.blocks if isinstance(b, Diagram)]
+
+    def gantts(self) -> list[Gantt]:
+        return [b for s in self.walk() for b in s.blocks if isinstance(b, Gantt)]

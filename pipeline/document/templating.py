@@ -16,9 +16,23 @@ HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+
+
+def md(value) -> str:
+    """Plain text placed in Markdown: emphasis, code and link characters stay characters (7*24 is not italics)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value if value is not None else ""))
+
+
 def md_cell(value) -> str:
-    """Make a value safe inside a Markdown pipe-table cell."""
-    return str(value if value is not None else "").replace("|", "｜").replace("\n", " ")
+    """Make a value safe inside a Markdown pipe-table cell (plain text: see md)."""
+    return md(value).replace("|", "｜").replace("\n", " ")
+
+
+def md_block(value) -> str:
+    """Markdown from the inputs placed in a template: a line starting with '#' stays text, not a new section."""
+    return "\n".join("\\" + line.lstrip() if line.lstrip().startswith("#") else line
+                     for line in str(value if value is not None else "").splitlines())
 
 
 @lru_cache(maxsize=4)
@@ -35,7 +49,9 @@ def environment(*roots: str) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["cn_date"] = cn_date
+    env.filters["md"] = md
     env.filters["md_cell"] = md_cell
+    env.filters["md_block"] = md_block
     return env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping, get_args
 
-from pipeline.document.nodes import Block, Document, ListBlock, Paragraph, Register, Section
+from pipeline.document.nodes import Block, Document, Gantt, ListBlock, Paragraph, Register, Section
 
 #: The block types a section may hold (nodes.Block); every renderer has a rule for each.
 BLOCK_TYPES: tuple[type, ...] = get_args(Block)
@@ -31,9 +31,9 @@ def walk(document: Document, actions: Actions) -> Document:
     """A copy of the document with each action applied to every node of its type, children first.
 
     The walk visits the Meta, every Section (children included), every block of a section
-    (a Paragraph's Runs, a ListBlock's item Paragraphs, Tables, Charts, Diagrams), the Register, the
-    findings Register and their ColumnDefs. A node whose type (or a base of it) has no
-    action is rebuilt around its walked children; the document passed in is never changed.
+    (a Paragraph's Runs, a ListBlock's item Paragraphs, Tables, Charts, Diagrams, a Gantt's
+    GanttBars), the Register, the findings Register and their ColumnDefs. A node whose type (or a
+    base of it) has no action is rebuilt around its walked children; the document passed in is never changed.
 
     Args:
         document: the document to walk.
@@ -59,6 +59,8 @@ def walk(document: Document, actions: Actions) -> Document:
             return para(b)
         if isinstance(b, ListBlock):
             return apply(dataclasses.replace(b, items=tuple(para(i) for i in b.items)))
+        if isinstance(b, Gantt):
+            return apply(dataclasses.replace(b, bars=tuple(apply(x) for x in b.bars)))
         if isinstance(b, BLOCK_TYPES):  # a leaf: Table, Chart, Diagram
             return apply(b)
         raise unknown_block(b)

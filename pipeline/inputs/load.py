@@ -11,6 +11,8 @@ from typing import Any
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.inputs.excel_source import read_rows
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase, Rows
+from pipeline.inputs.records import check_names, read_meeting, read_project
+from pipeline.inputs.team import SERVICE_KEYS, build_teams, check_service, raw_service_keys
 from pipeline.core.text import bad_char, char_kind, quote
 from pipeline.core.validate import Collector, keyname
 from pipeline.core.yamlio import Positions, load_yaml, loc
@@ -123,11 +125,16 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
     people = top.get("people") or []
     if c.typed(people, ("people",), list):
         for i, p in enumerate(people):
-            c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept"])
+            c.mapping(p, ("people", i), ["name", "org", "role"], ["phone", "email", "dept", "services"])
         people = [p for p in people if isinstance(p, dict)]
     else:
         people = []
-    purchases = _purchases(c, top, root, path, pos)
+    purchases, team_keys = _purchases(c, top, root, path, pos)
+    # Teams: who works on each service, then each service's managers, signatories, author, reviewer.
+    vendor = str(top.get("vendor") or "阿里云")
+    teams = build_teams(c, people, vendor, [p.service for p in purchases])
+    purchases = [check_service(c, p, kp, raw, teams.get(p.service, ()), dc)
+                 for p, (kp, raw) in zip(purchases, team_keys, strict=True)]
     findings = findings + c.findings
     answers: dict[int, Answers] = {}
     files = [path]
@@ -140,12 +147,19 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
             answers[p.service] = a
             files.append(p.answers_path)
             files.extend(a.excel_files)
+    names = [str(p["name"]) for p in people if isinstance(p, dict) and p.get("name") is not None]
+    for service, a in answers.items():
+        meetings = [(did, d.meeting) for did, d in a.deliverables.items() if d.meeting is not None]
+        for did, m in meetings + [(None, None)]:
+            for message, where in check_names(m, a.project if did is None else None, list(teams.get(service, ())),
+                                              service, names):
+                findings.append(Finding("input.not-on-team", message, where, service=service, deliverable=did))
     # An engagement with errors is still returned (the build stops after assembling it),
     # so one build reports the problems of every answers file at once.
     eng = Engagement(name=root.resolve().name, root=root, customer=customer, project=top["project"],
-                     vendor=str(top.get("vendor") or "阿里云"), date=date or dt.date(2000, 1, 1), document_control=dc,
+                     vendor=vendor, date=date or dt.date(2000, 1, 1), document_control=dc,
                      people=people, purchases=purchases, answers=answers, files=sorted(set(files)),
-                     people_location=loc(path, pos, ("people",)))
+                     people_location=loc(path, pos, ("people",)), teams=teams)
     return eng, findings
 
 
@@ -170,9 +184,12 @@ class _CellLocations(Mapping):
 
 
 
-def _purchases(c: Collector, top: dict, root: Path, path: Path, pos: Positions) -> list[Purchase]:
-    """engagement.yaml's `services`: each purchase with its answers file, located findings into c."""
+def _purchases(c: Collector, top: dict, root: Path, path: Path,
+               pos: Positions) -> tuple[list[Purchase], list[tuple[tuple, dict]]]:
+    """engagement.yaml's `services`: each purchase with its answers file, located findings into c;
+    beside each purchase, its key path and its raw team keys (inputs/team.py checks them)."""
     purchases: list[Purchase] = []
+    team_keys: list[tuple[tuple, dict]] = []
     if c.typed(top.get("services"), ("services",), list):
         if not top["services"]:
             c.add("bad-value", "'services' is empty, so there is nothing to build; list each service bought "
@@ -180,7 +197,8 @@ def _purchases(c: Collector, top: dict, root: Path, path: Path, pos: Positions) 
         for i, s in enumerate(top["services"]):
             kp = ("services", i)
             m = c.mapping(s, kp, ["service", "package", "answers"],
-                          ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select"])
+                          ["applied_on", "start", "end", "onsite_days", "holiday_onsite_days", "select",
+                           *SERVICE_KEYS])
             if not m or not c.typed(m.get("service"), kp + ("service",), int):
                 continue
             ans = None
@@ -207,10 +225,12 @@ def _purchases(c: Collector, top: dict, root: Path, path: Path, pos: Positions) 
                                       _date(c, m.get("start"), kp + ("start",), False),
                                       _date(c, m.get("end"), kp + ("end",), False),
                                       ans, loc(path, pos, kp), extra, tuple(str(x) for x in select)))
+            team_keys.append((kp, raw_service_keys(c, m, kp)))
         seen = [p.service for p in purchases]
         for dup in sorted({s for s in seen if seen.count(s) > 1}):
             c.add("bad-value", f"service {dup} is bought twice; an engagement buys each service once", ("services",))
-    return purchases
+    return purchases, team_keys
+
 
 def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Positions) -> Rows | None:
     if not c.typed(raw, kp, list):
@@ -318,7 +338,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if data is None:
         return None, findings
     c = Collector(path, pos, "input")
-    top = c.mapping(data, (), ["version", "service"], ["facts", "data", "deliverables"])
+    top = c.mapping(data, (), ["version", "service"], ["facts", "data", "deliverables", "project"])
     if not top:
         return None, findings + c.findings
     if top.get("service") != service:
@@ -347,16 +367,23 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     if c.typed(raw_d, ("deliverables",), dict):
         for did, raw in raw_d.items():
             kp = ("deliverables", did)
-            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from", "findings", "findings_from"])
+            m = c.mapping(raw, kp, [], ["sections", "rows", "rows_from", "findings", "findings_from", "meeting"])
             if m is None:
                 continue
             secs = m.get("sections") or {}
             if not c.typed(secs, kp + ("sections",), dict):
                 secs = {}
             values, where = flatten_sections(c, secs, kp + ("sections",), path, pos)
+            meeting = read_meeting(c, m["meeting"], kp + ("meeting",)) if "meeting" in m else None
+            if meeting is not None:
+                _scan_chars(c, m["meeting"], kp + ("meeting",))
             delivs[str(did)] = DeliverableAnswers(values, where, table("rows", kp, m), loc(path, pos, kp),
-                                                  table("findings", kp, m))
+                                                  table("findings", kp, m), meeting)
+    project = None
+    if top.get("project") is not None:
+        project = read_project(c, top["project"], ("project",))
+        _scan_chars(c, top["project"], ("project",))
     findings = findings + tables.findings + c.findings
     # Returned even with errors: its sections are assembled (and checked) before the build stops.
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
-                   delivs, Location(relpath(path)), tables.excel, tables.data), findings
+                   delivs, Location(relpath(path)), tables.excel, tables.data, project), findings

@@ -99,6 +99,8 @@ class Seen:
     page_mm: tuple[int, int] | None = None
     #: pdf: (font name, embedded)
     fonts: list[tuple[str, bool]] = field(default_factory=list)
+    #: The date the file carries (ISO): Office core properties' created, a PDF's CreationDate.
+    date: str | None = None
 
 
 def norm_title(text: str) -> str:
@@ -173,6 +175,15 @@ class _Package:
             if rtype == "officeDocument":
                 return name
         raise UnreadableFile("not an Office Open XML package: no main document part")
+
+    def created(self) -> str | None:
+        """The ISO date of the package's core properties (dcterms:created), if any."""
+        part = next((name for rtype, name in self.rels("").values() if rtype == "core-properties"), None)
+        if part is None or part not in self.names:
+            return None
+        el = self.xml(part).find("{http://purl.org/dc/terms/}created")
+        text = (el.text or "").strip() if el is not None else ""
+        return text[:10] if re.match(r"\d{4}-\d{2}-\d{2}", text) else None
 
     def format(self) -> str | None:
         if "[Content_Types].xml" not in self.names:

@@ -286,6 +286,9 @@ def read_pdf(path: Path) -> View:
         pages = pages[:-1]
     box = reader.pages[0].mediabox
     v.info["page_mm"] = (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72))
+    created = str(reader.metadata.get("/CreationDate") or "") if reader.metadata else ""
+    if len(created) >= 10 and created[2:10].isdigit():
+        v.info["created"] = f"{created[2:6]}-{created[6:8]}-{created[8:10]}"
     v.info["pages"] = len(reader.pages)
     fonts: dict[str, bool] = {}
     for page in reader.pages:

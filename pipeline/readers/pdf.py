@@ -32,7 +32,7 @@ def read_pdf(path: Path) -> Seen:
         raise UnreadableFile(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged files
         raise UnreadableFile(f"corrupt ({type(exc).__name__}: {str(exc)[:160]})") from None
-    seen = Seen("pdf", fonts=list(view.fonts), page_mm=view.info.get("page_mm"))
+    seen = Seen("pdf", fonts=list(view.fonts), page_mm=view.info.get("page_mm"), date=view.info.get("created"))
     for h in view.headings:
         seen.headings.append(Heading(norm_title(h.title), h.level, h.content, h.title))
     titles = {h.shown for h in seen.headings}

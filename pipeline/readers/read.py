@@ -96,7 +96,9 @@ def _read(path: Path, fmt: str) -> Seen:
             if actual != fmt:
                 raise WrongType(f"this is {FORMAT_NAMES.get(actual or '', 'not an Office file')}, not "
                                 f"{FORMAT_NAMES[fmt]} (wrong extension?)")
-            return reader(pkg)
+            seen = reader(pkg)
+            seen.date = pkg.created()
+            return seen
     except UnreadableFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, etree.XMLSyntaxError, KeyError,

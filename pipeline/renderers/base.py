@@ -8,8 +8,8 @@ from typing import Any
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Meta,
-                                     Register, Run, Section, Table)
+from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Gantt, GanttBar, Meta, Register, Run,
+                                     Section, Table)
 from pipeline.document.walk import walk
 from pipeline.core.text import DRAFT_MARK, clean
 
@@ -93,6 +93,8 @@ _CLEAN: dict[type, Callable[[Any], Any]] = {
     Table: _clean_table,
     Chart: _clean_chart,
     Diagram: _clean_diagram,
+    Gantt: lambda g: dataclasses.replace(g, title=clean(g.title)),
+    GanttBar: lambda b: dataclasses.replace(b, label=clean(b.label), group=clean(b.group)),
     Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
     ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
 }

@@ -1,10 +1,11 @@
-"""Chart images (PNG) for docx and pdf, drawn with matplotlib in the CJK font."""
+"""Chart and Gantt images (PNG) for docx and pdf, drawn with matplotlib in the CJK font."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 from functools import lru_cache
 
-from pipeline.document.nodes import Chart
+from pipeline.document.nodes import Chart, Gantt, GanttBar
 from pipeline.core.fonts import PDF_SANS
 
 
@@ -51,6 +52,55 @@ def chart_png(chart: Chart) -> bytes:
         ax.set_ylabel(chart.unit)
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+#: Bar colours per phase, cycled (a muted palette that prints well in grey too).
+PHASE_COLOURS = ("#1F5C99", "#3E8E7E", "#C98A2B", "#7A5BA6", "#B5523B", "#4C7A2E", "#5B6F82")
+
+
+def gantt_rows(gantt: Gantt) -> list[tuple[GanttBar, dt.date, dt.date, int]]:
+    """(bar, start, end, phase index) in display order, the phase index numbering the groups."""
+    groups: list[str] = []
+    out = []
+    for b in gantt.bars:
+        if b.group not in groups:
+            groups.append(b.group)
+        out.append((b, dt.date.fromisoformat(b.start), dt.date.fromisoformat(b.end), groups.index(b.group)))
+    return out
+
+
+def gantt_png(gantt: Gantt) -> bytes:
+    """The schedule as a horizontal bar chart: one row per task, diamonds for milestones, weekly ticks."""
+    import matplotlib.dates as mdates
+
+    plt = _setup()
+    rows = gantt_rows(gantt)
+    height = 1.3 + 0.28 * max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    for y, (bar, start, end, group) in enumerate(rows):
+        colour = PHASE_COLOURS[group % len(PHASE_COLOURS)]
+        if bar.milestone:
+            ax.plot([mdates.date2num(end) + 0.5], [y], marker="D", markersize=7, color=colour)
+        else:
+            ax.barh(y, (end - start).days + 1, left=mdates.date2num(start), height=0.6, color=colour)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([("◆ " if b.milestone else "") + b.label for b, *_ in rows], fontsize=8)
+    ax.invert_yaxis()
+    first = min((s for _, s, _, _ in rows), default=dt.date(2000, 1, 3))  # never the clock
+    last = max((e for _, _, e, _ in rows), default=first)
+    span = (last - first).days + 1
+    ax.set_xlim(mdates.date2num(first) - 0.5, mdates.date2num(last) + 1.5)
+    interval = 1 if span <= 70 else 2 if span <= 140 else 4 if span <= 280 else 8
+    ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=interval))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%d"))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(gantt.title, fontsize=11)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})

@@ -17,12 +17,12 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Register, Table
+from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Register, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import Members, write_package
 from pipeline.renderers.base import (Renderer, cleaned, column_widths, core_properties, front_matter, iter_numbered,
                                      numbered)
-from pipeline.renderers.charts import chart_png
+from pipeline.renderers.charts import chart_png, gantt_png
 from pipeline.renderers.diagrams import diagram_png, png_size_mm
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import DRAFT_MARK, clean
@@ -305,6 +305,10 @@ class _Writer:
         self.doc.add_picture(io.BytesIO(png), width=Mm(w * scale))
         self.doc.paragraphs[-1].alignment = 1
         self.add_paragraph(clean(f"图：{d.title}"), style="Caption")
+    def gantt(self, g: Gantt) -> None:
+        self.doc.add_picture(io.BytesIO(gantt_png(g)), width=Mm(155))
+        self.doc.paragraphs[-1].alignment = 1
+        self.add_paragraph(clean(f"图：{g.title}"), style="Caption")
 
     def blocks(self, blocks) -> None:
         for b in blocks:
@@ -319,6 +323,8 @@ class _Writer:
                 self.chart(b)
             elif isinstance(b, Diagram):
                 self.diagram(b)
+            elif isinstance(b, Gantt):
+                self.gantt(b)
             else:
                 raise unknown_block(b)
 

@@ -62,11 +62,16 @@ def _deflate(data: bytes) -> tuple[int, bytes]:
 
 
 def _fix_core(name: str, body: bytes, iso_datetime: str | None) -> bytes:
-    """The build date in core.xml; sowpack, not the library's default, as app.xml's application."""
+    """The build date in core.xml; sowpack, not the library's default, as app.xml's application; an
+    embedded workbook normalised in turn."""
     if name == "docProps/core.xml" and iso_datetime:
         return _CORE_DATE.sub(lambda m: m.group(1) + iso_datetime.encode() + m.group(3), body)
     if name == "docProps/app.xml":
         return _APP_VERSION.sub(b"", _APP.sub(b"<Application>" + APPLICATION + b"</Application>", body))
+    if name.endswith(".xlsx") and "/embeddings/" in name:
+        # A native chart's data workbook (python-pptx writes it with xlsxwriter, which
+        # stamps the clock into its own zip and core properties).
+        return normalize_bytes(body, iso_datetime or "2000-01-01T00:00:00Z")
     return body
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.base import Renderer, column_widths, front_matter, iter_numbered
-from pipeline.renderers.charts import chart_png
+from pipeline.renderers.charts import chart_png, gantt_png
 from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import DRAFT_MARK, clean
@@ -88,8 +88,8 @@ def blocks_html(blocks) -> Markup:
             out.append(Markup(f"<{tag}>{items}</{tag}>"))
         elif isinstance(b, Table):
             out.append(_table(b.header, b.rows, b.caption))
-        elif isinstance(b, Chart):
-            data = base64.b64encode(chart_png(b)).decode()
+        elif isinstance(b, (Chart, Gantt)):
+            data = base64.b64encode(chart_png(b) if isinstance(b, Chart) else gantt_png(b)).decode()
             out.append(Markup(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(b.title)}">'
                               f"<figcaption>图：{escape(b.title)}</figcaption></figure>"))
         elif isinstance(b, Diagram):

@@ -1,4 +1,5 @@
-"""Renderer for Excel workbooks: a cover sheet, one register sheet, native charts, text never a formula."""
+"""Renderer for Excel workbooks: a cover sheet, one register sheet, native charts, a Gantt in cells, text never
+a formula."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Table
+from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA
 from pipeline.renderers.normalize import normalize_bytes
@@ -267,6 +268,38 @@ def _chart_sheet(ws, chart: Chart) -> None:
     ws.add_chart(ch, f"{get_column_letter(len(header) + 2)}2")
 
 
+#: Fill of a Gantt week cell a task runs in, and of a milestone's week.
+BAR_FILL = PatternFill("solid", fgColor="1F5C99")
+MILESTONE_FONT = Font(name=SLIDE_EA, bold=True, color="B5523B")
+
+
+def _gantt_sheet(ws, g: Gantt) -> None:
+    """A Gantt in cells: one row per task with its dates, one column per week, the task's weeks filled."""
+    bars = [(b, dt.date.fromisoformat(b.start), dt.date.fromisoformat(b.end)) for b in g.bars]
+    first = min(s for _, s, _ in bars)
+    monday = first - dt.timedelta(days=first.weekday())
+    last = max(e for _, _, e in bars)
+    weeks = [monday + dt.timedelta(weeks=k) for k in range((last - monday).days // 7 + 1)]
+    header = ["阶段", "任务/里程碑", "开始", "结束"] + [f"{w.month}/{w.day}" for w in weeks]
+    rows = [[b.group, ("◆ " if b.milestone else "") + b.label, s, e] + [""] * len(weeks) for b, s, e in bars]
+    _table_sheet(ws, header, rows)
+    for i, (b, s, e) in enumerate(bars, 2):
+        for k, w in enumerate(weeks):
+            if s <= w + dt.timedelta(days=6) and e >= w:
+                c = ws.cell(row=i, column=5 + k)
+                if b.milestone:
+                    c.value = "◆"
+                    c.font = MILESTONE_FONT
+                    c.alignment = Alignment(horizontal="center")
+                else:
+                    c.fill = BAR_FILL
+    for k in range(len(weeks)):
+        ws.column_dimensions[get_column_letter(5 + k)].width = 6
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 30
+    ws.freeze_panes = "E2"
+
+
 def _block_text(b) -> str:
     if isinstance(b, Paragraph):
         return b.text
@@ -278,6 +311,8 @@ def _block_text(b) -> str:
         return f"图：{b.title}（见图表工作表）"
     if isinstance(b, Diagram):
         return f"图：{b.title}（见同名 Word/PDF 文档）"
+    if isinstance(b, Gantt):
+        return f"图：{b.title}（见甘特图工作表）\n" + "\n".join(f"{x.label}：{x.start} 至 {x.end}" for x in b.bars)
     raise unknown_block(b)
 
 
@@ -301,6 +336,9 @@ class XlsxRenderer(Renderer):
             _content_sheet(wb.create_sheet(sheet_title("内容", taken)), document)
         for k, chart in enumerate(document.charts(), 1):
             _chart_sheet(wb.create_sheet(sheet_title(f"图表{k}", taken)), chart)
+        for g in document.gantts():
+            if g.bars:
+                _gantt_sheet(wb.create_sheet(sheet_title("甘特图", taken)), g)
         for ws in wb.worksheets:
             # Printable as delivered: A4, one page wide, header row repeated.
             ws.page_setup.paperSize = ws.PAPERSIZE_A4

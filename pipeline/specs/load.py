@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import Finding, SpecError, errors_in, relpath
-from pipeline.specs.model import (COLUMN_TYPES, FORMATS, SECTION_REQUIRES, Acceptance, ColumnSpec, DeliverableSpec,
-                                  FactSpec, Kind, PackageSpec, SectionSpec, SowSpec)
+from pipeline.specs.model import (ANCHORS, COLUMN_TYPES, FORMATS, KIND_PHASES, PLAN_ROLES, REVIEW_OF,
+                                  SECTION_REQUIRES, Acceptance, ColumnSpec, DeliverableSpec, FactSpec, Kind,
+                                  PackageSpec, PhaseSpec, SectionSpec, SowSpec, TaskSpec)
 from pipeline.core.text import unfold
 from pipeline.core.validate import SLUG, Collector, keyname
 from pipeline.core.yamlio import load_yaml
@@ -83,29 +84,103 @@ def _formats(c: Collector, raw: Any, keypath: tuple) -> tuple[str, ...]:
     return tuple(out)
 
 
-def load_kinds(spec_dir: Path) -> tuple[dict[str, Kind], list[Finding]]:
-    """Load deliverable_specs/_kinds.yaml."""
+class KindTable(dict):
+    """The kinds of _kinds.yaml by name, and the default plan for a SOW whose spec has none."""
+
+    #: Phases of the default plan; their `deliverables` stay empty (kinds place themselves).
+    plan: tuple[PhaseSpec, ...] = ()
+
+
+def _plan(c: Collector, raw: Any, kp: tuple, ids: list[str] | None, packages: list[str]) -> tuple[PhaseSpec, ...]:
+    """A `plan:` list of phases; ids are the spec's deliverable ids (None in _kinds.yaml)."""
+    if raw is None or not c.typed(raw, kp, list):
+        return ()
+    phases: list[PhaseSpec] = []
+    placed: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        pk = kp + (i,)
+        m = c.mapping(item, pk, ["phase"], ["weight", "milestone", "tasks", "deliverables", "packages"])
+        if not m or not c.typed(m.get("phase"), pk + ("phase",), str):
+            continue
+        weight = m.get("weight", 1)
+        if not c.typed(weight, pk + ("weight",), (int, float)) or weight <= 0:
+            if isinstance(weight, (int, float)):
+                c.add("bad-value", f"'weight' of phase '{m['phase']}' must be more than 0 (got {weight})",
+                      pk + ("weight",))
+            weight = 1
+        tasks = []
+        raw_tasks = m.get("tasks") or []
+        if c.typed(raw_tasks, pk + ("tasks",), list):
+            for j, t in enumerate(raw_tasks):
+                tk = pk + ("tasks", j)
+                tm = c.mapping(t, tk, ["name", "owner"], [])
+                if (tm and c.typed(tm.get("name"), tk + ("name",), str)
+                        and c.choice(tm.get("owner"), tk + ("owner",), PLAN_ROLES)):
+                    tasks.append(TaskSpec(unfold(tm["name"].strip()), tm["owner"]))
+        delivs = m.get("deliverables") or []
+        if ids is None and delivs:
+            c.add("bad-value", "the default plan of _kinds.yaml places deliverables by kind; remove 'deliverables'",
+                  pk + ("deliverables",))
+            delivs = []
+        if not c.typed(delivs, pk + ("deliverables",), list):
+            delivs = []
+        for j, did in enumerate(delivs):
+            if c.choice(did, pk + ("deliverables", j), ids or []):
+                if did in placed:
+                    c.add("duplicate", f"deliverable '{did}' is closed by phase {placed[did] + 1} already; a "
+                                       "deliverable belongs to one phase", pk + ("deliverables", j))
+                placed[did] = i
+        pkgs = m.get("packages") or []
+        if c.typed(pkgs, pk + ("packages",), list):
+            for j, name in enumerate(pkgs):
+                c.choice(name, pk + ("packages", j), packages)
+        else:
+            pkgs = []
+        milestone = m.get("milestone")
+        if milestone is not None:
+            c.typed(milestone, pk + ("milestone",), str)
+        phases.append(PhaseSpec(m["phase"].strip(), float(weight),
+                                unfold(milestone.strip()) if isinstance(milestone, str) else "",
+                                tuple(tasks), tuple(str(d) for d in delivs), tuple(str(p) for p in pkgs),
+                                c.positions.get(pk, (None,))[0]))
+    names = [p.name for p in phases]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        c.add("duplicate", f"phase '{n}' appears twice in the plan; phase names must be unique", kp)
+    return tuple(phases)
+
+
+def load_kinds(spec_dir: Path) -> tuple[KindTable, list[Finding]]:
+    """Load deliverable_specs/_kinds.yaml: the kinds and the default plan."""
     path = spec_dir / KINDS_FILE
     data, pos, findings = load_yaml(path, "spec")
+    kinds = KindTable()
     if data is None:
-        return {}, findings
+        return kinds, findings
     c = Collector(path, pos, "spec")
-    top = c.mapping(data, (), ["version", "kinds"], [])
-    kinds: dict[str, Kind] = {}
+    top = c.mapping(data, (), ["version", "kinds"], ["plan"])
     if top and top.get("version") != SPEC_VERSION:
         c.add("bad-version", f"unsupported version {top.get('version')!r}; this sowpack reads version {SPEC_VERSION}",
               ("version",))
     if top and isinstance(top.get("kinds"), dict):
         for name, raw in top["kinds"].items():
             kp = ("kinds", name)
-            m = c.mapping(raw, kp, ["label", "formats", "template"], ["sections", "closing", "columns"])
+            m = c.mapping(raw, kp, ["label", "formats", "template"],
+                          ["sections", "closing", "columns", "phase", "anchor"])
             if not m:
                 continue
+            phase = m.get("phase", "main")
+            c.choice(phase, kp + ("phase",), KIND_PHASES)
+            anchor = m.get("anchor")
+            if anchor is not None:
+                c.choice(anchor, kp + ("anchor",), ANCHORS)
             kinds[name] = Kind(name, str(m.get("label", "")), _formats(c, m.get("formats", []), kp + ("formats",)),
                                str(m.get("template", "report")),
                                _sections(c, m.get("sections"), kp + ("sections",), True),
                                _columns(c, m.get("columns"), kp + ("columns",)),
-                               _sections(c, m.get("closing"), kp + ("closing",), True))
+                               _sections(c, m.get("closing"), kp + ("closing",), True),
+                               phase if phase in KIND_PHASES else "main", anchor if anchor in ANCHORS else None)
+    if top:
+        kinds.plan = _plan(c, top.get("plan"), ("plan",), None, [])
     return kinds, findings + c.findings
 
 
@@ -113,7 +188,7 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
                  packages: list[str]) -> DeliverableSpec | None:
     m = c.mapping(raw, kp, ["id", "seed_name", "kind"],
                   ["aliases", "formats", "packages", "sections", "columns", "template",
-                   "evidence_for", "title", "optional", "choice", "sign_in", "stage"])
+                   "evidence_for", "title", "optional", "choice", "sign_in", "stage", "reviews", "review_of"])
     if not m:
         return None
     did = m.get("id")
@@ -157,6 +232,16 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         if optional is not True:
             c.add("bad-value", f"'choice' only applies to an optional deliverable; add 'optional: true' to '{did}'",
                   kp + ("choice",))
+    reviews = m.get("reviews") or []
+    if not c.typed(reviews, kp + ("reviews",), list, what="a list of deliverable ids"):
+        reviews = []
+    elif reviews and (kind is None or kind.name != "minutes"):
+        c.add("bad-value", f"'reviews' applies to minutes of a review meeting; '{did}' is a {m.get('kind')}",
+              kp + ("reviews",))
+    review_of = m.get("review_of", "final")
+    if c.choice(review_of, kp + ("review_of",), REVIEW_OF) and "review_of" in m and not reviews:
+        c.add("bad-value", f"'review_of' needs 'reviews' (the deliverables the meeting reviews) in '{did}'",
+              kp + ("review_of",))
     if not all(isinstance(m.get(k), str) for k in ("id", "seed_name")):
         return None
     return DeliverableSpec(
@@ -166,7 +251,10 @@ def _deliverable(c: Collector, raw: Any, kp: tuple, kinds: dict[str, Kind],
         sections=sections, columns=columns, evidence_for=m.get("evidence_for"),
         title=m.get("title"), line=c.positions.get(kp, (None,))[0], optional=optional is True,
         choice=m.get("choice") if isinstance(m.get("choice"), str) else None,
-        stage=m.get("stage") if isinstance(m.get("stage"), str) else None)
+        stage=m.get("stage") if isinstance(m.get("stage"), str) else None,
+        reviews=tuple(str(r) for r in reviews), review_of=review_of if review_of in REVIEW_OF else "final",
+        phase=kind.phase if kind else "main",
+        anchor=kind.anchor if kind else None)
 
 
 #: What `sign_in:` may set on the sheet; everything else comes from the training or the kind.
@@ -203,7 +291,7 @@ def _sign_in(c: Collector, raw: Any, kp: tuple, training: DeliverableSpec,
         training, id=did, seed_name=seed_name, kind=kind.name, formats=kind.formats, template=kind.template,
         aliases=(), sections=kind.sections + kind.closing, columns=kind.columns, title=title,
         evidence_for=own.get("evidence_for") or training.evidence_for or f"培训：{topic}",
-        line=c.positions.get(kp, (None,))[0])
+        line=c.positions.get(kp, (None,))[0], reviews=(), review_of="final", phase=kind.phase, anchor=kind.anchor)
 
 
 #: The keys of one course in `courses.list`.
@@ -376,13 +464,17 @@ def _deliverables(c: Collector, raw_list: Any, kinds: dict[str, Kind], names: li
 
 
 def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[Finding]]:
-    """Load and validate one spec file; returns the model (when buildable) and all findings."""
+    """Load and validate one spec file; returns the model (when buildable) and all findings.
+
+    Args:
+        kinds: load_kinds()'s table; its default plan serves a spec without `plan:`.
+    """
     data, pos, findings = load_yaml(path, "spec")
     if data is None:
         return None, findings
     c = Collector(path, pos, "spec")
     top = c.mapping(data, (), ["version", "service", "title", "slug", "packages", "acceptance", "deliverables"],
-                    ["name", "seed_lines", "formats_rule", "rules", "courses", "facts"])
+                    ["name", "seed_lines", "formats_rule", "rules", "courses", "facts", "plan"])
     if not top:
         return None, findings + c.findings
     if top.get("version") != SPEC_VERSION:
@@ -415,6 +507,10 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
         if word or any(ch.isdigit() for ch in name[:3]):
             c.add("bad-value", f"'name' is the service as the customer buys it, not the contract's document name "
                                f"or number (got '{name}')", ("name",))
+    for i, d in enumerate(deliverables):
+        for j, r in enumerate(d.reviews):
+            c.choice(r, ("deliverables", i, "reviews", j), [x for x in ids if x != d.id])
+    plan = _plan(c, top.get("plan"), ("plan",), ids, names) if "plan" in top else getattr(kinds, "plan", ())
     findings = findings + c.findings
     if errors_in(findings):
         return None, findings
@@ -422,7 +518,7 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
                    packages=tuple(packages), acceptance=acceptance, deliverables=tuple(deliverables),
                    rules=rules,
                    formats_rule=unfold(top["formats_rule"]) if isinstance(top.get("formats_rule"), str) else None,
-                   seed_lines=tuple(top.get("seed_lines") or ()), facts=facts,
+                   seed_lines=tuple(top.get("seed_lines") or ()), facts=facts, plan=plan,
                    digest=hashlib.sha256(path.read_bytes()).hexdigest(),
                    customer_name=name.strip() if isinstance(name, str) else "")
     return spec, findings

@@ -11,6 +11,14 @@ from pipeline.core.values import TYPES as _VALUE_TYPES
 FORMATS = tuple(_FORMAT_TABLE)  # the formats a spec may name: the rows of core.formats
 #: The value types a column or a fact may declare (core.values.TYPES).
 COLUMN_TYPES = tuple(_VALUE_TYPES)
+#: The roles a plan's tasks are owned by; inputs say who fills each one per service.
+PLAN_ROLES = ("服务方项目经理", "服务方技术专家", "客户项目经理", "客户技术团队", "客户验收人")
+#: Where a kind's deliverable sits in its phase when the plan does not say: its first day, its last day.
+ANCHORS = ("start", "end")
+#: What a review meeting reviews: the issued documents, or drafts issued after the meeting.
+REVIEW_OF = ("final", "draft")
+#: Which phase takes a kind's deliverable that no phase of the plan lists.
+KIND_PHASES = ("first", "main", "last")
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,39 @@ class Kind:
     columns: tuple[ColumnSpec, ...] = ()
     #: Sections that stay last, after a spec's own sections (signatures, to-dos).
     closing: tuple[SectionSpec, ...] = ()
+    #: The phase that takes this kind's deliverables when the plan lists them nowhere (first, main, last).
+    phase: str = "main"
+    #: start / end: dated on its phase's first or last day instead of spread over the phase.
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task of a plan phase, owned by one of PLAN_ROLES."""
+
+    name: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """A phase of a service's plan: its share of the service period, tasks, milestone and the
+    deliverables it closes (the SOW's service flow and completion criteria)."""
+
+    name: str
+    #: Relative length: the service period's working days are shared out by weight.
+    weight: float = 1.0
+    #: What is true when the phase ends (the SOW's 完工标准); default '<name>完成'.
+    milestone: str = ""
+    tasks: tuple[TaskSpec, ...] = ()
+    #: Ids of the deliverables finished in this phase, in order (spread over the phase).
+    deliverables: tuple[str, ...] = ()
+    #: The phase is part of the plan only for these packages (empty: every package).
+    packages: tuple[str, ...] = ()
+    line: int | None = None
+
+    def included_in(self, covered: set[str]) -> bool:
+        return not self.packages or bool(covered & set(self.packages))
 
 
 @dataclass(frozen=True)
@@ -105,6 +146,14 @@ class DeliverableSpec:
     #: The acceptance stage it is accepted in (acceptance.stages); None when the SOW
     #: accepts everything at once.
     stage: str | None = None
+    #: For minutes of a review meeting: the ids of the deliverables the meeting reviews.
+    reviews: tuple[str, ...] = ()
+    #: final: the meeting reviews the issued documents (dated on or after them); draft: it reviews
+    #: their drafts, and the documents are issued afterwards (dated on or after the meeting).
+    review_of: str = "final"
+    #: From its kind: the phase that takes it when no phase lists it, and its anchor in the phase.
+    phase: str = "main"
+    anchor: str | None = None
 
     def selected_by(self, chosen) -> bool:
         return self.id in chosen or (self.choice is not None and self.choice in chosen)
@@ -170,6 +219,8 @@ class SowSpec:
     rules: tuple[dict, ...] = ()
     formats_rule: str | None = None
     seed_lines: tuple[int, ...] = ()
+    #: The service flow: phases in order (from the spec, else the default plan of _kinds.yaml).
+    plan: tuple[PhaseSpec, ...] = ()
     digest: str = field(default="", compare=False)
     #: The facts the answers give, with their types (`facts:`, plus every rule's fact as a number).
     facts: tuple[FactSpec, ...] = ()

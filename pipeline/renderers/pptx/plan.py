@@ -15,13 +15,14 @@ No python-pptx here (write.py draws the plan), so every rule is unit-tested on p
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from pipeline.core.text import DRAFT_MARK
-from pipeline.document.nodes import Chart, Diagram, Document, ListBlock, Paragraph, Section, Table
+from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Section, Table
 from pipeline.document.walk import unknown_block
 from pipeline.readers.office import SECTION_SEP
 from pipeline.renderers.base import iter_numbered
@@ -45,6 +46,10 @@ TRAINING_FRAME = ("培训目标", "课程大纲", "课后练习与答疑")
 SEP = SECTION_SEP
 
 
+#: Tasks per Gantt slide; a longer schedule continues on the next slide.
+MAX_GANTT_BARS = 16
+
+
 @dataclass
 class Bullet:
     text: str
@@ -55,7 +60,7 @@ class Bullet:
 class SlidePlan:
     """One slide: what it shows, with no drawing in it."""
 
-    #: title / agenda / divider / bullets / table / chart / diagram
+    #: title / agenda / divider / bullets / table / chart / diagram / gantt
     kind: str
     title: str
     #: The numbered section path shown above the title ("三、平台架构设计 › （一）技术架构").
@@ -67,6 +72,7 @@ class SlidePlan:
     widths: tuple[float, ...] = ()
     chart: Chart | None = None
     diagram: Diagram | None = None
+    gantt: Gantt | None = None
     #: Speaker notes: the full text the bullets shorten.
     notes: str = ""
 
@@ -308,6 +314,12 @@ class Planner:
             elif isinstance(b, Diagram):
                 flush()
                 out.append(SlidePlan("diagram", b.title, path, diagram=b))
+            elif isinstance(b, Gantt):
+                flush()
+                # A native chart of at most MAX_GANTT_BARS tasks a slide; a longer schedule continues.
+                for k in range(0, max(len(b.bars), 1), MAX_GANTT_BARS):
+                    part = dataclasses.replace(b, bars=b.bars[k:k + MAX_GANTT_BARS])
+                    out.append(SlidePlan("gantt", b.title if k == 0 else f"{b.title}（续）", path, gantt=part))
             else:
                 raise unknown_block(b)
         flush()

@@ -8,6 +8,7 @@ full text that the bullets shorten.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 
 from pptx import Presentation
@@ -22,7 +23,7 @@ from pptx.util import Emu, Inches, Pt
 from pipeline.core.fonts import SLIDE_EA, SLIDE_LATIN
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import clean
-from pipeline.document.nodes import Chart, Document
+from pipeline.document.nodes import Chart, Document, Gantt
 from pipeline.renderers.charts import LEVEL_COLORS
 from pipeline.renderers.diagrams import diagram_png, png_size_mm
 from pipeline.renderers.base import core_properties
@@ -64,6 +65,44 @@ def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bo
         # python-pptx stores a carriage return as the literal text _x000D_: a line break is "\n".
         r.text = clean(text).replace("\r\n", "\n").replace("\r", "\n")
         _fonts(r, size, bold, color)
+
+
+def _serial(day: dt.date) -> int:
+    """A date as the serial number Office charts count days in (1900 date system)."""
+    return (day - dt.date(1899, 12, 30)).days
+
+
+def _gantt(slide, g: Gantt, left, top, width, height) -> None:
+    """A native Gantt: a stacked bar chart whose first, unfilled series offsets each bar to its start."""
+    bars = [(("◆ " if b.milestone else "") + b.label, dt.date.fromisoformat(b.start), dt.date.fromisoformat(b.end))
+            for b in g.bars]
+    data = CategoryChartData()
+    data.categories = [clean(label) for label, _, _ in bars]
+    data.add_series("开始", [_serial(s) for _, s, _ in bars])
+    data.add_series("工期（天）", [(e - s).days + 1 for _, s, e in bars])
+    gf = slide.shapes.add_chart(XL_CHART_TYPE.BAR_STACKED, left, top, width, height, data)
+    chart = gf.chart
+    chart.has_legend = False
+    chart.has_title = True
+    chart.chart_title.text_frame.text = clean(g.title)
+    offset, duration = chart.plots[0].series
+    offset.format.fill.background()
+    offset.format.line.fill.background()
+    duration.format.fill.solid()
+    duration.format.fill.fore_color.rgb = RGBColor(0x1F, 0x5C, 0x99)
+    chart.plots[0].gap_width = 40
+    cats = chart.category_axis
+    cats.reverse_order = True  # the first task on top, as in the Word and PDF charts
+    cats.tick_labels.font.size = Pt(9)
+    values = chart.value_axis
+    if bars:
+        values.minimum_scale = min(_serial(s) for _, s, _ in bars)
+        values.maximum_scale = max(_serial(e) for _, _, e in bars) + 1
+    values.major_unit = 7
+    values.tick_labels.number_format = "m/d"
+    values.tick_labels.number_format_is_linked = False
+    values.tick_labels.font.size = Pt(9)
+    values.has_major_gridlines = True
 
 
 def _furniture(prs, doc: Document) -> None:
@@ -170,6 +209,8 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             _table(slide, sp, left, top, width)
         if sp.chart is not None:
             _chart(slide, sp.chart, left, top, width, Emu(int(H * 0.68)))
+        if sp.gantt is not None:
+            _gantt(slide, sp.gantt, left, top, width, Emu(int(H * 0.72)))
         if sp.diagram is not None:
             _picture(slide, diagram_png(sp.diagram), W, top, W * 0.89, H * 0.70)
         if sp.notes:
