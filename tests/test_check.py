@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pipeline.checks.run import check_pack, to_json, to_junit
 from pipeline.cli import main
 
-from conftest import SPECS, per_engagement
+from conftest import SPECS, loaded_samples, loaded_specs, per_engagement
 
 HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
 SURVEY_XLSX = "09-health-check/恒信集团云上架构调查报告.xlsx"
@@ -77,11 +77,25 @@ def drop_section(title: str, keep_heading: bool = False):
     return fn
 
 
+def open_acceptances(engagement: str) -> set[tuple[int, str]]:
+    """The acceptance reports the sample's ledger leaves as drafts: some deliverable they cover is not
+    accepted yet (tools/sample_ledgers.py's stories: a rejection, a stage still open, a review)."""
+    from pipeline.document.assemble import context, jobs_for
+
+    eng = loaded_samples()[engagement]
+    return {(j.spec.service, j.deliverable.id) for j in jobs_for(eng, loaded_specs())
+            if j.deliverable.kind == "acceptance-report" and not context(j, eng)["ledger"]["all_closed"]}
+
+
 @pytest.mark.parametrize("engagement", per_engagement())
 @pytest.mark.parametrize("specs", [True, False], ids=["specs", "no-specs"])
 def test_every_sample_pack_is_complete(sample_pack, engagement, specs):
     r = run(sample_pack(engagement), specs)
-    assert not codes(r) and not codes(r, "WARNING") - {"rules.pricing-unit-exceeded"}, [str(f) for f in r.findings]
+    # 草稿 is a warning on exactly the acceptance reports that are not signable yet, and on no other.
+    drafts = {(f.service, f.deliverable) for f in r.findings if f.code == "completeness.draft"}
+    assert drafts == open_acceptances(engagement), [str(f) for f in r.findings]
+    assert not codes(r) and not codes(r, "WARNING") - {"rules.pricing-unit-exceeded", "completeness.draft"}, \
+        [str(f) for f in r.findings]
 
 
 def test_deleted_section(pack):

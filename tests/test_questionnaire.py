@@ -92,7 +92,7 @@ def test_the_questionnaire_is_in_chinese_with_answers_prefilled(tmp_path):
     assert rows["调研概述"][5] == "已有的回答"
     assert rows["数据库上云策略与风险控制策略"][3].startswith("请说明「数据库上云策略与风险控制策略」")
     assert rows["数据库上云策略与风险控制策略"][4] == "确认乙方的数据库上云策略与风险控制策略"
-    reg = wb["12 项目调研报告"]
+    reg = wb["12 数据库上云项目调研报告"]
     assert [c.value for c in reg[1]] == [c.name for c in SPEC_MAP[12].deliverable("survey-report").columns]
     assert any(dv.formula1 == '"核心,重要,一般"' for dv in reg.data_validations.dataValidation)
     docx = tmp_path / "q.docx"
@@ -100,6 +100,13 @@ def test_the_questionnaire_is_in_chinese_with_answers_prefilled(tmp_path):
     from docx import Document
     text = "\n".join(c.text for t in Document(docx).tables for row in t.rows for c in row.cells)
     assert "请说明「调研概述」" in text and "已有的回答" in text
+
+
+def _row(path: Path, sheet: str, section: str) -> int:
+    """The row of the question on `section` in a service's question sheet (章节 column)."""
+    ws = load_workbook(path)[sheet]
+    col = [c.value for c in ws[1]].index("章节")
+    return next(i for i, r in enumerate(ws.iter_rows(min_row=2, values_only=True), 2) if r[col] == section)
 
 
 def _set(path: Path, sheet: str, column: str, row: int, value, formula: bool = False) -> None:
@@ -119,22 +126,23 @@ def test_import_refuses_bad_cells_with_their_place_and_keeps_hand_edits(tmp_path
     q = Path("q.xlsx")
     export(eng_dir, q, None, SPEC_MAP)
     fill(q)
-    _set(q, "12 数据库上云咨询服务", "回答", 5, "=HYPERLINK(\"http://x\")", formula=True)
-    _set(q, "12 数据库上云咨询服务", "回答", 6, "含控制字符_x0007_")
-    _set(q, "12 项目调研报告", "业务重要性", 3, "非常重要")
-    _set(q, "12 项目调研报告", "数据量（GB）", 2, "很多")
+    plan, overview = _row(q, "12 数据库上云咨询服务", "访谈计划"), _row(q, "12 数据库上云咨询服务", "调研概述")
+    _set(q, "12 数据库上云咨询服务", "回答", plan, "=HYPERLINK(\"http://x\")", formula=True)
+    _set(q, "12 数据库上云咨询服务", "回答", overview, "含控制字符_x0007_")
+    _set(q, "12 数据库上云项目调研报告", "业务重要性", 3, "非常重要")
+    _set(q, "12 数据库上云项目调研报告", "数据量（GB）", 2, "很多")
     r = CliRunner().invoke(main, ["questionnaire", "import", str(eng_dir), str(q)])
     assert r.exit_code == 1
     lines = [line for line in r.output.splitlines() if "[questionnaire.refused]" in line]
-    assert any(line.startswith("q.xlsx[12 数据库上云咨询服务]!F5: ERROR: a formula") for line in lines), r.output
-    assert any(line.startswith("q.xlsx[12 数据库上云咨询服务]!F6:") and "U+0007" in line for line in lines)
-    assert any(line.startswith("q.xlsx[12 项目调研报告]!G3:") and "非常重要" in line for line in lines)
-    assert any(line.startswith("q.xlsx[12 项目调研报告]!E2:") for line in lines)
+    assert any(line.startswith(f"q.xlsx[12 数据库上云咨询服务]!F{plan}: ERROR: a formula") for line in lines), r.output
+    assert any(line.startswith(f"q.xlsx[12 数据库上云咨询服务]!F{overview}:") and "U+0007" in line for line in lines)
+    assert any(line.startswith("q.xlsx[12 数据库上云项目调研报告]!G3:") and "非常重要" in line for line in lines)
+    assert any(line.startswith("q.xlsx[12 数据库上云项目调研报告]!E2:") for line in lines)
     # the refused register was not half-imported; other answers were
     wb = load_workbook(eng_dir / "registers/12-database-migration-consulting.xlsx")
-    assert wb["项目调研报告"].max_row == 1 or wb["项目调研报告"]["A2"].value is None
+    assert wb["数据库上云项目调研报告"].max_row == 1 or wb["数据库上云项目调研报告"]["A2"].value is None
     answers = _answers(eng_dir, 12)
-    assert answers["deliverables"]["survey-report"]["sections"]["调研概述"] is None          # row 6, refused
+    assert answers["deliverables"]["survey-report"]["sections"]["调研概述"] is None          # refused
     assert answers["deliverables"]["survey-report"]["sections"]["数据库系统调研"].startswith("客户答复")
     # the same file again changes nothing
     before = {p: p.read_bytes() for p in eng_dir.rglob("*") if p.is_file()}

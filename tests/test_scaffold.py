@@ -56,7 +56,7 @@ def test_new_writes_engagement_answers_in_the_spec_nesting_and_workbooks(tmp_pat
     assert "业务重要性（文本；可选值：核心、重要、一般）" in text12 and "数据量（GB）（数字）" in text12
     assert "sample_app_count:" in text12                                   # the facts the rules read
     wb = load_workbook(eng / "registers/12-database-migration-consulting.xlsx")
-    ws = wb["项目调研报告"]
+    ws = wb["数据库上云项目调研报告"]
     header = [c.value for c in ws[1]]
     assert header == [c.name for c in specs[12].deliverable("survey-report").columns]
     assert ws.freeze_panes == "A2"
@@ -98,7 +98,7 @@ def test_the_build_lists_everything_still_empty_in_one_pass_and_writes_nothing(t
     # each points at the empty key's own line
     assert all(line.split(":")[1].isdigit() for line in missing)
     rows = [line for line in result.output.splitlines() if "[input.missing-rows]" in line]
-    assert any("registers/12-database-migration-consulting.xlsx[项目调研报告]" in line for line in rows)
+    assert any("registers/12-database-migration-consulting.xlsx[数据库上云项目调研报告]" in line for line in rows)
     assert any("people:" in line for line in rows)       # sign-in sheets need the customer's people
     assert result.output.rstrip().splitlines()[-1].startswith("Error: input:")
     assert not out.exists()

@@ -20,15 +20,40 @@ D = dt.date
 HEALTH = "09-health-check/恒信集团云上架构健康报告.docx"
 
 
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory):
+    """unsigned(name): sample_inputs/<name> without its sign-off ledger, and its pack built so (once per module).
+
+    The samples carry their own acceptance story (tools/sample_ledgers.py), and a sample's pack
+    records that ledger: without it, that pack refuses every sign-off (the ledger is missing).
+    These tests start a fresh story, from a pack that never saw a ledger.
+    """
+    from pipeline.build.run import build
+    from pipeline.core.reporting import MemoryReporter
+
+    built: dict[str, tuple[Path, Path]] = {}
+
+    def get(name: str) -> tuple[Path, Path]:
+        if name not in built:
+            root = tmp_path_factory.mktemp(f"unsigned-{name}")
+            eng = root / name
+            shutil.copytree(SAMPLES / name, eng, ignore=shutil.ignore_patterns(LEDGER, ".sowpack-*"))
+            reporter = MemoryReporter()
+            build([eng], root / "out", reporter)
+            assert not [f for f in reporter.findings if f.is_error], [str(f) for f in reporter.findings]
+            built[name] = eng, root / "out" / name
+        return built[name]
+    return get
+
+
 @pytest.fixture(params=per_engagement(["hengxin-retail"]))
-def ws(request, sample_pack, tmp_path):
-    """An engagement folder (for the ledger) and a private copy of its built pack."""
+def ws(request, unsigned, tmp_path):
+    """An engagement folder without a ledger yet and a private copy of its built pack."""
+    src_eng, src_pack = unsigned(request.param)
     eng = tmp_path / request.param
-    shutil.copytree(SAMPLES / request.param, eng)
-    # The sample carries its own acceptance story (tools/sample_ledgers.py): these tests start a fresh one.
-    (eng / LEDGER).unlink(missing_ok=True)
+    shutil.copytree(src_eng, eng, ignore=shutil.ignore_patterns(".sowpack-*"))
     pack = tmp_path / "out" / request.param
-    shutil.copytree(sample_pack(request.param), pack)
+    shutil.copytree(src_pack, pack)
     return workspace(eng, pack, SPECS)
 
 

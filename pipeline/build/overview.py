@@ -1,6 +1,8 @@
 """After a build: the pack's overview page, and where the engagement was last built (for `signoff`)."""
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 from pipeline.core.lastpack import record_last_pack
@@ -9,7 +11,7 @@ from pipeline.core.lastpack import record_last_pack
 def record_build(eng, res, acceptance: dict, writer) -> None:
     """The check part from what the build verified, the sign-off part from the ledger; then the page."""
     from pipeline.ledger.events import LEDGER, LedgerError, read_ledger
-    from pipeline.ledger.status import Rule, compute, today
+    from pipeline.ledger.status import Rule, compute
     from pipeline.overview.record import record, signoff_state
 
     items: dict[str, dict] = {}
@@ -30,9 +32,21 @@ def record_build(eng, res, acceptance: dict, writer) -> None:
             if o.job.key not in seen:
                 seen.add(o.job.key)
                 delivs.append((o.job.spec.service, o.job.deliverable.id, o.job.deliverable.seed_name))
-        on = today() if events else None
+        on = as_of(eng, events) if events else None
         signoff = signoff_state(compute(events, delivs, rules, on) if on is not None else [], on)
     except (LedgerError, ValueError):
         pass  # the sign-off commands report a damaged ledger; the page keeps what it showed
     record(res.pack, check=check, signoff=signoff)
     record_last_pack(eng.root, res.pack)
+
+
+def as_of(eng, events) -> dt.date:
+    """The day a build shows the sign-off state as of: $SOWPACK_TODAY, else the later of the last
+    ledger event and the end of the last service bought (the acceptance reports' rule, ledger/view.py).
+    Never the clock: building the same inputs and ledger again, another day or in another time
+    zone, gives the same index.html."""
+    from pipeline.ledger.status import TODAY_ENV, today
+
+    if os.environ.get(TODAY_ENV):
+        return today()
+    return max([e.on for e in events] + [p.end or eng.date for p in eng.purchases])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from pptx import Presentation
@@ -117,13 +118,18 @@ def _fonts(run, size: float | None = None, bold: bool | None = None) -> None:
     rpr.set("altLang", "en-US")
 
 
+_CR = re.compile(r"\r\n?")
+
+
 def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None) -> None:
     frame.clear()
     for i, (level, text) in enumerate(lines):
         p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         p.level = level
         r = p.add_run()
-        r.text = clean(text)
+        # CR is a line break (core/text.py), as LF: python-pptx would write a lone CR as the
+        # literal text _x000D_, which PowerPoint shows as it is.
+        r.text = _CR.sub("\n", clean(text))
         _fonts(r, size, bold)
 
 
@@ -170,7 +176,7 @@ def _gantt(slide, g: Gantt, left, top, width, height) -> None:
     chart = gf.chart
     chart.has_legend = False
     chart.has_title = True
-    chart.chart_title.text_frame.text = clean(g.title)
+    chart.chart_title.text_frame.text = _CR.sub("\n", clean(g.title))
     offset, duration = chart.plots[0].series
     offset.format.fill.background()
     offset.format.line.fill.background()
@@ -231,7 +237,7 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
             gf.chart.legend.position = XL_LEGEND_POSITION.BOTTOM
             gf.chart.legend.include_in_layout = False
             gf.chart.has_title = True
-            gf.chart.chart_title.text_frame.text = clean(c.title + (f"（{c.unit}）" if c.unit else ""))
+            gf.chart.chart_title.text_frame.text = _CR.sub("\n", clean(c.title + (f"（{c.unit}）" if c.unit else "")))
         if sp.gantt is not None:
             _gantt(slide, sp.gantt, left, top, width, Emu(int(H * 0.72)))
     _furniture(prs, doc)

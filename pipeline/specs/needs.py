@@ -14,16 +14,28 @@ from pipeline.core.paths import TEMPLATES
 from pipeline.specs.model import DeliverableSpec, SectionSpec
 
 _HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
+#: `{% include "text/_part.md.j2" %}`: a part shared by several templates (the acceptance
+#: report and form share _acceptance-ledger's 交付物清单, 验收结论 and 验收意见).
+_INCLUDE = re.compile(r"""\{%-?\s*include\s+["']text/([^"'/]+)\.md\.j2["']""")
 
 
 @lru_cache(maxsize=32)
 def written_by_template(template: str) -> frozenset[str]:
-    """The section titles the project's text template writes."""
+    """The section titles the project's text template writes, its included parts' too."""
+    return frozenset(_titles(template, frozenset()))
+
+
+def _titles(template: str, seen: frozenset[str]) -> set[str]:
+    if template in seen:
+        return set()
     try:
         text = (TEMPLATES / "text" / f"{template}.md.j2").read_text(encoding="utf-8")
     except OSError:
-        return frozenset()
-    return frozenset(t.strip() for t in _HEADING.findall(text) if "{" not in t)
+        return set()
+    out = {t.strip() for t in _HEADING.findall(text) if "{" not in t}
+    for part in _INCLUDE.findall(text):
+        out |= _titles(part, seen | {template})
+    return out
 
 
 def templated(d: DeliverableSpec, s: SectionSpec) -> bool:
