@@ -23,8 +23,8 @@ from pipeline.core.yamlio import load_yaml
 from pipeline.inputs.excel_source import MAX_ROWS, guard_workbook
 from pipeline.inputs.load import load_engagement
 from pipeline.questionnaire.model import (ANSWER, BASE, INDEX, KEY, PEOPLE_COLUMNS, PEOPLE_SHEET, RegisterSheet,
-                                          ServiceQuestions, cell_text, digest, load, people_columns, people_rows,
-                                          rows_digest)
+                                          ServiceQuestions, cell_text, digest, load, parse_services, people_columns,
+                                          people_rows, rows_digest)
 from pipeline.scaffold.answers_file import render_answers
 from pipeline.scaffold.flat import flat_sections
 from pipeline.scaffold.workbook import NUMBER_FORMATS, put, typed
@@ -298,7 +298,17 @@ def _people(ws, eng, baseline: str | None, cells: _Cells, result: ImportResult, 
         if not row.get("电话") and not row.get("邮箱"):
             cells.refuse(ws.title, f"{_letter(header.index('电话'))}{n}", "give a phone (电话) or an email (邮箱): "
                                                                         "sign-in sheets list it")
-        people.append({k: " ".join(str(row[name]).split()) for name, k in PEOPLE_COLUMNS if row.get(name)})
+        person: dict = {k: " ".join(str(row[name]).split()) for name, k in PEOPLE_COLUMNS if row.get(name)}
+        services = parse_services(str(row.get("参与服务") or ""))
+        if services is None:
+            cells.refuse(ws.title, f"{_letter(header.index('参与服务'))}{n}",
+                         "'参与服务' lists the numbers of the services the person works on, e.g. 12、23 "
+                         "(a role that differs per service after a colon: 9：健康检查架构师)")
+        else:
+            if isinstance(services, dict):  # a service without its own role takes the person's
+                services = {k: v or person.get("role", "") for k, v in services.items()}
+            person["services"] = services
+        people.append(person)
     if len(result.refused) > before:
         return []
     return [_Change(0, "people", "", people, f"{PEOPLE_SHEET} / {len(people)} 人")]
@@ -309,8 +319,14 @@ def _write_people(path: Path, people: list[dict]) -> tuple[str, str]:
     from pipeline.scaffold.answers_file import dump_value
 
     lines = path.read_text(encoding="utf-8").splitlines()
-    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {dump_value(str(v))}" for k, v in p.items()) + "}"
-                           for p in people]
+    def value(v) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(str(n) for n in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{n}: {dump_value(str(r))}" for n, r in v.items()) + "}"
+        return dump_value(str(v))
+
+    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {value(v)}" for k, v in p.items()) + "}" for p in people]
     start = next((i for i, line in enumerate(lines) if line.startswith("people:")), None)
     if start is None:
         lines += block

@@ -2,6 +2,8 @@
 the SOW's rules read) and its registers, with what is already answered."""
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import hashlib
 import json
@@ -60,7 +62,9 @@ class RegisterSheet:
 #: The project members sheet: column -> key of engagement.yaml's people entries (the first three required).
 PEOPLE_SHEET = "项目人员"
 PEOPLE_COLUMNS = (("姓名", "name"), ("单位", "org"), ("职务", "role"), ("部门", "dept"), ("电话", "phone"),
-                  ("邮箱", "email"))
+                  ("邮箱", "email"), ("参与服务", "services"))
+#: How the 参与服务 cell separates services ("12、23", "9：健康检查架构师；12").
+_SERVICE_SEP = re.compile(r"[、,，;；\s]+")
 
 
 def people_columns() -> tuple[ColumnSpec, ...]:
@@ -68,9 +72,34 @@ def people_columns() -> tuple[ColumnSpec, ...]:
 
 
 def people_rows(people: list[dict]) -> list[dict]:
-    """engagement.yaml's people as sheet rows."""
-    return [{name: p.get(k) for name, k in PEOPLE_COLUMNS if p.get(k) not in (None, "")} for p in people
-            if isinstance(p, dict)]
+    """engagement.yaml's people as sheet rows (their services as the text services_text() writes)."""
+    return [{name: (services_text(p.get(k)) if k == "services" else p.get(k)) for name, k in PEOPLE_COLUMNS
+             if p.get(k) not in (None, "", [], {})} for p in people if isinstance(p, dict)]
+
+
+def services_text(value) -> str:
+    """A person's `services` as a 参与服务 cell: [1, 9] -> '1、9'; {9: 架构师} -> '9：架构师'."""
+    if isinstance(value, dict):
+        return "、".join(f"{n}：{role}" if role else str(n) for n, role in value.items())
+    if isinstance(value, list):
+        return "、".join(str(n) for n in value)
+    return str(value)
+
+
+def parse_services(text: str) -> list[int] | dict[int, str] | None:
+    """A 参与服务 cell back to `services`: '1、9' -> [1, 9]; '9：架构师、12' -> {9: '架构师', 12: ''};
+    None when a part is not a service number (with its role after a colon)."""
+    out: dict[int, str] = {}
+    for part in _SERVICE_SEP.split(text.strip()):
+        if not part:
+            continue
+        number, _, role = part.replace("：", ":").partition(":")
+        if not number.strip().isdigit():
+            return None
+        out[int(number)] = role.strip()
+    if not out:
+        return None
+    return out if any(out.values()) else list(out)
 
 
 @dataclass
