@@ -235,3 +235,34 @@ def test_the_people_sheet_carries_who_works_on_which_service(tmp_path):
     eng, found = load_engagement(eng_dir)
     assert eng is not None and not errors_in(found), [str(f) for f in found]
     assert [m.name for m in eng.teams[23]] == ["张伟", "黄晓梅", "许志强"]
+
+
+def test_an_import_keeps_the_project_and_meeting_records_the_consultant_wrote(tmp_path):
+    """The answers file is written again on import: `project:` and each minutes' `meeting:` stay as they were."""
+    eng_dir = _new(tmp_path / "eng", (12, "通用版"))
+    path = eng_dir / "answers/12-database-migration-consulting.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "# project:" in text and "    # meeting:" in text        # the shapes to fill, as comments
+    data = yaml.safe_load(text)
+    project = {"background": "MES 系统的 Oracle 数据库计划迁移上云。",
+               "risks": [{"risk": "生产库采集需变更审批", "impact": "中", "mitigation": "提前一周申请",
+                          "owner": "黄晓梅"}]}
+    meeting = {"date": "2026-06-29", "time": "14:00–16:00", "place": "信息中心会议室", "host": "黄晓梅",
+               "recorder": "张伟", "attendees": ["黄晓梅", "张伟"],
+               "agenda": [{"item": "方案评审", "discussion": "逐项评审。"}], "verdict": "通过",
+               "conclusion": "通过评审。",
+               "actions": [{"action": "提交定稿", "owner": "张伟", "due": "2026-06-30", "status": "未开始"}]}
+    data["project"] = project
+    data["deliverables"]["review-minutes"]["meeting"] = meeting
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    q = tmp_path / "q.xlsx"
+    export(eng_dir, q, None, SPEC_MAP)
+    _set(q, "12 数据库上云咨询服务", "回答", _row(q, "12 数据库上云咨询服务", "调研概述"), "新的调研概述")
+    result = import_questionnaire(eng_dir, q, SPEC_MAP)
+    assert result.imported and not result.findings, [str(f) for f in result.findings]
+    after = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert after["deliverables"]["survey-report"]["sections"]["调研概述"] == "新的调研概述"
+    assert after["project"] == project
+    assert after["deliverables"]["review-minutes"]["meeting"] == meeting
+    text = path.read_text(encoding="utf-8")
+    assert "# project:" not in text and "# meeting:" not in text    # no example beside what is written
