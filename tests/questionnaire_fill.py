@@ -32,6 +32,9 @@ def fill(path: Path, out: Path | None = None) -> Path:
                     continue
                 if "（数字）" == ws.cell(row=r, column=3).value:
                     ws.cell(row=r, column=a).value = 1
+                elif ws.cell(row=r, column=3).value == "项目风险":  # 风险；影响程度；应对措施；责任人, a line each
+                    ws.cell(row=r, column=a).value = ("生产库数据采集需变更审批；中；提前一周提交变更申请；黄晓梅\n"
+                                                      "业务高峰期不可停机；高；割接安排在周末窗口；张伟")
                 else:
                     ws.cell(row=r, column=a).value = (f"客户答复：{ws.cell(row=r, column=3).value}的现状已说明。"
                                                       "\n- 第二条说明")

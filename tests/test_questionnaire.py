@@ -25,8 +25,7 @@ SPEC_MAP = {s.service: s for s in SPEC_LIST}
 
 
 #: deliverable kind -> the one finding a questionnaire's answers leave for it.
-RECORD_OF = {"minutes": "input.missing-meeting", "kickoff": "input.missing-project",
-             "work-plan": "input.missing-project"}
+RECORD_OF = {"minutes": "input.missing-meeting"}
 RECORDS = set(RECORD_OF.values())
 
 
@@ -61,8 +60,8 @@ def test_round_trip_on_every_spec(tmp_path, spec):
         _, found = assemble(job, eng)
         problems += [(f.code, f.deliverable) if f.code in RECORDS else str(f) for f in errors_in(found)]
         expected += [(RECORD_OF[job.deliverable.kind], job.deliverable.id)] if job.deliverable.kind in RECORD_OF else []
-    # A questionnaire cannot carry a meeting record or the project's background and risks (the
-    # consultant writes them in the answers): exactly the minutes, kickoffs and work plans lack them.
+    # A questionnaire cannot carry a meeting record (written after the meeting, by the consultant
+    # in the answers): exactly the minutes lack theirs. Project facts come from the questionnaire.
     assert sorted(problems) == sorted(expected)
     again = import_questionnaire(eng_dir, q, SPEC_MAP)
     assert again.imported == [] and again.written == [] and not again.findings
@@ -81,18 +80,16 @@ def test_export_fill_import_build_check(tmp_path, monkeypatch):
     r = run(main, ["questionnaire", "import", "eng", "问卷.xlsx"])
     assert r.exit_code == 0, r.output
     r = run(main, ["build", "eng", "--out", "out"])
-    # What a questionnaire does not carry, each said at its place: the work plan's project facts,
-    # the review's meeting record. The consultant writes them in the answers.
+    # What a questionnaire does not carry, said at its place: the review's meeting record, which the
+    # consultant writes in the answers after the meeting (the work plan's project facts were imported).
     records = sorted(line.split(": ERROR: ")[0].split(":")[0] + " " + line.rsplit("[", 1)[1]
                      for line in r.output.splitlines() if ": ERROR: " in line)
     where = "eng/answers/12-database-migration-consulting.yaml"
     assert r.exit_code == 1, r.output
-    assert records == [f"{where} input.missing-meeting]", f"{where} input.missing-project]"], r.output
+    assert records == [f"{where} input.missing-meeting]"], r.output
     answers = Path("eng/answers/12-database-migration-consulting.yaml")
     data = yaml.safe_load(answers.read_text(encoding="utf-8"))
-    data["project"] = {"background": "顶峰制造计划将 MES 系统的 Oracle 数据库迁移上云。",
-                       "risks": [{"risk": "生产库采集需变更审批", "impact": "中",
-                                  "mitigation": "提前一周提交变更申请", "owner": "黄晓梅"}]}
+    assert [r["owner"] for r in data["project"]["risks"]] == ["黄晓梅", "张伟"]
     data["deliverables"]["review-minutes"]["meeting"] = {
         "date": "2026-06-29", "time": "14:00–16:00", "place": "顶峰制造信息中心会议室", "host": "黄晓梅",
         "recorder": "张伟", "attendees": ["黄晓梅", "张伟", "许志强"],
@@ -266,3 +263,36 @@ def test_an_import_keeps_the_project_and_meeting_records_the_consultant_wrote(tm
     assert after["deliverables"]["review-minutes"]["meeting"] == meeting
     text = path.read_text(encoding="utf-8")
     assert "# project:" not in text and "# meeting:" not in text    # no example beside what is written
+
+
+def test_the_questionnaire_asks_the_project_facts_of_kickoffs_and_work_plans(tmp_path):
+    """项目情况: background, objectives a line each, risks 风险；影响程度；应对措施；责任人 a line each."""
+    eng_dir = _new(tmp_path / "eng", (12, "通用版"))
+    q = tmp_path / "q.xlsx"
+    export(eng_dir, q, None, SPEC_MAP)
+    sheet = "12 数据库上云咨询服务"
+    rows = {r[2]: r for r in load_workbook(q)[sheet].iter_rows(min_row=2, values_only=True)}
+    assert rows["项目风险"][1] == "项目情况" and "《数据库上云咨询服务工作计划书》" in rows["项目风险"][4]
+    _set(q, sheet, "回答", _row(q, sheet, "项目背景"), "MES 系统的 Oracle 数据库计划迁移上云。")
+    _set(q, sheet, "回答", _row(q, sheet, "项目目标"), "- 完成评估\n- 完成方案")
+    _set(q, sheet, "回答", _row(q, sheet, "项目风险"), "采集需审批；很高；提前申请；黄晓梅")
+    result = import_questionnaire(eng_dir, q, SPEC_MAP)
+    assert [(f.location.cell, "impact must be 高、中、低" in f.message) for f in result.refused] == \
+        [(f"F{_row(q, sheet, '项目风险')}", True)]
+    _set(q, sheet, "回答", _row(q, sheet, "项目风险"), "采集需审批；中；提前申请")
+    result = import_questionnaire(eng_dir, q, SPEC_MAP)
+    assert len(result.refused) == 1 and "four parts" in result.refused[0].message
+    _set(q, sheet, "回答", _row(q, sheet, "项目风险"),
+         "采集需审批；中；提前申请；黄晓梅\n割接窗口短; 高; 周末割接; 张伟")
+    result = import_questionnaire(eng_dir, q, SPEC_MAP)
+    assert not result.findings, [str(f) for f in result.findings]
+    project = _answers(eng_dir, 12)["project"]
+    assert project == {"background": "MES 系统的 Oracle 数据库计划迁移上云。", "objectives": ["完成评估", "完成方案"],
+                       "risks": [{"risk": "采集需审批", "impact": "中", "mitigation": "提前申请", "owner": "黄晓梅"},
+                                 {"risk": "割接窗口短", "impact": "高", "mitigation": "周末割接", "owner": "张伟"}]}
+    again = import_questionnaire(eng_dir, q, SPEC_MAP)
+    assert again.imported == [] and not again.findings
+    export(eng_dir, q, None, SPEC_MAP)                       # shown back a line each
+    rows = {r[2]: r for r in load_workbook(q)[sheet].iter_rows(min_row=2, values_only=True)}
+    assert rows["项目目标"][5] == "完成评估\n完成方案"
+    assert rows["项目风险"][5] == "采集需审批；中；提前申请；黄晓梅\n割接窗口短；高；周末割接；张伟"

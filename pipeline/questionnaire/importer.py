@@ -23,8 +23,8 @@ from pipeline.core.yamlio import load_yaml
 from pipeline.inputs.excel_source import MAX_ROWS, guard_workbook
 from pipeline.inputs.load import load_engagement
 from pipeline.questionnaire.model import (ANSWER, BASE, INDEX, KEY, PEOPLE_COLUMNS, PEOPLE_SHEET, RegisterSheet,
-                                          ServiceQuestions, cell_text, digest, load, parse_services, people_columns,
-                                          people_rows, rows_digest)
+                                          ServiceQuestions, cell_text, digest, load, parse_project, parse_services,
+                                          people_columns, people_rows, project_text, rows_digest)
 from pipeline.scaffold.answers_file import render_answers
 from pipeline.scaffold.flat import flat_sections
 from pipeline.scaffold.workbook import NUMBER_FORMATS, put, typed
@@ -219,6 +219,12 @@ def _questions(ws, q_by_key: dict, cells: _Cells, result: ImportResult, force: b
             if text is None:
                 continue
             value = text
+            if q.key.split("|")[1] == "project":
+                value, why = parse_project(q.key.split("|")[2], text)
+                if why:
+                    cells.refuse(ws.title, where, why)
+                    continue
+                text = project_text(q.key.split("|")[2], value) or text  # compared as the answers show it
             if q.structured and text != current:
                 cells.refuse(ws.title, where, "this answer holds a chart or a table, which the questionnaire cannot "
                                               "carry; change it in the answers file")
@@ -449,7 +455,11 @@ def import_questionnaire(root: Path, path: Path, specs: dict[int, SowSpec], forc
         delivs = raw.setdefault("deliverables", {}) or {}
         raw["deliverables"] = delivs
         for ch in mine:
-            if ch.deliverable == "facts":
+            if ch.deliverable == "project":
+                project = raw["project"] if isinstance(raw.get("project"), dict) else {}
+                project[ch.target] = ch.value
+                raw["project"] = project
+            elif ch.deliverable == "facts":
                 facts = raw["facts"] if isinstance(raw.get("facts"), dict) else {}
                 facts[ch.target] = ch.value
                 raw["facts"] = facts

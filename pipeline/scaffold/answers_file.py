@@ -194,7 +194,7 @@ def render_answers(spec: SowSpec, deliverables: list[DeliverableSpec], existing:
 #: The kinds written from the answers' `project:` (inputs/records.py reads it).
 PROJECT_KINDS = ("kickoff", "work-plan")
 PROJECT_HELP = ("项目情况：启动会材料与工作计划据此编写（background 与 risks 必填；risks 的 owner 须为本服务人员，"
-                "impact 取 高、中、低）。问卷不收集此项，由顾问在此填写。")
+                "impact 取 高、中、低）。问卷的“项目情况”收集背景、目标与风险。")
 PROJECT_EXAMPLE = """例如（去掉行首的 # 后填写）：
 project:
   background: |
@@ -205,7 +205,7 @@ project:
   status_meeting: {when: 每周二 10:00–11:00, place: 会议地点}
   channels: [沟通渠道，如钉钉群]"""
 MEETING_HELP = ("会议记录（meeting）：会后填写，纪要据此编写；主持人、记录人、待办责任人须为本服务人员，"
-                "评审会须写 verdict（通过、有条件通过、不通过）。问卷不收集此项。")
+                "评审会须写 verdict（通过、有条件通过、不通过）。问卷不收集此项，由顾问在会后填写。")
 MEETING_EXAMPLE = """例如（去掉行首的 # 后填写）：
 meeting:
   date: 2026-01-01
