@@ -22,7 +22,8 @@ def _value(col: str, allowed: list[str] | None, fmt: str, i: int):
 
 
 def fill(path: Path, out: Path | None = None) -> Path:
-    """Answer every question, give every fact 1, two rows per register, three people."""
+    """Answer every question, give every fact 1, two rows per register, three people on every service
+    (张伟 and 黄晓梅, the project managers the tests give `sowpack new`, and one more)."""
     wb = load_workbook(path)
     index = [r for r in wb["_sowpack"].iter_rows(min_row=2, values_only=True) if r and r[0]]
     for name, kind, *_ in index:
@@ -35,10 +36,14 @@ def fill(path: Path, out: Path | None = None) -> Path:
                     continue
                 if "（数字）" == ws.cell(row=r, column=3).value:
                     ws.cell(row=r, column=a).value = 1
+                elif ws.cell(row=r, column=3).value == "项目风险":  # 风险；影响程度；应对措施；责任人, a line each
+                    ws.cell(row=r, column=a).value = ("生产库数据采集需变更审批；中；提前一周提交变更申请；黄晓梅\n"
+                                                      "业务高峰期不可停机；高；割接安排在周末窗口；张伟")
                 else:
                     ws.cell(row=r, column=a).value = (f"客户答复：{ws.cell(row=r, column=3).value}的现状已说明。"
                                                       "\n- 第二条说明")
         elif kind == "people":
+            services = "、".join(sorted({str(r[2]) for r in index if r[1] == "questions"}, key=int))
             people = [("张伟", "阿里云", "项目经理", "", "138****0001"),
                       ("黄晓梅", "客户方", "IT主管", "信息部", "139****2001"),
                       ("许志强", "客户方", "运维工程师", "", "139****2002")]
@@ -47,6 +52,7 @@ def fill(path: Path, out: Path | None = None) -> Path:
                     ws.cell(row=i, column=j).value = v
                 ws.cell(row=i, column=header.index("部门") + 1).value = row[3] or None
                 ws.cell(row=i, column=header.index("电话") + 1).value = row[4]
+                ws.cell(row=i, column=header.index("参与服务") + 1).value = services
         else:
             lists = {}
             for dv in ws.data_validations.dataValidation:

@@ -62,6 +62,7 @@ PDF_PROPS = settings(PROPS, max_examples=10)
 @example(text="=1+1")
 @example(text="_x0041_ \r\n\t")
 @example(text="0\r#")  # python-pptx wrote a lone carriage return as the text _x000D_
+@example(text="0\r\x001")  # a lone CR: python-pptx would write it as the text _x000D_
 def test_office_files_keep_any_text_minus_what_they_cannot_hold(fmt, text, tmp_path):
     got = squash(roundtrip(fmt, text, tmp_path))
     want = squash(clean(text))

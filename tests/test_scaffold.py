@@ -1,6 +1,8 @@
 """`sowpack new`: an engagement skeleton in the spec's shape, that the build reads as it is."""
 from __future__ import annotations
 
+import re
+
 import yaml
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -99,6 +101,58 @@ def test_the_build_lists_everything_still_empty_in_one_pass_and_writes_nothing(t
     assert all(line.split(":")[1].isdigit() for line in missing)
     rows = [line for line in result.output.splitlines() if "[input.missing-rows]" in line]
     assert any("registers/12-database-migration-consulting.xlsx[数据库上云项目调研报告]" in line for line in rows)
-    assert any("people:" in line for line in rows)       # sign-in sheets need the customer's people
+    # the sign-in sheets list the customer's project manager `new` wrote, who still needs a phone
+    blank = [line for line in result.output.splitlines() if "[input.blank-cell]" in line]
+    assert blank and all(line.startswith(f"{eng}/engagement.yaml:") and "客户项目经理（待定）" in line
+                         and "add phone:" in line for line in blank)
+    # what kickoffs, work plans and minutes are written from: one finding each, at its own line
+    records = [line for line in result.output.splitlines()
+               if "[input.missing-meeting]" in line or "[input.missing-project]" in line]
+    kinds = {"minutes": "input.missing-meeting", "kickoff": "input.missing-project",
+             "work-plan": "input.missing-project"}
+    assert sorted((line.split("('")[1].split("')")[0], line.rsplit("[", 1)[1].rstrip("]")) for line in records) == \
+        sorted((d.id, kinds[d.kind]) for s, p in ((12, "通用版"), (23, "标准版")) for d in specs[s].for_package(p)
+               if d.kind in kinds)
+    assert all(line.split(":")[1].isdigit() for line in records)
+    assert not any("[input.no-team]" in line or "[input.not-on-team]" in line for line in result.output.splitlines())
     assert result.output.rstrip().splitlines()[-1].startswith("Error: input:")
+    assert not out.exists()
+
+
+def test_new_names_the_project_managers_as_every_service_s_team(tmp_path):
+    eng = tmp_path / "acme"
+    assert _new(eng, "--vendor-pm", "张伟", "--customer-pm", "黄晓梅").exit_code == 0
+    data = yaml.safe_load((eng / "engagement.yaml").read_text(encoding="utf-8"))
+    assert data["people"] == [
+        {"name": "张伟", "org": "阿里云", "role": "项目经理", "services": [12, 23]},
+        {"name": "黄晓梅", "org": "华东顶峰制造有限公司", "role": "项目经理", "services": [12, 23]}]
+    assert [s["managers"] for s in data["services"]] == [{"vendor": "张伟", "customer": "黄晓梅"}] * 2
+    assert (data["document_control"]["author"], data["document_control"]["reviewer"]) == ("张伟", "张伟")
+    # without them, the entries are marked 待定, which `sowpack check` flags in every document that shows them
+    other = tmp_path / "other"
+    assert _new(other).exit_code == 0
+    data = yaml.safe_load((other / "engagement.yaml").read_text(encoding="utf-8"))
+    assert [p["name"] for p in data["people"]] == ["服务方项目经理（待定）", "客户项目经理（待定）"]
+    bad = CliRunner().invoke(main, ["new", str(tmp_path / "b"), "--customer", "甲", "--short", "甲",
+                                    "--service", "12:通用版", "--vendor-pm", " "])
+    assert bad.exit_code == 2 and "--vendor-pm must not be empty" in bad.output
+
+
+def test_a_team_emptied_by_hand_is_located_findings_not_a_crash(tmp_path):
+    eng, out = tmp_path / "acme", tmp_path / "out"
+    assert _new(eng).exit_code == 0
+    path = eng / "engagement.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("people:\n")
+    path.write_text(text[:start] + "people: []\n" + text[text.index("services:\n"):], encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(eng), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if ": ERROR: " in line]
+    # Every error has its file and line (one build reports the unanswered questions of the new
+    # answers files too); the team's are in engagement.yaml.
+    assert lines and all(re.match(rf"{re.escape(str(eng))}/[^:\[]+(:\d+|\.xlsx\[)", line) for line in lines)
+    team = [line for line in lines if "[input.no-team]" in line or "[input.not-on-team]" in line]
+    assert team and all(line.startswith(f"{eng}/engagement.yaml:") for line in team)
+    assert sum("[input.no-team]" in line for line in lines) == 4          # both sides of both services
+    assert sum("[input.not-on-team]" in line for line in lines) >= 4      # the managers named, on no team
     assert not out.exists()

@@ -330,8 +330,7 @@ def record_findings(job: Job, eng: Engagement) -> list[Finding]:
         if missing:
             out.append(Finding("input.missing-project", f"{d.seed_name} ('{d.id}') needs the project's "
                                f"{' and '.join(missing)}: add project.{missing[0]} to the answers of service "
-                               f"{job.spec.service}", (pr.location if pr and pr.location else
-                                                       job.answers.location if job.answers else job.purchase.location),
+                               f"{job.spec.service}", pr.location if pr and pr.location else where,
                                **ids))
     return out
 

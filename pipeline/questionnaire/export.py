@@ -29,7 +29,8 @@ def instructions(eng: Engagement, services: list[ServiceQuestions], sheets: dict
              "5. 填好后将本文件发回项目经理。",
              "",
              "工作表：",
-             f"- {PEOPLE_SHEET}：双方项目人员（姓名、单位、职务必填，电话或邮箱至少一项），用于启动会材料与培训签到表"]
+             (f"- {PEOPLE_SHEET}：双方项目人员（姓名、单位、职务、参与服务必填，电话或邮箱至少一项），"
+              "用于启动会材料与培训签到表；参与服务写服务编号，如 12、23（某服务的角色不同时写 9：健康检查架构师）")]
     for sq in services:
         lines.append(f"- {sheets[('service', sq.spec.service)]}：{sq.spec.title}（{sq.purchase.package}），"
                      f"{len(sq.questions)} 个问题")

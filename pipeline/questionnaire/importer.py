@@ -24,8 +24,8 @@ from pipeline.core.yamlio import load_yaml
 from pipeline.inputs.excel_source import MAX_ROWS, guard_workbook
 from pipeline.inputs.load import load_engagement
 from pipeline.questionnaire.model import (ANSWER, BASE, INDEX, KEY, PEOPLE_COLUMNS, PEOPLE_SHEET, RegisterSheet,
-                                          ServiceQuestions, cell_text, digest, load, people_columns, people_rows,
-                                          rows_digest)
+                                          ServiceQuestions, cell_text, digest, load, parse_project, parse_services,
+                                          people_columns, people_rows, project_text, rows_digest)
 from pipeline.scaffold.answers_file import render_answers
 from pipeline.scaffold.flat import flat_sections
 from pipeline.scaffold.workbook import NUMBER_FORMATS, put, typed
@@ -226,6 +226,12 @@ def _questions(ws, q_by_key: dict, cells: _Cells, result: ImportResult, force: b
             if text is None:
                 continue
             value = text
+            if q.key.split("|")[1] == "project":
+                value, why = parse_project(q.key.split("|")[2], text)
+                if why:
+                    cells.refuse(ws.title, where, why)
+                    continue
+                text = project_text(q.key.split("|")[2], value) or text  # compared as the answers show it
             if q.structured and text != current:
                 cells.refuse(ws.title, where, "this answer holds a chart or a table, which the questionnaire cannot "
                                               "carry; change it in the answers file")
@@ -305,7 +311,17 @@ def _people(ws, eng, baseline: str | None, cells: _Cells, result: ImportResult, 
         if not row.get("电话") and not row.get("邮箱"):
             cells.refuse(ws.title, f"{_letter(header.index('电话'))}{n}", "give a phone (电话) or an email (邮箱): "
                                                                         "sign-in sheets list it")
-        people.append({k: " ".join(str(row[name]).split()) for name, k in PEOPLE_COLUMNS if row.get(name)})
+        person: dict = {k: " ".join(str(row[name]).split()) for name, k in PEOPLE_COLUMNS if row.get(name)}
+        services = parse_services(str(row.get("参与服务") or ""))
+        if services is None:
+            cells.refuse(ws.title, f"{_letter(header.index('参与服务'))}{n}",
+                         "'参与服务' lists the numbers of the services the person works on, e.g. 12、23 "
+                         "(a role that differs per service after a colon: 9：健康检查架构师)")
+        else:
+            if isinstance(services, dict):  # a service without its own role takes the person's
+                services = {k: v or person.get("role", "") for k, v in services.items()}
+            person["services"] = services
+        people.append(person)
     if len(result.refused) > before:
         return []
     return [_Change(0, "people", "", people, f"{PEOPLE_SHEET} / {len(people)} 人")]
@@ -316,8 +332,14 @@ def _write_people(path: Path, people: list[dict]) -> tuple[str, str]:
     from pipeline.scaffold.answers_file import dump_value
 
     lines = path.read_text(encoding="utf-8").splitlines()
-    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {dump_value(str(v))}" for k, v in p.items()) + "}"
-                           for p in people]
+    def value(v) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(str(n) for n in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{n}: {dump_value(str(r))}" for n, r in v.items()) + "}"
+        return dump_value(str(v))
+
+    block = ["people:"] + ["  - {" + ", ".join(f"{k}: {value(v)}" for k, v in p.items()) + "}" for p in people]
     start = next((i for i, line in enumerate(lines) if line.startswith("people:")), None)
     if start is None:
         lines += block
@@ -440,7 +462,11 @@ def import_questionnaire(root: Path, path: Path, specs: dict[int, SowSpec], forc
         delivs = raw.setdefault("deliverables", {}) or {}
         raw["deliverables"] = delivs
         for ch in mine:
-            if ch.deliverable == "facts":
+            if ch.deliverable == "project":
+                project = raw["project"] if isinstance(raw.get("project"), dict) else {}
+                project[ch.target] = ch.value
+                raw["project"] = project
+            elif ch.deliverable == "facts":
                 facts = raw["facts"] if isinstance(raw.get("facts"), dict) else {}
                 facts[ch.target] = ch.value
                 raw["facts"] = facts

@@ -63,10 +63,11 @@ def _readers_version() -> str:
 
 
 def _from_json(d: dict) -> Seen:
+    """The Seen that dataclasses.asdict(seen) was made from (test_read_cache checks every field round-trips)."""
     return Seen(d["format"], [Heading(**h) for h in d["headings"]], [Text(**t) for t in d["texts"]],
                 d["tables"], [Sheet(s["name"], [(n, cells) for n, cells in s["grid"]]) for s in d["sheets"]],
                 d["toc"], tuple(d["page_mm"]) if d["page_mm"] is not None else None,
-                [(n, e) for n, e in d["fonts"]])
+                [(n, e) for n, e in d["fonts"]], d.get("date"))
 
 
 def _read(path: Path, fmt: str) -> Seen:

@@ -238,7 +238,7 @@ def _content_sheet(ws, document: Document) -> None:
                             c.number_format = _number_format(v)
                     row += 1
                 fit_rows(ws, first, row - 1, {j: col_w for j in range(2, len(b.header) + 2)})
-            elif isinstance(b, (Chart, Diagram)):
+            elif isinstance(b, (Chart, Diagram, Gantt)):
                 text_row(_block_text(b))
             else:
                 raise unknown_block(b)

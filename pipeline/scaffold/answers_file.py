@@ -143,6 +143,10 @@ def render_answers(spec: SowSpec, deliverables: list[DeliverableSpec], existing:
             lines += entry(name, facts.pop(name, None), 1)
         for name, value in facts.items():
             lines += entry(str(name), value, 1)
+    project = existing.get("project")
+    if project is not None or any(d.kind in PROJECT_KINDS for d in deliverables):
+        lines += comment(PROJECT_HELP, 0)
+        lines += entry("project", project, 0) if project is not None else comment(PROJECT_EXAMPLE, 0)
     lines.append("deliverables:")
     for d in deliverables:
         old = old_delivs.pop(d.id, None)
@@ -176,13 +180,46 @@ def render_answers(spec: SowSpec, deliverables: list[DeliverableSpec], existing:
                 lines += _flow("rows_from", {"file": workbook, "sheet": sheets[d.id]}, 2)
             elif needs_rows(d):
                 lines.append(f"{INDENT * 2}rows: []")
-        for k, v in old.items():  # anything else the deliverable had: kept as written
+        if d.kind == "minutes":
+            lines += comment(MEETING_HELP + ("" if "meeting" in old else "\n" + MEETING_EXAMPLE), 2)
+        for k, v in old.items():  # anything else the deliverable had (its meeting record): kept as written
             lines += entry(str(k), v, 2)
         if not any(line.strip() and not line.strip().startswith("#") for line in lines[at:]):
             lines[at - 1] += " {}"  # nothing to answer here (a sign-in sheet lists the people)
     for did, v in old_delivs.items():  # deliverables the package no longer builds: kept as written
         lines += entry(str(did), v, 1)
     return "\n".join(lines) + "\n"
+
+
+#: The kinds written from the answers' `project:` (inputs/records.py reads it).
+PROJECT_KINDS = ("kickoff", "work-plan")
+PROJECT_HELP = ("项目情况：启动会材料与工作计划据此编写（background 与 risks 必填；risks 的 owner 须为本服务人员，"
+                "impact 取 高、中、低）。问卷的“项目情况”收集背景、目标与风险。")
+PROJECT_EXAMPLE = """例如（去掉行首的 # 后填写）：
+project:
+  background: |
+    客户现状与本服务要解决的问题
+  objectives: [本服务的目标一, 目标二]
+  risks:
+    - {risk: 风险描述, impact: 中, mitigation: 应对措施, owner: 本服务人员姓名}
+  status_meeting: {when: 每周二 10:00–11:00, place: 会议地点}
+  channels: [沟通渠道，如钉钉群]"""
+MEETING_HELP = ("会议记录（meeting）：会后填写，纪要据此编写；主持人、记录人、待办责任人须为本服务人员，"
+                "评审会须写 verdict（通过、有条件通过、不通过）。问卷不收集此项，由顾问在会后填写。")
+MEETING_EXAMPLE = """例如（去掉行首的 # 后填写）：
+meeting:
+  date: 2026-01-01
+  time: 14:00–16:00
+  place: 会议地点
+  host: 主持人姓名
+  recorder: 记录人姓名
+  attendees: [参会人姓名, 参会人姓名]
+  agenda:
+    - {item: 议题, discussion: 讨论情况, comments: [评审意见]}
+  verdict: 通过
+  conclusion: 会议结论
+  actions:
+    - {action: 待办事项, owner: 责任人姓名, due: 2026-01-02, status: 未开始}"""
 
 
 def _flow(name: str, value: Any, depth: int) -> list[str]:

@@ -14,6 +14,10 @@ from pipeline.specs.model import SowSpec
 from pipeline.specs.needs import needs_rows
 
 VENDOR = "阿里云"
+#: The project managers' names when `sowpack new` is not given them: marked 待定 so that
+#: `sowpack check` flags every document that still carries one.
+VENDOR_PM = "服务方项目经理（待定）"
+CUSTOMER_PM = "客户项目经理（待定）"
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ def workbook_bytes(deliverables, sheets: dict[str, str]) -> bytes:
 
 
 def engagement_yaml(customer: str, short: str, specs: list[SowSpec], bought: list[Bought],
-                    start: dt.date | None, end: dt.date | None, today: dt.date) -> str:
+                    start: dt.date | None, end: dt.date | None, today: dt.date,
+                    vendor_pm: str = VENDOR_PM, customer_pm: str = CUSTOMER_PM) -> str:
     names = [s.name for s in specs]
     project = f"{short}{names[0]}项目" if len(names) == 1 else f"{short}{names[0]}等{len(names)}项服务项目"
     lines = comment("项目信息（sowpack new 生成）。路径（answers、rows_from.file）均相对于本文件夹。", 0)
@@ -93,10 +98,17 @@ def engagement_yaml(customer: str, short: str, specs: list[SowSpec], bought: lis
               f"vendor: {VENDOR}"]
     lines += comment("封面日期；各文档按服务的开始（启动会、工作计划）或结束日期落款", 0)
     lines.append(f"date: {(start or today).isoformat()}")
-    lines.append("document_control: {version: V1.0}")
-    lines += comment("项目人员：签到表列出客户方人员，启动会材料列出双方。每人一行，例如：", 0)
-    lines += comment("- {name: 张伟, org: 阿里云, role: 项目经理, phone: 138****0001}", 1)
-    lines.append("people: []")
+    lines += comment("文档编写人（author，服务方）与审核人（reviewer）；各服务可在其条目中另行指定", 0)
+    lines.append(f"document_control: {{version: V1.0, author: {dump_value(vendor_pm)}, "
+                 f"reviewer: {dump_value(vendor_pm)}}}")
+    numbers = ", ".join(str(s.service) for s in specs)
+    lines += comment("项目人员：签到表列出客户方人员，启动会材料列出双方。每人一行，services 为其参与的服务", 0)
+    lines += comment("（或 {9: 健康检查架构师} 按服务写角色）；姓名含“待定”的请改为真实姓名，例如：", 0)
+    lines += comment(f"- {{name: 张伟, org: {VENDOR}, role: 架构师, phone: 138****0001, services: [{numbers}]}}", 1)
+    lines.append("people:")
+    for name, org in ((vendor_pm, VENDOR), (customer_pm, customer)):
+        lines.append(f"  - {{name: {dump_value(name)}, org: {dump_value(org)}, role: 项目经理, "
+                     f"services: [{numbers}]}}")
     lines.append("services:")
     for spec, b in zip(specs, bought, strict=True):
         lines += comment(f"{spec.service}. {spec.title}（{b.package}）", 1)
@@ -115,12 +127,15 @@ def engagement_yaml(customer: str, short: str, specs: list[SowSpec], bought: lis
             lines += comment(f"可选交付物（客户选择后列入 select）：{'、'.join(choices)}", 2)
             lines.append("    select: []")
         lines.append(f"    answers: {answers_rel(spec)}")
+        lines += comment("双方项目经理（须为本服务的人员）；可另写 signatories、author、reviewer", 2)
+        lines.append(f"    managers: {{vendor: {dump_value(vendor_pm)}, customer: {dump_value(customer_pm)}}}")
     return "\n".join(lines) + "\n"
 
 
 def new_engagement(root: Path, customer: str, short: str, bought: list[Bought], specs: dict[int, SowSpec],
                    start: dt.date | None = None, end: dt.date | None = None,
-                   today: dt.date | None = None) -> list[tuple[str, str]]:
+                   today: dt.date | None = None, vendor_pm: str | None = None,
+                   customer_pm: str | None = None) -> list[tuple[str, str]]:
     """Write a new engagement folder; returns (status word, path) per file written.
 
     Raises:
@@ -133,7 +148,10 @@ def new_engagement(root: Path, customer: str, short: str, bought: list[Bought], 
                          "(edit the files there, or choose another folder)")
     if not bought:
         raise UsageError("give at least one --service SERVICE:PACKAGE")
-    for what, value in (("--customer", customer), ("--short", short)):
+    vendor_pm = VENDOR_PM if vendor_pm is None else vendor_pm
+    customer_pm = CUSTOMER_PM if customer_pm is None else customer_pm
+    for what, value in (("--customer", customer), ("--short", short), ("--vendor-pm", vendor_pm),
+                        ("--customer-pm", customer_pm)):
         if not value or not value.strip():
             raise UsageError(f"{what} must not be empty")
     if start and end and end < start:
@@ -145,7 +163,8 @@ def new_engagement(root: Path, customer: str, short: str, bought: list[Bought], 
         today = dt.date.fromisoformat(env) if len(env) == 10 and env[4] == "-" else dt.date.today()
     chosen = [specs[b.service] for b in bought]
     files: dict[str, bytes] = {"engagement.yaml": engagement_yaml(customer.strip(), short.strip(), chosen, bought,
-                                                                   start, end, today).encode()}
+                                                                   start, end, today, vendor_pm.strip(),
+                                                                   customer_pm.strip()).encode()}
     for spec, b in zip(chosen, bought, strict=True):
         delivs = spec.for_package(b.package)
         sheets = register_sheets(spec, delivs, short.strip())

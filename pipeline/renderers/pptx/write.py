@@ -84,7 +84,7 @@ def _gantt(slide, g: Gantt, left, top, width, height) -> None:
     chart = gf.chart
     chart.has_legend = False
     chart.has_title = True
-    chart.chart_title.text_frame.text = clean(g.title)
+    chart.chart_title.text_frame.text = clean(g.title).replace("\r\n", "\n").replace("\r", "\n")
     offset, duration = chart.plots[0].series
     offset.format.fill.background()
     offset.format.line.fill.background()
