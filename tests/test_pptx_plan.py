@@ -66,6 +66,18 @@ def test_bullet_levels_follow_the_lead_in():
     assert [b.level for b in slides[1].bullets] == [0, 1, 1, 1]
 
 
+def test_bullets_spread_evenly_and_a_continued_slide_keeps_its_lead_in():
+    seven = ListBlock(tuple(P(f"第{i}项检查结论") for i in range(1, 8)))
+    doc = Document(_meta(), [Section("结论", 1, [seven])])
+    slides = [s for s in plan(doc)[0] if s.kind == "bullets"]
+    assert [len(s.bullets) for s in slides] == [4, 3]  # never 6 + 1
+    # Five lead-ins, the last followed by its two sub-items: the sub-items never open a slide alone.
+    blocks = [P(f"第{i}个议题说明") for i in range(1, 5)] + [P("第五个议题包括："), ListBlock((P("子项一"), P("子项二")))]
+    slides = [s for s in plan(Document(_meta(), [Section("议题", 1, blocks)]))[0] if s.kind == "bullets"]
+    assert all(s.bullets[0].level == 0 for s in slides)
+    assert sum(len(s.bullets) for s in slides) == 7 and all(len(s.bullets) <= MAX_BULLETS for s in slides)
+
+
 def test_tables_split_with_the_header_on_every_part():
     rows = tuple((f"R-{i:02d}", "现状与证据" * 6, "高" if i % 3 == 0 else "中") for i in range(30))
     doc = Document(_meta(), [Section("检查结果", 1, [Table(("ID", "现状", "风险等级"), rows)])])

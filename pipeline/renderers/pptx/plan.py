@@ -205,22 +205,8 @@ class Planner:
                 lead_in = False
             else:
                 raise unknown_block(b)
-        slides: list[SlidePlan] = []
-        page: list[tuple[Bullet, str]] = []
-
-        def flush() -> None:
-            if not page:
-                return
-            name = message or title
-            slides.append(SlidePlan("bullets", name, path, bullets=[b for b, _ in page],
-                                    notes="\n".join(t for _, t in page if t)))
-            page.clear()
-        for bullet, full in items:
-            chars = sum(len(b.text) for b, _ in page) + len(bullet.text)
-            if len(page) >= MAX_BULLETS or chars > MAX_SLIDE_CHARS:
-                flush()
-            page.append((bullet, full))
-        flush()
+        slides = [SlidePlan("bullets", message or title, path, bullets=[b for b, _ in page],
+                            notes="\n".join(t for _, t in page if t)) for page in _paginate(items)]
         for k, sp in enumerate(slides[1:], 2):
             sp.title = f"{sp.title}（续{k - 1}）" if len(slides) > 2 else f"{sp.title}（续）"
         return slides
@@ -411,6 +397,34 @@ class Planner:
 def _runs(text: str):
     from pipeline.document.nodes import Run
     return (Run(text),)
+
+
+def _split(items: list, cap: int) -> list[list]:
+    """Greedy pages of at most `cap` bullets and MAX_SLIDE_CHARS characters."""
+    pages: list[list] = [[]]
+    for item in items:
+        chars = sum(len(b.text) for b, _ in pages[-1]) + len(item[0].text)
+        if pages[-1] and (len(pages[-1]) >= cap or chars > MAX_SLIDE_CHARS):
+            pages.append([])
+        pages[-1].append(item)
+    return pages
+
+
+def _paginate(items: list) -> list[list]:
+    """Bullets over as few slides as the limits allow, evenly (seven bullets are 4 + 3, never
+    6 + 1), and a continued slide never opens with sub-bullets whose lead-in stayed behind."""
+    if not items:
+        return []
+    pages = _split(items, MAX_BULLETS)
+    if len(pages) > 1:
+        even = _split(items, math.ceil(len(items) / len(pages)))
+        if len(even) == len(pages):
+            pages = even
+    for k in range(1, len(pages)):
+        prev, page = pages[k - 1], pages[k]
+        if page[0][0].level > 0 and len(prev) > 1 and prev[-1][0].level == 0 and len(page) < MAX_BULLETS:
+            page.insert(0, prev.pop())
+    return pages
 
 
 def plan(doc: Document) -> tuple[list[SlidePlan], list[str]]:
