@@ -204,8 +204,12 @@ def write_fixture(base: Path) -> dict:
             "version": 1, "customer": {"name": "基准测试集团有限公司", "short_name": "基准测试集团"},
             "project": "基准测试项目", "vendor": "阿里云", "date": "2026-03-02",
             "document_control": {"version": "V1.0", "author": "张伟", "reviewer": "李娜"},
-            "people": [{"name": "张伟", "org": "阿里云", "role": "项目经理"}],
-            "services": [{"service": service, "package": "标准服务", "answers": f"answers/{service}.yaml"}]})
+            # A team on the service, as the plan's input rules ask (an older tree warns about the keys).
+            "people": [{"name": "张伟", "org": "阿里云", "role": "项目经理", "services": [service]},
+                       {"name": "李娜", "org": "阿里云", "role": "技术专家", "services": [service]},
+                       {"name": "王芳", "org": "基准测试集团有限公司", "role": "信息中心主任", "services": [service]}],
+            "services": [{"service": service, "package": "标准服务", "answers": f"answers/{service}.yaml",
+                          "managers": {"vendor": "张伟", "customer": "王芳"}}]})
         dump(eng / "answers" / f"{service}.yaml", {"version": 1, "service": service,
                                                    "deliverables": {did: answers}})
         out[fmt] = eng
@@ -315,10 +319,19 @@ def bench_peers(repeat: int, trees: list[Tree]) -> None:
         base = Path(tmp)
         fx = write_fixture(base)
 
+        def tree_specs(tree: Tree) -> Path:
+            """That tree's own specs (an older tree cannot read newer ones) plus the bench's three."""
+            specs = base / f"specs-{tree.name}"
+            if not specs.exists():
+                shutil.copytree(tree.root / "deliverable_specs", specs)
+                for p in fx["specs"].glob("9?-bench-*.yaml"):
+                    shutil.copy(p, specs / p.name)
+            return specs
+
         def sowpack(tree: Tree, fmt: str) -> tuple[Run, Path]:
             # Built once untimed, then rebuilt whole: the process reads, renders, verifies and writes one file.
             out = base / f"out-{tree.name}"
-            args = tree.cmd("build", str(fx[fmt]), "--specs", str(fx["specs"]), "--out", str(out), "--force")
+            args = tree.cmd("build", str(fx[fmt]), "--specs", str(tree_specs(tree)), "--out", str(out), "--force")
             return median_run(args, repeat, cwd=tree.root), next((out / f"bench-{fmt}").rglob(f"*.{fmt}"))
 
         print(f"peers: the same content, whole process against whole process (median of {repeat}):")
