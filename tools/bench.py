@@ -356,10 +356,11 @@ def bench_peers(repeat: int, trees: list[Tree]) -> None:
 
 
 def bench_samples(repeat: int, trees: list[Tree]) -> None:
-    engagements = sorted(str(p.parent) for p in (ROOT / "sample_inputs").glob("*/engagement.yaml"))
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    print(f"samples: {len(engagements)} engagements")
     for tree in trees:
+        # Each tree builds its own samples (an older tree cannot read newer inputs).
+        engagements = sorted(str(p.parent) for p in (tree.root / "sample_inputs").glob("*/engagement.yaml"))
+        print(f"samples of {tree.name}: {len(engagements)} engagements")
         parallel = tree.supports("--jobs")
         with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
             out_n, out_1 = Path(tmp) / "jn", Path(tmp) / "j1"
@@ -393,7 +394,7 @@ def bench_samples(repeat: int, trees: list[Tree]) -> None:
 def _one_answer_changed(tree: Tree, tmp: Path) -> str:
     """Change one section of one deliverable's answers in a copy of a sample, rebuild, count what was rebuilt."""
     eng = tmp / "changed" / "hengxin-retail"
-    shutil.copytree(ROOT / "sample_inputs" / "hengxin-retail", eng)
+    shutil.copytree(tree.root / "sample_inputs" / "hengxin-retail", eng)
     out = tmp / "changed-out"
     run(tree.cmd("build", str(eng), "--out", str(out)), cwd=tree.root)
     answers = eng / "answers" / "09-health-check.yaml"
