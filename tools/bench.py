@@ -395,11 +395,15 @@ def _one_answer_changed(tree: Tree, tmp: Path) -> str:
     """Change one section of one deliverable's answers in a copy of a sample, rebuild, count what was rebuilt."""
     eng = tmp / "changed" / "hengxin-retail"
     shutil.copytree(tree.root / "sample_inputs" / "hengxin-retail", eng)
+    (eng / "signoff.jsonl").unlink(missing_ok=True)  # its signed-off files would be kept, not rebuilt
     out = tmp / "changed-out"
     run(tree.cmd("build", str(eng), "--out", str(out)), cwd=tree.root)
     answers = eng / "answers" / "09-health-check.yaml"
     lines = answers.read_text(encoding="utf-8").splitlines(keepends=True)
-    k = next(i for i, line in enumerate(lines) if line.strip() == "网络架构检查结果: |")
+    # The first text section of the health report's answers (a `title: |` block under its sections).
+    start = next(i for i, line in enumerate(lines) if line.strip() == "health-report:")
+    k = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith(": |")
+             and lines[i].startswith(" " * 6))
     indent = lines[k + 1][:len(lines[k + 1]) - len(lines[k + 1].lstrip())]
     lines[k + 1:k + 1] = [f"{indent}复核补充：无新增问题。\n", "\n"]
     answers.write_text("".join(lines), encoding="utf-8")
