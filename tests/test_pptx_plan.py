@@ -72,7 +72,8 @@ def test_bullets_spread_evenly_and_a_continued_slide_keeps_its_lead_in():
     slides = [s for s in plan(doc)[0] if s.kind == "bullets"]
     assert [len(s.bullets) for s in slides] == [4, 3]  # never 6 + 1
     # Five lead-ins, the last followed by its two sub-items: the sub-items never open a slide alone.
-    blocks = [P(f"第{i}个议题说明") for i in range(1, 5)] + [P("第五个议题包括："), ListBlock((P("子项一"), P("子项二")))]
+    blocks = [P(f"第{i}个议题说明") for i in range(1, 5)]
+    blocks += [P("第五个议题包括："), ListBlock((P("子项一"), P("子项二")))]
     slides = [s for s in plan(Document(_meta(), [Section("议题", 1, blocks)]))[0] if s.kind == "bullets"]
     assert all(s.bullets[0].level == 0 for s in slides)
     assert sum(len(s.bullets) for s in slides) == 7 and all(len(s.bullets) <= MAX_BULLETS for s in slides)
