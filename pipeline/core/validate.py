@@ -1,6 +1,7 @@
 """Collect-all validation helpers shared by the spec and input schemas."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from pathlib import Path
@@ -29,6 +30,18 @@ def keyname(path: tuple) -> str:
     return out or "top level"
 
 
+def iso_date(value: Any) -> dt.date | None:
+    """A date given as YAML's date or as YYYY-MM-DD text; None for anything else."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 class Collector:
     """Accumulates findings for one YAML file, never stopping at the first."""
 
@@ -37,6 +50,15 @@ class Collector:
         self.positions = positions
         self.prefix = prefix
         self.findings: list[Finding] = []
+
+    def date(self, value: Any, kp: tuple, required: bool = True) -> dt.date | None:
+        """iso_date(value), or a finding at kp (none for a missing optional date)."""
+        if value is None and not required:
+            return None
+        day = iso_date(value)
+        if day is None:
+            self.add("bad-type", f"'{keyname(kp)}' must be a date written YYYY-MM-DD (got {value!r:.40})", kp)
+        return day
 
     def add(self, code: str, message: str, keypath: tuple = (), **extra) -> None:
         self.findings.append(Finding(f"{self.prefix}.{code}", message,

@@ -20,20 +20,6 @@ from pipeline.core.yamlio import Positions, load_yaml, loc
 INPUT_VERSION = 1
 
 
-def _date(c: Collector, value: Any, kp: tuple, required: bool = True) -> dt.date | None:
-    if value is None and not required:
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    c.add("bad-type", f"'{'.'.join(map(str, kp))}' must be a date written YYYY-MM-DD (got {value!r:.40})", kp)
-    return None
-
-
 def _scan_chars(c: Collector, value: Any, kp: tuple, keys_only: bool = False) -> None:
     """Reject characters documents cannot hold (controls, bidirectional marks, lone surrogates) at their place.
 
@@ -119,7 +105,7 @@ def load_engagement(root: Path) -> tuple[Engagement | None, list[Finding]]:
         c.typed(v, ("customer", k), str)
     if not c.typed(top.get("project"), ("project",), str):
         top["project"] = str(top.get("project") or "")
-    date = _date(c, top.get("date"), ("date",))
+    date = c.date(top.get("date"), ("date",))
     dc = top.get("document_control") or {}
     dc = c.mapping(dc, ("document_control",), [], ["version", "author", "reviewer", "approver", "classification"]) or {}
     people = top.get("people") or []
@@ -221,9 +207,9 @@ def _purchases(c: Collector, top: dict, root: Path, path: Path,
             if not c.typed(select, kp + ("select",), list, what="a list of deliverable ids"):
                 select = []
             purchases.append(Purchase(m["service"], str(m.get("package")),
-                                      _date(c, m.get("applied_on"), kp + ("applied_on",), False),
-                                      _date(c, m.get("start"), kp + ("start",), False),
-                                      _date(c, m.get("end"), kp + ("end",), False),
+                                      c.date(m.get("applied_on"), kp + ("applied_on",), False),
+                                      c.date(m.get("start"), kp + ("start",), False),
+                                      c.date(m.get("end"), kp + ("end",), False),
                                       ans, loc(path, pos, kp), extra, tuple(str(x) for x in select)))
             team_keys.append((kp, raw_service_keys(c, m, kp)))
         seen = [p.service for p in purchases]

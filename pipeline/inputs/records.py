@@ -7,7 +7,6 @@ reviews) is checked where the documents are planned (document/plan.py).
 """
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from typing import Any
 
@@ -32,18 +31,6 @@ def _text(c: Collector, value: Any, kp: tuple, what: str = "text") -> str:
     return unfold(value.strip())
 
 
-def _day(c: Collector, value: Any, kp: tuple) -> dt.date | None:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    c.add("bad-type", f"'{keyname(kp)}' must be a date written YYYY-MM-DD (got {value!r:.40})", kp)
-    return None
-
-
 def _strings(c: Collector, value: Any, kp: tuple, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -64,7 +51,7 @@ def read_meeting(c: Collector, raw: Any, kp: tuple) -> Meeting | None:
             loc(c.path, c.positions, kp + key)
         return kp + key
 
-    day = _day(c, m["date"], at(("date",)))
+    day = c.date(m["date"], at(("date",)))
     attendees = _strings(c, m["attendees"], at(("attendees",)), "a list of names")
     for i in range(len(m["attendees"]) if isinstance(m["attendees"], list) else 0):
         at(("attendees", i))
@@ -89,7 +76,7 @@ def read_meeting(c: Collector, raw: Any, kp: tuple) -> Meeting | None:
                 continue
             at(ak + ("owner",))
             at(ak + ("due",))
-            due = _day(c, am["due"], kp + ak + ("due",))
+            due = c.date(am["due"], kp + ak + ("due",))
             if c.choice(am["status"], at(ak + ("status",)), ACTION_STATES) and due is not None:
                 actions.append(Action(_text(c, am["action"], kp + ak + ("action",)),
                                       _text(c, am["owner"], kp + ak + ("owner",)), due, am["status"]))

@@ -14,7 +14,7 @@ import datetime as dt
 import difflib
 from typing import Any
 
-from pipeline.core.validate import Collector, keyname
+from pipeline.core.validate import Collector, iso_date, keyname
 from pipeline.inputs.model import Member, Purchase
 
 #: The keys a service entry may carry about its team and plan.
@@ -84,7 +84,7 @@ def raw_service_keys(c: Collector, m: dict, kp: tuple) -> dict:
         dates: dict[str, dt.date] = {}
         if c.typed(m["dates"], kp + ("dates",), dict, what="a mapping deliverable id -> date"):
             for did, value in m["dates"].items():
-                day = _date(value)
+                day = iso_date(value)
                 if day is None:
                     c.add("bad-type", f"'{keyname(kp + ('dates', did))}' must be a date written YYYY-MM-DD "
                                       f"(got {value!r:.40})", kp + ("dates", did))
@@ -92,17 +92,6 @@ def raw_service_keys(c: Collector, m: dict, kp: tuple) -> dict:
                     dates[str(did)] = day
         out["dates"] = dates
     return out
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def check_service(c: Collector, p: Purchase, kp: tuple, raw: dict, team: tuple[Member, ...], dc: dict) -> Purchase:
