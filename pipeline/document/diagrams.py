@@ -111,16 +111,20 @@ class _Reader:
             return
         self.nodes[nid] = DiagramNode(nid, label or nid, group, nkind)
 
+    def kind(self, what: str, raw: dict, allowed) -> str:
+        """raw's `kind` when it is one of allowed, else "" with a problem naming what has it."""
+        kind = str(raw.get("kind") or "")
+        if kind in allowed:
+            return kind
+        self.problems.append(f"{what}: kind must be one of {', '.join(k for k in allowed if k)} (got '{kind}')")
+        return ""
+
     def read_groups(self, raw: list) -> None:
         for i, g in enumerate(raw):
             if not isinstance(g, dict) or not g.get("id"):
                 self.problems.append(f"groups[{i}] must be {{id, label, kind?, in?}}")
                 continue
-            gkind = str(g.get("kind") or "")
-            if gkind not in GROUP_KINDS:
-                self.problems.append(f"group '{g['id']}': kind must be one of "
-                                     f"{', '.join(k for k in GROUP_KINDS if k)} (got '{gkind}')")
-                gkind = ""
+            gkind = self.kind(f"group '{g['id']}'", g, GROUP_KINDS)
             if str(g["id"]) in self.groups:
                 self.problems.append(f"group '{g['id']}' is declared twice")
             self.groups[str(g["id"])] = DiagramGroup(str(g["id"]), str(g.get("label") or g["id"]),
@@ -160,11 +164,7 @@ class _Reader:
             if not isinstance(nd, dict) or not nd.get("id"):
                 self.problems.append(f"nodes[{i}] must be a name or {{id, label?, kind?, in?}}")
                 continue
-            nkind = str(nd.get("kind") or "")
-            if nkind not in NODE_KINDS:
-                self.problems.append(f"node '{nd['id']}': kind must be one of "
-                                     f"{', '.join(k for k in NODE_KINDS if k)} (got '{nkind}')")
-                nkind = ""
+            nkind = self.kind(f"node '{nd['id']}'", nd, NODE_KINDS)
             self.add_node(str(nd["id"]), str(nd.get("label") or nd["id"]), str(nd.get("in") or ""), nkind)
 
     def read_edges(self, raw: list) -> None:
