@@ -258,6 +258,40 @@ def test_xlsx_date_columns_hold_real_dates(tmp_path):
     assert ws["B3"].value == "三月初" and ws["B3"].data_type == "s"  # not a date: kept as the text given
 
 
+def test_xlsx_cells_styles_and_print_setup_as_excel_reads_them(tmp_path):
+    """The SpreadsheetML writer's output, reopened with openpyxl: typed cells, escapes, styles,
+    merged cells, row heights, print titles, header and footer, a native chart with its series."""
+    import datetime as dt
+
+    doc = sample_document()
+    doc.register = Register("台账 & 清单", [ColumnDef("名称"), ColumnDef("数量", type="int"),
+                                         ColumnDef("时间", type="datetime"), ColumnDef("说明")],
+                            [["_x0041_ <b>&", 3, "2026-03-02 09:30", "很长的说明" * 30],
+                             [" 前后空格 ", 0, "", "=SUM(A1)"]])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(get_renderer("xlsx").render(doc))
+    wb = load_workbook(path)
+    ws = wb["台账 & 清单"]
+    # Excel reads "_x0041_" as "A": the underscore is escaped (openpyxl shows the escape as stored).
+    sheet_xml = zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
+    assert "<t>_x005F_x0041_ &lt;b&gt;&amp;</t>" in sheet_xml and ws["A3"].value == " 前后空格 "
+    assert ws["B2"].value == 3 and ws["B3"].value == 0 and ws["B2"].data_type == "n"
+    assert ws["C2"].value == dt.datetime(2026, 3, 2, 9, 30) and ws["C2"].number_format == "yyyy-mm-dd hh:mm"
+    assert ws["D3"].value == "=SUM(A1)" and ws["D3"].data_type == "s"
+    assert ws["A1"].font.bold and ws["A1"].font.name == "微软雅黑" and ws["A1"].fill.fgColor.rgb == "001F3A5F"
+    assert ws["A2"].border.left.style == "thin" and ws["A2"].alignment.wrap_text
+    assert ws.row_dimensions[2].height > 15  # the long note wraps
+    assert ws.auto_filter.ref == "A1:D3" and ws.freeze_panes == "A2"
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9
+    assert ws.page_setup.orientation == "portrait" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+    content = wb["内容"]
+    assert content.merged_cells.ranges and content["A2"].value.startswith("一、")
+    chart = next(c for w in wb.worksheets for c in w._charts)
+    assert len(chart.series) >= 1 and chart.series[0].val.numRef.f.startswith("'图表1'!$B$2")
+    assert wb.properties.title == doc.meta.title and wb.properties.language == "zh-CN"
+
+
 def test_pptx_slides_carry_footer_and_number(rendered):
     from pptx.enum.shapes import PP_PLACEHOLDER
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pipeline.core.yamlio as yamlio
 
@@ -27,15 +26,16 @@ def test_a_parse_is_remembered_and_forgotten_when_the_file_changes(tmp_path, mon
 
 
 def test_what_a_reader_saw_round_trips_through_the_check_cache():
-    """A field added to Seen must survive the cache's JSON, or `check` forgets it on a cache hit."""
+    """A field added to Seen must survive the cache's record (marshal), or `check` forgets it on a cache hit."""
     import dataclasses
+    import marshal
 
     from pipeline.readers.common import Heading, Seen, Sheet, Text
-    from pipeline.readers.read import _from_json
+    from pipeline.readers.read import _from_record
 
     seen = Seen("docx", [Heading("总结", 1, 3, "一、总结")], [Text("正文", "Normal")], [[["a", "b"]]],
                 [Sheet("表", [(1, ["x"])])], {"entries": ["一、总结"], "unrefreshed": False}, (210, 297),
                 [("NotoSansCJKsc", True)], "2026-03-26")
     assert {f.name for f in dataclasses.fields(Seen)} == {"format", "headings", "texts", "tables", "sheets", "toc",
                                                           "page_mm", "fonts", "date"}
-    assert _from_json(json.loads(json.dumps(dataclasses.asdict(seen)))) == seen
+    assert _from_record(marshal.loads(marshal.dumps(dataclasses.asdict(seen)))) == seen

@@ -20,8 +20,10 @@ def enabled() -> bool:
     return os.environ.get(NO_CACHE_ENV, "") in ("", "0")
 
 
-#: Records not written again for this long are removed (once per process and kind).
+#: Records not written again for this long are removed (once a day per kind: a folder of
+#: thousands of records costs tens of milliseconds to scan, every build would pay it).
 MAX_AGE_S = 30 * 24 * 3600
+PRUNE_EVERY_S = 24 * 3600
 _pruned: set[str] = set()
 
 
@@ -73,8 +75,16 @@ def _prune(folder: Path) -> None:
     _pruned.add(str(folder))
     import time
 
-    old = time.time() - MAX_AGE_S
+    now = time.time()
+    mark = folder / ".pruned"
     try:
+        if now - mark.stat().st_mtime < PRUNE_EVERY_S:
+            return
+    except OSError:
+        pass
+    old = now - MAX_AGE_S
+    try:
+        mark.touch()
         for p in folder.iterdir():
             if p.stat().st_mtime < old:
                 p.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 #: line break to every format), DEL, C1 controls, bidirectional controls, lone
 #: surrogates, non-characters.
 _BAD_CHARS = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff]")
+_SUSPECT = re.compile(f"{PLACEHOLDER.pattern}|{_BAD_CHARS.pattern}")
 #: What is escaped wherever text is shown on a terminal: all of the above, plus tab, line
 #: breaks (a message is one line) and the Unicode line and paragraph separators.
 _UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
@@ -24,6 +25,12 @@ _UNSHOWN_KEEP_NL = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{BIDI}\\u2028\
 def find_placeholder(text: str) -> str | None:
     m = PLACEHOLDER.search(text)
     return m.group(0) if m else None
+
+
+def suspect(text: str) -> bool:
+    """Whether find_placeholder or bad_char could find anything: one search for both, for the
+    cells of large registers, most of which hold neither."""
+    return _SUSPECT.search(text) is not None
 
 
 def bad_char(text: str) -> str | None:

@@ -96,12 +96,12 @@ def parse(value: Any, vtype: str) -> Any:
             return value.isoformat()
         return str(value).strip()
     text = str(value).strip() if not isinstance(value, (dt.date, dt.time)) else ""
-    got = f" (got '{text[:40]}'{_hint(text, vtype)})" if text else f" (got {value!r:.40})"
     if vtype not in _PARSERS:
         raise KeyError(f"unknown value type '{vtype}'; known: {', '.join(TYPES)}")
     try:
         return _PARSERS[vtype](value, text, vtype)
     except _Refused as exc:
+        got = f" (got '{text[:40]}'{_hint(text, vtype)})" if text else f" (got {value!r:.40})"
         raise BadValue(f"must be {TYPES[vtype]}{exc.args[0] if exc.args else ''}{got}") from None
 
 

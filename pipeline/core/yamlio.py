@@ -227,40 +227,45 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
 
 # --- the parse cache: a large answers file (a 10,000-row register) takes seconds to parse ----------
 #: What a cached parse is made with; a new PyYAML or a new encoding makes every record stale.
-_CACHE_VERSION = f"1:{yaml.__version__}"
-_DATE, _DATETIME = "\0date", "\0datetime"
+_CACHE_VERSION = f"2:{yaml.__version__}"
 
 
-def _pack(value):
-    """YAML data as marshal stores it (dates as tagged tuples); TypeError for anything else."""
+def _pack(value, path: tuple, dates: list) -> Any:
+    """YAML data as marshal stores it, each date or datetime value replaced by None and listed in
+    dates as (path, iso text, is datetime); TypeError for anything else (a date as a key included)."""
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return value
-    if isinstance(value, dt.datetime):
-        return (_DATETIME, value.isoformat())
     if isinstance(value, dt.date):
-        return (_DATE, value.isoformat())
+        dates.append((path, value.isoformat(), isinstance(value, dt.datetime)))
+        return None
     if isinstance(value, list):
-        return [_pack(v) for v in value]
+        return [_pack(v, path + (i,), dates) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {_pack(k): _pack(v) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
-        return type(value)(_pack(v) for v in value)
+        if not all(k is None or isinstance(k, (bool, int, float, str)) for k in value):
+            raise TypeError("key")
+        return {k: _pack(v, path + (k,), dates) for k, v in value.items()}
     raise TypeError(type(value).__name__)
 
 
-def _unpack(value):
-    if isinstance(value, list):
-        return [_unpack(v) for v in value]
-    if isinstance(value, dict):
-        return {_unpack(k): _unpack(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return (dt.datetime if value[0] == _DATETIME else dt.date).fromisoformat(value[1])
-    return value
+def _unpack(data, dates: list) -> Any:
+    """The data with its dates put back at their paths (patched in place: a large register's rows
+    are not walked again)."""
+    for path, iso, is_datetime in dates:
+        value = (dt.datetime if is_datetime else dt.date).fromisoformat(iso)
+        if not path:
+            return value
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+    return data
 
 
 def _to_cache(data, positions: Positions, digest: str) -> bytes | None:
     try:
-        return marshal.dumps((_CACHE_VERSION, digest, _pack(data), positions))
+        dates: list = []
+        packed = _pack(data, (), dates)
+        return marshal.dumps((_CACHE_VERSION, digest, packed, dates, positions))
     except (TypeError, ValueError):
         return None
 
@@ -270,11 +275,11 @@ def _from_cache(record: bytes | None, digest: str) -> tuple[Any, Positions] | No
     if record is None:
         return None
     try:
-        version, recorded, packed, positions = marshal.loads(record)
+        version, recorded, packed, dates, positions = marshal.loads(record)
         if version != _CACHE_VERSION or recorded != digest or not isinstance(positions, dict):
             return None
-        return _unpack(packed), positions
-    except (EOFError, ValueError, TypeError, IndexError):
+        return _unpack(packed, dates), positions
+    except (EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
 
 

@@ -25,7 +25,7 @@ from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
-from pipeline.core.text import bad_char, find_placeholder
+from pipeline.core.text import bad_char, find_placeholder, suspect
 from pipeline.core.values import BadValue, parse
 from pipeline.ledger.view import ledger_context
 
@@ -278,6 +278,8 @@ def typed_cell(value: Any, ctype: str) -> tuple[Any, str | None]:
 
     Blank cells are "" (the caller decides whether the column may be blank).
     """
+    if isinstance(value, str) and ctype == "text":
+        return value.strip(), None  # most cells of a register: nothing to parse
     if value is None or (isinstance(value, str) and not value.strip()):
         return "", None
     try:
@@ -397,7 +399,7 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
             value, bad = typed_cell(row.get(c.name), c.type)
             is_blank = value == "" and c.name in rows.header
             if not bad and not is_blank and not (c.allowed and value != "" and str(value) not in c.allowed) and not (
-                    isinstance(value, str) and (find_placeholder(value) or bad_char(value))):
+                    isinstance(value, str) and suspect(value) and (find_placeholder(value) or bad_char(value))):
                 out.append(value)  # the common case: nothing to report, no location needed
                 continue
             where = rows.locations.get((i, c.name), rows.source)

@@ -35,9 +35,11 @@ def _scan_chars(c: Collector, value: Any, kp: tuple, keys_only: bool = False) ->
             c.add("bad-value", f"'{keyname(kp)}' contains the character {bad} ({what}); delete it", kp)
     elif isinstance(value, dict):
         for k, v in value.items():
-            _scan_chars(c, str(k), kp + (k,))
+            if not isinstance(k, str) or bad_char(k):
+                _scan_chars(c, str(k), kp + (k,))
             if not keys_only:
-                _scan_chars(c, v, kp + (k,))
+                if not isinstance(v, str) or bad_char(v):  # a clean string needs no path (large registers)
+                    _scan_chars(c, v, kp + (k,))
             elif isinstance(v, (dict, list)):
                 _scan_chars(c, v, kp + (k,), keys_only=True)
     elif isinstance(value, list):

@@ -30,6 +30,7 @@ def _env() -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def _fetcher_class():
+    _weasyprint()  # imported the quick way first
     from weasyprint.urls import URLFetcher
 
     class AssetsOnly(URLFetcher):
@@ -48,6 +49,34 @@ def _fetcher_class():
 
 def _fetcher():
     return _fetcher_class()()
+
+
+@lru_cache(maxsize=1)
+def _weasyprint():
+    """WeasyPrint's HTML class and one font configuration, which every PDF of a process shares.
+
+    WeasyPrint opens its libraries by trying names in turn (libgobject-2.0-0, gobject-2.0-0...)
+    through cffi, which asks ctypes.util.find_library about each name that is not a file name:
+    on Linux each of those asks runs `ldconfig -p`, gcc and ld, about 20 processes and 0.3 s per
+    import. The names that succeed on Linux are the sonames (libgobject-2.0.so.0), which dlopen
+    finds by itself (LD_LIBRARY_PATH and the linker cache included), so while WeasyPrint
+    imports, find_library answers "not found" without asking.
+    """
+    import ctypes.util
+    import sys
+
+    if sys.platform.startswith("linux"):
+        real = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            import weasyprint
+        finally:
+            ctypes.util.find_library = real
+    else:
+        import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    return weasyprint.HTML, FontConfiguration()
 
 
 def _runs(p: Paragraph) -> Markup:
@@ -120,9 +149,8 @@ class PdfRenderer(Renderer):
     format = "pdf"
 
     def write(self, document: Document) -> bytes:
-        from weasyprint import HTML
-
-        html = HTML(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
+        html_class, fonts = _weasyprint()
+        html = html_class(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
         m = document.meta
         return html.write_pdf(pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),
-                              uncompressed_pdf=False) or b""
+                              uncompressed_pdf=False, font_config=fonts) or b""

@@ -2,33 +2,20 @@
 a formula."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from copy import copy
-import io
 import math
 import re
-
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.core.fonts import SLIDE_EA
-from pipeline.renderers.normalize import normalize_bytes
 from pipeline.renderers.base import Renderer, iter_numbered, text_width
-from pipeline.core.text import clean
+from pipeline.renderers.sheetml import BarLineChart, Sheet, Style, Workbook, column_letter
 from pipeline.core.values import to_python
 
-HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
-HEADER_FONT = Font(name=SLIDE_EA, bold=True, color="FFFFFF")
-BODY_FONT = Font(name=SLIDE_EA)
-THIN = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TOP_WRAP = Alignment(vertical="top", wrap_text=True)
+HEADER = Style(bold=True, color="FFFFFF", fill="1F3A5F", border=True, halign="center", valign="center", wrap=True)
+BODY = Style(border=True, valign="top", wrap=True)
 
 
 def sheet_title(text: str, taken: set[str]) -> str:
@@ -42,39 +29,21 @@ def sheet_title(text: str, taken: set[str]) -> str:
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
-def put(ws, row: int, col: int, value, font=BODY_FONT):
-    """Write a cell; strings are stored as strings, even when they start with '='."""
-    cell = _value(ws, row, col, value)
-    cell.font = font
-    return cell
-
-
-def _value(ws, row: int, col: int, value):
-    cell = ws.cell(row=row, column=col)
-    if isinstance(value, str):
-        # Excel reads "_x0041_" in a string as an escaped character: escape the underscore.
-        cell.value = _OOXML_ESCAPE.sub(r"_x005F_\1", clean(value))
-        cell.data_type = "s"  # never a formula, whatever the survey text starts with
-    else:
-        cell.value = value
-    return cell
-
-
-def _cover(ws, doc: Document) -> None:
+def _cover(wb: Workbook, ws: Sheet, doc: Document) -> None:
     m = doc.meta
     rows = [("文档名称", m.title), ("客户", m.customer), ("项目名称", m.project),
             ("服务", m.service_line), ("版本", m.version), ("日期", m.date_cn),
             ("作者", m.author), ("审核人", m.reviewer), ("批准人", m.approver or "—"), ("密级", m.classification),
             ("编制单位", m.vendor)]
-    put(ws, 1, 1, m.title, Font(name=SLIDE_EA, bold=True, size=16))
+    ws.set(1, 1, m.title, wb.style(Style(bold=True, size=16)))
+    key, value = wb.style(Style(bold=True, border=True)), wb.style(Style(border=True))
     for i, (k, v) in enumerate(rows, 3):
-        put(ws, i, 1, k, Font(name=SLIDE_EA, bold=True)).border = BORDER
-        put(ws, i, 2, v).border = BORDER
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 60
+        ws.set(i, 1, k, key)
+        ws.set(i, 2, v, value)
+    ws.widths[1] = 14
+    ws.widths[2] = 60
 
 
 #: How a typed column's cells are shown (core.values.TYPES).
@@ -115,60 +84,54 @@ def lines(value, width: float) -> int:
     if not text:
         return 1
     per = max(int(width) - 1, 1)
+    if len(text) * 2 <= per and "\n" not in text:
+        return 1  # fits, whatever its characters' widths
     return sum(max(1, math.ceil(text_width(part) / per)) for part in text.split("\n"))
 
 
-def fit_rows(ws, first: int, last: int, widths: dict[int, float]) -> None:
+def fit_rows(ws: Sheet, first: int, last: int, widths: dict[int, float]) -> None:
     """Give each row of first..last the height its wrapped cells need (Excel does not on open)."""
     for r in range(first, last + 1):
-        n = max([lines(ws.cell(row=r, column=j).value, w) for j, w in widths.items()] or [1])
+        cells = ws.rows.get(r, {})
+        n = max([lines(cells[j][0], w) for j, w in widths.items() if j in cells] or [1])
         if n > 1:
-            ws.row_dimensions[r].height = n * LINE_PT
+            ws.heights[r] = n * LINE_PT
 
 
-def _table_sheet(ws, header, rows, columns=None) -> None:
+def _table_sheet(wb: Workbook, ws: Sheet, header, rows, columns=None) -> None:
+    head = wb.style(HEADER)
     for j, h in enumerate(header, 1):
-        c = put(ws, 1, j, h, HEADER_FONT)
-        c.fill, c.border = HEADER_FILL, BORDER
-        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    # Every body cell has one style per number format (text, date, time...): openpyxl registers a style on each
-    # assignment by hashing it, most of a large register's time, so each style is assigned
-    # to its first cell and copied to the others (the same style ids, the same bytes).
-    styled: dict[str | None, StyleArray] = {}
+        ws.set(1, j, h, head)
+    # One style per number format (text, date, time...), looked up once per format.
+    styles: dict[str | None, int] = {}
+    types = [c.type for c in columns] if columns else []
     for i, row in enumerate(rows, 2):
+        cells = ws.rows.setdefault(i, {})
         for j, v in enumerate(row, 1):
-            v = typed(v, columns[j - 1].type if columns and j - 1 < len(columns) else None)
-            fmt = _number_format(v)
-            if fmt in styled:
-                _value(ws, i, j, v)._style = copy(styled[fmt])
-                continue
-            c = put(ws, i, j, v)
-            c.border = BORDER
-            c.alignment = TOP_WRAP
-            if fmt:
-                c.number_format = fmt
-            styled[fmt] = copy(c._style)
+            v = typed(v, types[j - 1] if j - 1 < len(types) else None)
+            fmt = None if isinstance(v, (str, int, float)) else _number_format(v)
+            sid = styles.get(fmt)
+            if sid is None:
+                sid = styles[fmt] = wb.style(dataclasses.replace(BODY, numfmt=fmt))
+            cells[j] = (v, sid)
     widths = {}
     for j, h in enumerate(header, 1):
         spec_w = columns[j - 1].width if columns and columns[j - 1].width else None
         longest = max([text_width(h)] + [text_width(r[j - 1]) for r in rows if j - 1 < len(r)])
         widths[j] = spec_w or min(max(10, longest + 2), 60)
-        ws.column_dimensions[get_column_letter(j)].width = widths[j]
+        ws.widths[j] = widths[j]
     fit_rows(ws, 1, len(rows) + 1, widths)
-    ws.freeze_panes = "A2"
+    ws.freeze = (2, 1)
     if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+        ws.autofilter = (len(rows) + 1, len(header))
     if columns:
         last = max(len(rows) + 1, 200)
         for j, col in enumerate(columns, 1):
             if col.allowed:
                 formula = '"' + ",".join(a.replace('"', "") for a in col.allowed) + '"'
                 if len(formula) <= 255:  # Excel's limit for an inline list
-                    dv = DataValidation(type="list", formula1=formula, allow_blank=True,
-                                        showErrorMessage=True, error=f"请从列表中选择：{col.name}")
-                    letter = get_column_letter(j)
-                    dv.add(f"{letter}2:{letter}{last}")
-                    ws.add_data_validation(dv)
+                    letter = column_letter(j)
+                    ws.validations.append((f"{letter}2:{letter}{last}", formula, f"请从列表中选择：{col.name}"))
 
 
 #: Width of the 内容 columns of a content sheet: text spans them all, a table takes one each.
@@ -176,40 +139,37 @@ CONTENT_WIDTH = 90
 SECTION_WIDTH = 28
 
 
-def _content_sheet(ws, document: Document) -> None:
+def _content_sheet(wb: Workbook, ws: Sheet, document: Document) -> None:
     """The sections as real cells: a section's title in column A, its text in column B (wrapped
     across the table width), each table as a cell range with its own header row."""
-    put(ws, 1, 1, "章节", HEADER_FONT)
-    put(ws, 1, 2, "内容", HEADER_FONT)
+    head = wb.style(HEADER)
     tables = [b for s in document.walk() for b in s.blocks if isinstance(b, Table)]
     ncols = max([len(t.header) for t in tables] + [1])
-    for j in range(1, ncols + 2):
-        c = ws.cell(row=1, column=j)
-        c.fill, c.border = HEADER_FILL, BORDER
-        c.font = HEADER_FONT
+    ws.set(1, 1, "章节", head)
+    ws.set(1, 2, "内容", head)
+    for j in range(3, ncols + 2):
+        ws.set(1, j, None, head)
     if ncols > 1:
-        ws.merge_cells(start_row=1, start_column=2, end_row=1, end_column=ncols + 1)
+        ws.merges.append((1, 2, 1, ncols + 1))
     # Text spans the table columns: their widths add up to the content width.
     col_w = max(CONTENT_WIDTH / ncols, 12)
-    widths = {1: SECTION_WIDTH, **{j: col_w for j in range(2, ncols + 2)}}
-    for j, w in widths.items():
-        ws.column_dimensions[get_column_letter(j)].width = w
+    ws.widths.update({1: SECTION_WIDTH, **{j: col_w for j in range(2, ncols + 2)}})
+    text_style = {b: wb.style(Style(bold=b, valign="top", wrap=True)) for b in (False, True)}
+    body = wb.style(BODY)
     row = 2
 
     def text_row(text: str, bold: bool = False) -> None:
         nonlocal row
-        c = put(ws, row, 2, text, Font(name=SLIDE_EA, bold=bold))
-        c.alignment = Alignment(vertical="top", wrap_text=True)
+        ws.set(row, 2, text, text_style[bold])
         if ncols > 1:
-            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ncols + 1)
+            ws.merges.append((row, 2, row, ncols + 1))
         n = lines(text, col_w * ncols)
         if n > 1:
-            ws.row_dimensions[row].height = n * LINE_PT
+            ws.heights[row] = n * LINE_PT
         row += 1
 
     for s, num, _ in iter_numbered(document.sections):
-        title = put(ws, row, 1, f"{num}{s.title}", Font(name=SLIDE_EA, bold=True))
-        title.alignment = Alignment(vertical="top", wrap_text=True)
+        ws.set(row, 1, f"{num}{s.title}", text_style[True])
         if not s.blocks:
             row += 1
             continue
@@ -224,25 +184,20 @@ def _content_sheet(ws, document: Document) -> None:
                     text_row(b.caption, bold=True)
                 first = row
                 for j, h in enumerate(b.header, 2):
-                    c = put(ws, row, j, h, HEADER_FONT)
-                    c.fill, c.border = HEADER_FILL, BORDER
-                    c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+                    ws.set(row, j, h, head)
                 row += 1
                 for r in b.rows:
                     for j, v in enumerate(r, 2):
                         v = typed(_number(v))
-                        c = put(ws, row, j, v)
-                        c.border = BORDER
-                        c.alignment = Alignment(vertical="top", wrap_text=True)
-                        if _number_format(v):
-                            c.number_format = _number_format(v)
+                        fmt = _number_format(v)
+                        ws.set(row, j, v, wb.style(dataclasses.replace(BODY, numfmt=fmt)) if fmt else body)
                     row += 1
                 fit_rows(ws, first, row - 1, {j: col_w for j in range(2, len(b.header) + 2)})
             elif isinstance(b, (Chart, Diagram, Gantt)):
                 text_row(_block_text(b))
             else:
                 raise unknown_block(b)
-    ws.freeze_panes = "A2"
+    ws.freeze = (2, 1)
 
 
 def _number(value):
@@ -253,27 +208,21 @@ def _number(value):
     return value
 
 
-def _chart_sheet(ws, chart: Chart) -> None:
+def _chart_sheet(wb: Workbook, ws: Sheet, chart: Chart) -> None:
     header = ["类别"] + [name for name, _ in chart.series]
     rows = [[cat] + [vals[i] for _, vals in chart.series] for i, cat in enumerate(chart.categories)]
-    _table_sheet(ws, header, rows)
-    ch = LineChart() if chart.type == "line" else BarChart()
-    ch.title = chart.title
-    ch.y_axis.title = chart.unit or None
-    ch.height, ch.width = 9, 18
-    data = Reference(ws, min_col=2, max_col=len(header), min_row=1, max_row=len(rows) + 1)
-    cats = Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1)
-    ch.add_data(data, titles_from_data=True)
-    ch.set_categories(cats)
-    ws.add_chart(ch, f"{get_column_letter(len(header) + 2)}2")
+    _table_sheet(wb, ws, header, rows)
+    ws.charts.append(BarLineChart("line" if chart.type == "line" else "bar", chart.title, chart.unit or None,
+                                  first_row=1, last_row=len(rows) + 1, last_col=len(header),
+                                  anchor=(2, len(header) + 2)))
 
 
-#: Fill of a Gantt week cell a task runs in, and of a milestone's week.
-BAR_FILL = PatternFill("solid", fgColor="1F5C99")
-MILESTONE_FONT = Font(name=SLIDE_EA, bold=True, color="B5523B")
+#: A Gantt week cell a task runs in is filled; a milestone's week shows ◆.
+BAR = dataclasses.replace(BODY, fill="1F5C99")
+MILESTONE = Style(bold=True, color="B5523B", border=True, halign="center")
 
 
-def _gantt_sheet(ws, g: Gantt) -> None:
+def _gantt_sheet(wb: Workbook, ws: Sheet, g: Gantt) -> None:
     """A Gantt in cells: one row per task with its dates, one column per week, the task's weeks filled."""
     bars = [(b, dt.date.fromisoformat(b.start), dt.date.fromisoformat(b.end)) for b in g.bars]
     first = min(s for _, s, _ in bars)
@@ -282,22 +231,20 @@ def _gantt_sheet(ws, g: Gantt) -> None:
     weeks = [monday + dt.timedelta(weeks=k) for k in range((last - monday).days // 7 + 1)]
     header = ["阶段", "任务/里程碑", "开始", "结束"] + [f"{w.month}/{w.day}" for w in weeks]
     rows = [[b.group, ("◆ " if b.milestone else "") + b.label, s, e] + [""] * len(weeks) for b, s, e in bars]
-    _table_sheet(ws, header, rows)
+    _table_sheet(wb, ws, header, rows)
+    bar, milestone = wb.style(BAR), wb.style(MILESTONE)
     for i, (b, s, e) in enumerate(bars, 2):
         for k, w in enumerate(weeks):
             if s <= w + dt.timedelta(days=6) and e >= w:
-                c = ws.cell(row=i, column=5 + k)
                 if b.milestone:
-                    c.value = "◆"
-                    c.font = MILESTONE_FONT
-                    c.alignment = Alignment(horizontal="center")
+                    ws.set(i, 5 + k, "◆", milestone)
                 else:
-                    c.fill = BAR_FILL
+                    ws.set(i, 5 + k, None, bar)
     for k in range(len(weeks)):
-        ws.column_dimensions[get_column_letter(5 + k)].width = 6
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 30
-    ws.freeze_panes = "E2"
+        ws.widths[5 + k] = 6
+    ws.widths[1] = 14
+    ws.widths[2] = 30
+    ws.freeze = (2, 5)
 
 
 def _block_text(b) -> str:
@@ -320,44 +267,35 @@ class XlsxRenderer(Renderer):
     format = "xlsx"
 
     def write(self, document: Document) -> bytes:
-        wb = Workbook()
+        wb = Workbook(SLIDE_EA)
         taken: set[str] = set()
-        cover = wb.active
-        cover.title = sheet_title("封面", taken)
-        _cover(cover, document)
+        _cover(wb, wb.add_sheet(sheet_title("封面", taken)), document)
         reg = document.register
         if reg is not None:
-            ws = wb.create_sheet(sheet_title(reg.title or "清单", taken))
-            _table_sheet(ws, [c.name for c in reg.columns], reg.rows, reg.columns)
+            ws = wb.add_sheet(sheet_title(reg.title or "清单", taken))
+            _table_sheet(wb, ws, [c.name for c in reg.columns], reg.rows, reg.columns)
         if document.findings is not None:
             f = document.findings
-            _table_sheet(wb.create_sheet(sheet_title(f.title, taken)), [c.name for c in f.columns], f.rows, f.columns)
+            _table_sheet(wb, wb.add_sheet(sheet_title(f.title, taken)), [c.name for c in f.columns], f.rows,
+                         f.columns)
         if document.sections:
-            _content_sheet(wb.create_sheet(sheet_title("内容", taken)), document)
+            _content_sheet(wb, wb.add_sheet(sheet_title("内容", taken)), document)
         for k, chart in enumerate(document.charts(), 1):
-            _chart_sheet(wb.create_sheet(sheet_title(f"图表{k}", taken)), chart)
+            _chart_sheet(wb, wb.add_sheet(sheet_title(f"图表{k}", taken)), chart)
         for g in document.gantts():
             if g.bars:
-                _gantt_sheet(wb.create_sheet(sheet_title("甘特图", taken)), g)
-        for ws in wb.worksheets:
-            # Printable as delivered: A4, one page wide, header row repeated.
-            ws.page_setup.paperSize = ws.PAPERSIZE_A4
-            ws.page_setup.orientation = "landscape" if ws.max_column > 4 else "portrait"
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-            if ws.freeze_panes == "A2":
-                ws.print_title_rows = "1:1"
-            # Printed pages say what they are and where they stand.
-            ws.oddHeader.center.text = clean(f"{document.meta.customer_short} · {document.meta.title}")
-            ws.oddHeader.center.size = 9
-            ws.oddFooter.center.text = "第 &P 页 共 &N 页"
-            ws.oddFooter.center.size = 9
+                _gantt_sheet(wb, wb.add_sheet(sheet_title("甘特图", taken)), g)
         m = document.meta
+        for ws in wb.sheets:
+            # Printable as delivered: A4, one page wide, the header row repeated; printed pages say
+            # what they are and where they stand.
+            ws.landscape = ws.max_column > 4
+            ws.title_rows = ws.freeze == (2, 1)
+            ws.header = f"{m.customer_short} · {m.title}".replace("&", "&&")
+            ws.footer = "第 &P 页 共 &N 页"
         props = wb.properties
         props.title, props.subject, props.creator = m.title, m.project, m.author or m.vendor
-        props.lastModifiedBy, props.description = props.creator, f"{m.customer}：{m.service_line}"
+        props.description = f"{m.customer}：{m.service_line}"
         props.keywords = "；".join(x for x in (m.customer_short, m.service_title) if x)
         props.category, props.language = f"密级：{m.classification}", "zh-CN"
-        buf = io.BytesIO()
-        wb.save(buf)
-        return normalize_bytes(buf.getvalue(), f"{m.date}T00:00:00Z")
+        return wb.to_bytes(f"{m.date}T00:00:00Z")
