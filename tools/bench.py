@@ -19,7 +19,8 @@ ratios, not the absolute times. Each peer comparison renders the same content:
 - xlsx: a 10,000-row register, sowpack against XlsxWriter writing the same rows with the
   same formatting (cover sheet, header style, borders, widths, validation, filter, print setup).
 
-Times are medians of --repeat runs (after one untimed warm-up); CPU is user+system of
+Each tree's sources are byte-compiled first, as an installed package's are. Times are medians
+of --repeat runs (after one untimed warm-up); CPU is user+system of
 the process and its children; RSS is the largest single process (and, for the full
 build, the sum over its processes, sampled). The builds use the user's cache as a
 user's builds do (stamps, remembered reads); SOWPACK_NO_CACHE=1 measures without it.
@@ -429,6 +430,10 @@ def main() -> None:
                          "by measurement in the same run, as 'before'")
     args = ap.parse_args()
     trees = ([Tree("before", args.before.resolve())] if args.before else []) + [Tree("now", ROOT)]
+    for tree in trees:
+        # Byte-compiled first, as an installed package is (pip compiles site-packages): with
+        # PYTHONDONTWRITEBYTECODE set, every run would otherwise compile the sources again.
+        run([sys.executable, "-m", "compileall", "-q", "pipeline"], cwd=tree.root)
     print(f"sowpack bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (shared machines: compare ratios, not times)")
     if not args.skip_peers:

@@ -15,6 +15,7 @@ from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, RGBColor
+from docx.styles import BabelFish
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Register, Table
@@ -217,6 +218,15 @@ class _Reference:
         self.styles_blob = serialize_part_xml(self.styles)
         #: (style name, style type) -> style id, None for the type's default style.
         self.style_ids: dict[tuple, str | None] = {}
+        # One pass over the styles instead of python-docx's XPath per name (first style of a
+        # name; the last default of a type, as the spec says).
+        self._by_name: dict[str, Any] = {}
+        self._defaults: dict[Any, Any] = {}
+        for st in self.styles.style_lst:
+            if st.name_val is not None:
+                self._by_name.setdefault(st.name_val, st)
+            if st.default:
+                self._defaults[st.type] = st
 
     def new_document(self):
         return copy.deepcopy(self.doc, {id(self.styles): self.styles})
@@ -229,7 +239,12 @@ class _Reference:
         """
         key = (name, kind)
         if key not in self.style_ids:
-            self.style_ids[key] = self.doc.part.get_style_id(name, kind)
+            st = self._by_name.get(BabelFish.ui2internal(name))
+            if st is None or st.type != kind:
+                # Not found, or of another type: python-docx raises the error it always did.
+                self.style_ids[key] = self.doc.part.get_style_id(name, kind)
+            else:
+                self.style_ids[key] = None if st is self._defaults.get(kind) else st.styleId
         return self.style_ids[key]
 
 

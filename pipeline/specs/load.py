@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import pickle
+import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import cache
 from pipeline.core.errors import Finding, SpecError, errors_in, relpath
 from pipeline.specs.model import (ANCHORS, COLUMN_TYPES, FORMATS, KIND_PHASES, PLAN_ROLES, REVIEW_OF,
                                   SECTION_REQUIRES, Acceptance, ColumnSpec, DeliverableSpec, FactSpec, Kind,
@@ -525,11 +530,51 @@ def load_spec(path: Path, kinds: dict[str, Kind]) -> tuple[SowSpec | None, list[
 
 
 def load_specs(spec_dir: Path) -> tuple[list[SowSpec], list[Finding]]:
-    """Load every NN-slug.yaml under spec_dir (sorted), collecting all findings."""
+    """Load every NN-slug.yaml under spec_dir (sorted), collecting all findings.
+
+    The result is remembered in the user's cache (core.cache) by the specs' bytes, the code that
+    reads them and the folder it runs from (locations are relative to it): validating 30 specs is
+    a large part of a one-file build.
+    """
+    paths = sorted(spec_dir.glob("[0-9]*.yaml"))
+    key = None
+    if cache.enabled():
+        try:
+            h = hashlib.sha256(f"{_loader_version()}\0{spec_dir.resolve()}\0{os.getcwd()}".encode())
+            for path in [spec_dir / KINDS_FILE, *paths]:
+                h.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+            key = h.hexdigest()[:32]
+        except OSError:
+            key = None
+    if key is not None:
+        raw = cache.load_bytes("specs", key)
+        if raw is not None:
+            try:
+                return pickle.loads(raw)
+            except Exception:  # noqa: BLE001 - a stale or damaged record is read again from the specs
+                pass
+    result = _load_specs(spec_dir, paths)
+    if key is not None:
+        cache.store_bytes("specs", key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return result
+
+
+@lru_cache(maxsize=1)
+def _loader_version() -> str:
+    """A digest of the code that turns a spec into a SowSpec (and of its Python)."""
+    h = hashlib.sha256(sys.version.encode())
+    root = Path(__file__).resolve().parent.parent
+    for sub in ("specs", "core", "rules"):
+        for p in sorted((root / sub).glob("*.py")):
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _load_specs(spec_dir: Path, paths: list[Path]) -> tuple[list[SowSpec], list[Finding]]:
     kinds, findings = load_kinds(spec_dir)
     specs: list[SowSpec] = []
     seen: dict[int, str] = {}
-    for path in sorted(spec_dir.glob("[0-9]*.yaml")):
+    for path in paths:
         spec, found = load_spec(path, kinds)
         findings.extend(found)
         if spec is None:
