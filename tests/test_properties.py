@@ -97,3 +97,28 @@ def test_pdf_renders_and_reopens_any_text(text, tmp_path):
 @example(text="<script>alert(1)</script>")
 def test_pdf_shows_readable_text_as_written(text, tmp_path):
     assert squash(text) in squash(roundtrip("pdf", text, tmp_path))
+
+
+#: Prose as answers are written: Chinese, Latin, digits, the punctuation of both, spaces and line breaks.
+PROSE = st.text(st.sampled_from("的一是在不了有和人这中大为上个abcXYZ0123456789"
+                                "，。、；：（）“”《》!?.,:;()=+-~%/ \n\u3000"), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PROSE)
+@example("第一段\n第二行\n\n第二段")
+@example("1. 不是列表\n- 也不是")
+@example("行尾两个空格  \n下一行")
+@example("=== \n---")
+def test_plain_prose_becomes_the_paragraphs_the_parser_makes(text):
+    """The shortcut for text without Markdown (markdown._plain) gives exactly what markdown-it would."""
+    import pipeline.document.markdown as md
+
+    fast = md._plain(text)
+    if fast is not None:
+        saved = md._plain
+        md._plain = lambda t: None
+        try:
+            assert fast == md.to_blocks(text)
+        finally:
+            md._plain = saved

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+from typing import Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,6 +76,20 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
     """Hash of the spec entry of one deliverable and the service-level fields its documents quote."""
     d = dataclasses.asdict(deliverable)
     d.pop("line", None)  # moving an entry within the file changes nothing in the output
+    # _stable({"deliverable": d, "service": service}), with the service's part made once per
+    # spec and package (it is the same for each of their deliverables).
+    return sha256_bytes(('{"deliverable": ' + _stable(d) + ', "service": '
+                         + _service_part(spec, package, tuple(selected)) + "}").encode())
+
+
+_SERVICE_PARTS: dict[tuple, tuple[Any, str]] = {}
+
+
+def _service_part(spec, package: str, selected: tuple) -> str:
+    key = (id(spec), package, selected)
+    hit = _SERVICE_PARTS.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
     service = {"service": spec.service, "title": spec.title, "name": spec.name, "slug": spec.slug,
                "formats_rule": spec.formats_rule,
                "packages": [dataclasses.asdict(p) for p in spec.packages],
@@ -84,7 +99,8 @@ def spec_digest(spec, deliverable, package: str, selected=()) -> str:
                # Acceptance reports and work plans list the package's other deliverables.
                "siblings": [[x.id, x.seed_name, x.title, x.kind, list(x.formats), [s.title for s in x.sections],
                              x.stage] for x in spec.for_package(package, selected)]}
-    return sha256_bytes(_stable({"deliverable": d, "service": service}).encode())
+    _SERVICE_PARTS[key] = (spec, _stable(service))  # the spec is kept: its id is not reused
+    return _SERVICE_PARTS[key][1]
 
 
 def _digest(value) -> str:

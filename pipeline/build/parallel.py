@@ -7,6 +7,7 @@ stays in the calling process.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any, Callable
@@ -30,6 +31,19 @@ def _run(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
 
+_IN_WORKER = False
+
+
+def _mark_worker() -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+
+
+def in_worker() -> bool:
+    """Whether this process is a worker of a RenderPool."""
+    return _IN_WORKER
+
+
 class RenderPool:
     """Tasks given as they become ready, rendered in up to `jobs` processes, results collected at the end.
 
@@ -39,8 +53,10 @@ class RenderPool:
     exists, inheriting every module imported so far.
     """
 
-    def __init__(self, fn: Callable[..., Any], jobs: int) -> None:
-        self.fn, self.jobs = fn, max(1, jobs)
+    def __init__(self, fn: Callable[..., Any], jobs: int, prepare: Callable[[], None] | None = None) -> None:
+        """prepare() runs in this process just before the workers fork (imports they will all need,
+        which the forked workers then share instead of each importing its own copy)."""
+        self.fn, self.jobs, self.prepare = fn, max(1, jobs), prepare
         self.tasks: list[tuple] = []
         self.labels: list[str] = []
         self._futures: dict = {}
@@ -58,7 +74,13 @@ class RenderPool:
                 from concurrent.futures import ProcessPoolExecutor
 
                 fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
-                self._pool = ProcessPoolExecutor(max_workers=self.jobs,
+                if fork:
+                    if self.prepare is not None:
+                        self.prepare()
+                    # What exists now is never collected in the workers: the garbage collector
+                    # does not write to (and so copy) the pages they share with this process.
+                    gc.freeze()
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_mark_worker,
                                                  mp_context=multiprocessing.get_context("fork" if fork else None))
                 self._futures[self._pool.submit(_run, self.fn, self.tasks[0])] = 0
             self._futures[self._pool.submit(_run, self.fn, args)] = len(self.tasks) - 1

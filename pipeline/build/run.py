@@ -21,10 +21,11 @@ from pipeline.inputs.model import Engagement
 from pipeline.build import stamp
 from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build.overview import record_build
-from pipeline.build.parallel import RenderPool, render_weight
+from pipeline.build.parallel import RenderPool, in_worker, render_weight
+from pipeline.readers.read import remember as remember_view
 from pipeline.build.verify import StagedChecks
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
-from pipeline.renderers import get_renderer
+from pipeline.renderers import get_renderer, warm as warm_renderers
 from pipeline.renderers.finish import FINISHED
 from pipeline.core.reporting import Reporter
 from pipeline.rules.engine import report_rules
@@ -88,7 +89,12 @@ def phase(name: str, what: str = ""):
 def _render(doc: Document, fmt: str, what: str) -> bytes:
     """One output's bytes (run in a worker process when building with several jobs)."""
     with phase("render", what):
-        return get_renderer(fmt).render(doc)
+        data = get_renderer(fmt).render(doc)
+    if in_worker():
+        # The worker reads its file too, into the user cache: the calling process, which checks
+        # every file, then finds the view there instead of parsing it while the workers wait.
+        remember_view(data, fmt)
+    return data
 
 
 def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]:
@@ -344,7 +350,10 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
-    pool = RenderPool(_render, jobs)
+    # The workers fork with the renderers of every format this build can write already imported.
+    formats = {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
+               for fmt in job.deliverable.formats}
+    pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(formats))
     checks = _staged_checks() if verify else None
     numbers: dict[Path, int] = {}
     pdf_problems: list[str] | None = None

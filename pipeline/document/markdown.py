@@ -1,6 +1,7 @@
 """Markdown (from templates and survey answers) -> document blocks. Raw HTML is never honoured."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -46,8 +47,41 @@ def _runs(inline) -> tuple[Run, ...]:
     return tuple(r for r in merged if r.text)
 
 
+#: What may start markup anywhere in a line (entities, escapes, code, emphasis, links, tables,
+#: raw HTML) or open a block at the start of one (lists, quotes, headings, rules, setext
+#: underlines, fences); tabs and carriage returns too.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|#\t\r]|^[-+=>]|^~~~|^\d{1,9}[.)]", re.M)
+
+
+def _plain(text: str) -> list[Block] | None:
+    """The paragraphs of text that holds no Markdown at all, as the parser would make them
+    (lines joined without a space, as Chinese lines are); None when it may hold some.
+
+    Most answers are plain Chinese prose: parsing them with markdown-it was the largest part
+    of assembling a pack.
+    """
+    if _MARKUP.search(text):
+        return None
+    blocks: list[Block] = []
+    lines: list[str] = []
+    for line in text.split("\n") + [""]:
+        if line != line.strip():
+            return None  # indentation, trailing spaces (a hard break), blank-looking lines
+        if line:
+            lines.append(line)
+        elif lines:
+            joined = clean("".join(lines))
+            if joined:
+                blocks.append(Paragraph((Run(joined),)))
+            lines = []
+    return blocks
+
+
 def to_blocks(text: str) -> list[Block]:
     """Parse Markdown into paragraphs, lists and tables."""
+    plain = _plain(text)
+    if plain is not None:
+        return plain
     tokens = _parser().parse(text)
     blocks: list[Block] = []
     i = 0

@@ -11,6 +11,7 @@ fsync'd when the file is created) before the command reports success.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -258,9 +259,22 @@ def read_ledger(path: Path) -> tuple[list[Event], list[Problem]]:
     Problems accepted as they are by a `repair` event of the ledger itself are marked waived
     (pipeline/ledger/anchor.py decides with the pack's record when there is one).
     """
-    parsed = parse(read_bytes(path))
-    parsed.waive(repair_waivers(parsed.events))
-    return parsed.events, parsed.problems
+    data = read_bytes(path)
+    key = (str(path), os.getcwd(), hashlib.sha256(data).digest() if data is not None else None)
+    if key not in _READ:
+        parsed = parse(data)
+        parsed.waive(repair_waivers(parsed.events))
+        if len(_READ) >= 16:
+            _READ.pop(next(iter(_READ)))
+        _READ[key] = (parsed.events, parsed.problems)
+    events, problems = _READ[key]
+    # Events are frozen; problems are the caller's to mark.
+    return list(events), [dataclasses.replace(p) for p in problems]
+
+
+#: The ledgers read in this process, by path and content: a build reads each engagement's
+#: ledger for every acceptance report and every pack it guards.
+_READ: dict[tuple, tuple[list[Event], list[Problem]]] = {}
 
 
 def _line(event: dict) -> bytes:

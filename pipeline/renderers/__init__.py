@@ -22,3 +22,10 @@ def get_renderer(fmt: str) -> Renderer:
     if cls.format != fmt:
         raise TypeError(f"{cls.__name__} renders '{cls.format}', but the format table lists it for '{fmt}'")
     return cls()
+
+
+def warm(formats) -> None:
+    """Import what rendering these formats needs (before a process pool forks, so that the
+    workers share one copy)."""
+    for fmt in sorted(set(formats) & set(FORMATS)):
+        get_renderer(fmt).warm()

@@ -29,6 +29,9 @@ class Renderer(ABC):
         """
         return self.write(cleaned(document))
 
+    def warm(self) -> None:  # noqa: B027 - a hook with nothing to do by default
+        """Import the libraries rendering will need (see renderers.warm); nothing by default."""
+
     @abstractmethod
     def write(self, document: Document) -> bytes:
         """The format's own rendering of a cleaned document."""

@@ -14,7 +14,7 @@ LEVEL_COLORS = {"高风险": "#c0392b", "中风险": "#e69f00", "低风险": "#2
 
 
 @lru_cache(maxsize=1)
-def _setup():
+def setup():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,7 +30,7 @@ def _setup():
 @lru_cache(maxsize=64)
 def chart_png(chart: Chart) -> bytes:
     """The chart as a PNG; drawn once per process (a deliverable's docx and pdf show the same chart)."""
-    plt = _setup()
+    plt = setup()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     x = range(len(chart.categories))
     n = len(chart.series)
@@ -78,7 +78,7 @@ def gantt_png(gantt: Gantt) -> bytes:
     """The schedule as a horizontal bar chart: one row per task, diamonds for milestones, weekly ticks."""
     import matplotlib.dates as mdates
 
-    plt = _setup()
+    plt = setup()
     rows = gantt_rows(gantt)
     height = 1.3 + 0.28 * max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(7.5, height))

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.base import Renderer, column_widths, front_matter, iter_numbered
-from pipeline.renderers.charts import chart_png, gantt_png
+from pipeline.renderers.charts import chart_png, gantt_png, setup as charts_setup
 from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import DRAFT_MARK, clean
@@ -30,7 +30,7 @@ def _env() -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def _fetcher_class():
-    _weasyprint()  # imported the quick way first
+    _html_class()  # imported the quick way first
     from weasyprint.urls import URLFetcher
 
     class AssetsOnly(URLFetcher):
@@ -53,7 +53,15 @@ def _fetcher():
 
 @lru_cache(maxsize=1)
 def _weasyprint():
-    """WeasyPrint's HTML class and one font configuration, which every PDF of a process shares.
+    """WeasyPrint's HTML class and one font configuration, which every PDF of a process shares."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return _html_class(), FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _html_class():
+    """WeasyPrint's HTML class, imported the quick way.
 
     WeasyPrint opens its libraries by trying names in turn (libgobject-2.0-0, gobject-2.0-0...)
     through cffi, which asks ctypes.util.find_library about each name that is not a file name:
@@ -74,9 +82,7 @@ def _weasyprint():
             ctypes.util.find_library = real
     else:
         import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-
-    return weasyprint.HTML, FontConfiguration()
+    return weasyprint.HTML
 
 
 def _runs(p: Paragraph) -> Markup:
@@ -147,6 +153,11 @@ def to_html(doc: Document) -> str:
 
 class PdfRenderer(Renderer):
     format = "pdf"
+
+    def warm(self) -> None:
+        _html_class()
+        _fetcher_class()
+        charts_setup()
 
     def write(self, document: Document) -> bytes:
         html_class, fonts = _weasyprint()

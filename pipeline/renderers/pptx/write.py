@@ -16,7 +16,10 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.opc.constants import CONTENT_TYPE as CT, RELATIONSHIP_TYPE as RT
+from pptx.opc.packuri import PackURI
 from pptx.opc.serialized import PackageWriter
+from pptx.parts.slide import NotesSlidePart
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
@@ -36,23 +39,26 @@ LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
 
 
 def _fonts(run, size: float | None = None, bold: bool | None = None, color: str | None = None) -> None:
-    f = run.font
-    f.name = SLIDE_LATIN
-    if size:
-        f.size = Pt(size)
-    if bold is not None:
-        f.bold = bold
-    if color:
-        f.color.rgb = RGBColor.from_string(color)
+    """The run's fonts (Latin and East Asian), size, weight and colour, written on its a:rPr directly:
+    the XML python-pptx's font properties write, without a lookup per property (a deck's runs
+    are thousands)."""
     rpr = run._r.get_or_add_rPr()
-    for tag in ("a:ea", "a:cs"):
-        el = rpr.find(qn(tag))
-        if el is None:
-            el = rpr.makeelement(qn(tag), {})
-            rpr.append(el)
-        el.set("typeface", SLIDE_EA)
+    if size:
+        rpr.set("sz", str(Pt(size).centipoints))
+    if bold is not None:
+        rpr.set("b", "1" if bold else "0")
+    if color:
+        fill = rpr.makeelement(_SOLID_FILL, {})
+        fill.append(fill.makeelement(_SRGB, {"val": str(RGBColor.from_string(color))}))
+        rpr.append(fill)
+    for tag, face in ((_LATIN, SLIDE_LATIN), (_EA, SLIDE_EA), (_CS, SLIDE_EA)):
+        rpr.append(rpr.makeelement(tag, {"typeface": face}))
     rpr.set("lang", "zh-CN")
     rpr.set("altLang", "en-US")
+
+
+_SOLID_FILL, _SRGB = qn("a:solidFill"), qn("a:srgbClr")
+_LATIN, _EA, _CS = qn("a:latin"), qn("a:ea"), qn("a:cs")
 
 
 def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None,
@@ -180,14 +186,62 @@ def _picture(slide, png: bytes, W, top, box_w, box_h) -> None:
     slide.shapes.add_picture(io.BytesIO(png), Emu(int((W - pw) / 2)), top, Emu(pw), Emu(ph))
 
 
+def _add_slide(prs, layout, placeholders: dict[str, list]):
+    """prs.slides.add_slide(layout), with the layout's placeholders cloned by python-pptx once per
+    layout and copied after that (the same XML: shape ids and names start afresh on each slide)."""
+    rid, slide = prs.slides.part.add_slide(layout)
+    tree = slide.shapes._spTree
+    if layout.name in placeholders:
+        for el in placeholders[layout.name]:
+            tree.append(copy.deepcopy(el))
+    else:
+        before = len(tree)
+        slide.shapes.clone_layout_placeholders(layout)
+        placeholders[layout.name] = [copy.deepcopy(el) for el in list(tree)[before:]]
+    prs.slides._sldIdLst.add_sldId(rid)
+    return slide
+
+
+class _Notes:
+    """Notes slides, the first made by python-pptx, the others copied from it before its text was set.
+
+    python-pptx clones the notes master's placeholders for every notes slide and finds each new
+    part's name by walking every part of the package: a quarter of a deck's time. The copies
+    are the same XML, named and related in the same order.
+    """
+
+    def __init__(self) -> None:
+        self.proto = None
+        self.number = 0
+        self.master_part = None
+
+    def frame(self, slide):
+        part = slide.part
+        if self.proto is None:
+            notes_slide = slide.notes_slide
+            self.proto = copy.deepcopy(notes_slide._element)
+            self.master_part = notes_slide.part.part_related_by(RT.NOTES_MASTER)
+            self.number = int(str(notes_slide.part.partname).rsplit("notesSlide", 1)[1].split(".")[0])
+            return notes_slide.notes_text_frame
+        self.number += 1
+        notes_part = NotesSlidePart(PackURI(f"/ppt/notesSlides/notesSlide{self.number}.xml"), CT.PML_NOTES_SLIDE,
+                                    part.package, copy.deepcopy(self.proto))
+        notes_part.relate_to(self.master_part, RT.NOTES_MASTER)
+        notes_part.relate_to(part, RT.SLIDE)
+        part.relate_to(notes_part, RT.NOTES_SLIDE)
+        return notes_part.notes_slide.notes_text_frame
+
+
 def write(slides: list[SlidePlan], doc: Document) -> bytes:
     """The deck of a plan, as normalised .pptx bytes."""
     prs = Presentation(str(REFERENCE))
     layouts = {layout.name: layout for layout in prs.slide_layouts}
     W, H = prs.slide_width, prs.slide_height
     assert W is not None and H is not None  # the reference deck sets its slide size
+    notes = _Notes()
+    placeholders: dict[str, list] = {}
     for sp in slides:
-        slide = prs.slides.add_slide(layouts[sp.layout])
+        slide = _add_slide(prs, layouts[sp.layout], placeholders)
         _set_text(slide.shapes.title.text_frame, [(0, sp.title)], 36 if sp.kind == "title" else 28, True)
         for ph in slide.placeholders:
             idx = ph.placeholder_format.idx
@@ -214,7 +268,7 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
         if sp.diagram is not None:
             _picture(slide, diagram_png(sp.diagram), W, top, W * 0.89, H * 0.70)
         if sp.notes:
-            _set_text(slide.notes_slide.notes_text_frame, [(0, line) for line in sp.notes.split("\n")], 12)
+            _set_text(notes.frame(slide), [(0, line) for line in sp.notes.split("\n")], 12)
     _furniture(prs, doc)
     m = doc.meta
     core_properties(prs.core_properties, m)
