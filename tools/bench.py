@@ -20,10 +20,13 @@ ratios, not the absolute times. Each peer comparison renders the same content:
   same formatting (cover sheet, header style, borders, widths, validation, filter, print setup).
 
 Each tree's sources are byte-compiled first, as an installed package's are. Times are medians
-of --repeat runs (after one untimed warm-up); CPU is user+system of
-the process and its children; RSS is the largest single process (and, for the full
-build, the sum over its processes, sampled). The builds use the user's cache as a
-user's builds do (stamps, remembered reads); SOWPACK_NO_CACHE=1 measures without it.
+of --repeat runs (after one untimed warm-up); CPU is user+system of the process and its
+children; RSS is the largest single process, and for the full build the memory of all its
+processes together is sampled as PSS (shared pages divided among the processes sharing them;
+the sum of their RSS is printed beside it). The builds use the user's cache as a user's builds
+do (stamps, remembered reads and pictures): the full build is timed after an untimed one into
+another folder, for -j 1 and -j N alike, and the first build on a machine (SOWPACK_NO_CACHE=1)
+is timed too.
 """
 from __future__ import annotations
 
@@ -50,25 +53,32 @@ class Run:
     cpu: float
     rss_mb: float
     total_rss_mb: float = 0.0
+    total_pss_mb: float = 0.0
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Sum of VmRSS over a process and its descendants (Linux /proc; 0 elsewhere).
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) over a process and its descendants (Linux /proc; zeros elsewhere).
 
-    Walks /proc/PID/task/*/children from the root, so that sampling costs the build
-    next to nothing (scanning every process of the machine would not).
+    RSS counts a page once in every process that maps it: the render workers, forked from
+    the build, share its imported libraries, and every process maps the same font files.
+    PSS (proportional set size) divides each shared page among the processes that map it,
+    so its sum is the memory the build takes. Walks /proc/PID/task/*/children from the
+    root, so that sampling costs the build next to nothing.
     """
-    total, todo = 0, [pid]
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            rss += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            pss += next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 def run(cmd: list[str], cwd: Path = ROOT) -> None:
@@ -79,16 +89,18 @@ def run(cmd: list[str], cwd: Path = ROOT) -> None:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{err}")
 
 
-def measured(cmd: list[str], sample_rss: bool = False, cwd: Path = ROOT) -> Run:
+def measured(cmd: list[str], sample_rss: bool = False, cwd: Path = ROOT, env: dict | None = None) -> Run:
     """One whole process: wall time, CPU and peak RSS from wait4 (the process and the children it waited for)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_total = [0]
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **env} if env else None)
+    peak_total = [0, 0]
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(0.2):
-            peak_total[0] = max(peak_total[0], _tree_rss_kb(proc.pid))
+            rss, pss = _tree_memory_kb(proc.pid)
+            peak_total[0], peak_total[1] = max(peak_total[0], rss), max(peak_total[1], pss)
     sampler = threading.Thread(target=sample, daemon=True)
     if sample_rss:
         sampler.start()
@@ -101,7 +113,8 @@ def measured(cmd: list[str], sample_rss: bool = False, cwd: Path = ROOT) -> Run:
         sampler.join()
     if code != 0:
         sys.exit(f"failed ({code}): {' '.join(map(str, cmd))}\n{err.decode(errors='replace')[-3000:]}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak_total[0] / 1024)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak_total[0] / 1024,
+               peak_total[1] / 1024)
 
 
 def median_run(cmd: list[str], repeat: int, warm: bool = True, cwd: Path = ROOT) -> Run:
@@ -364,16 +377,23 @@ def bench_samples(repeat: int, trees: list[Tree]) -> None:
         print(f"samples of {tree.name}: {len(engagements)} engagements")
         parallel = tree.supports("--jobs")
         with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
-            out_n, out_1 = Path(tmp) / "jn", Path(tmp) / "j1"
+            out_n, out_1, out_cold = Path(tmp) / "jn", Path(tmp) / "j1", Path(tmp) / "cold"
             build = tree.cmd("build", *engagements, "--out")
-            # One process first (it also warms the OS file cache for both).
-            full_1 = measured(build + [str(out_1), "-j", "1"], cwd=tree.root) if parallel else None
-            full_n = measured(build + [str(out_n)] + (["-j", str(jobs)] if parallel else []), sample_rss=True,
-                              cwd=tree.root)
-            files = sum(1 for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
+            jn = ["-j", str(jobs)] if parallel else []
             label = f"-j {jobs}" if parallel else "(one process)"
+            # The first build on a machine: nothing in the user's cache (it warms the OS file cache too).
+            cold = measured(build + [str(out_cold)] + jn, cwd=tree.root, env={"SOWPACK_NO_CACHE": "1"})
+            print(f"  {tree.name}: first build on a machine {label} (SOWPACK_NO_CACHE=1): {cold.wall:6.1f} s "
+                  f"(cpu {cold.cpu:.1f} s)")
+            # An untimed build fills the user's cache, so that -j 1 and -j N below start alike: a full
+            # build into a new folder on a machine that has built before.
+            run(build + [str(Path(tmp) / "warm")] + jn, cwd=tree.root)
+            full_1 = measured(build + [str(out_1), "-j", "1"], cwd=tree.root) if parallel else None
+            full_n = measured(build + [str(out_n)] + jn, sample_rss=True, cwd=tree.root)
+            files = sum(1 for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
             print(f"  {tree.name}: full build {label}: {full_n.wall:6.1f} s (cpu {full_n.cpu:.1f} s), {files} files, "
-                  f"peak RSS {full_n.rss_mb:.0f} MB largest process, {full_n.total_rss_mb:.0f} MB all together "
+                  f"peak RSS {full_n.rss_mb:.0f} MB largest process; all together {full_n.total_pss_mb:.0f} MB PSS "
+                  f"({full_n.total_rss_mb:.0f} MB adding up RSS, which counts shared pages in each process) "
                   f"[goal <= 30 s on 2 quiet cores, <= 600 MB]")
             if full_1 is not None:
                 same = all((out_1 / p.relative_to(out_n)).read_bytes() == p.read_bytes()

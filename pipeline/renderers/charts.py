@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from pipeline.document.nodes import Chart, Gantt, GanttBar
 from pipeline.core.fonts import PDF_SANS
+from pipeline.renderers.remembered import remembered
 
 
 #: Risk levels keep their colours in every chart: red, amber, green.
@@ -29,7 +30,12 @@ def setup():
 
 @lru_cache(maxsize=64)
 def chart_png(chart: Chart) -> bytes:
-    """The chart as a PNG; drawn once per process (a deliverable's docx and pdf show the same chart)."""
+    """The chart as a PNG; drawn once per machine (renderers/remembered.py), and held in this process
+    (a deliverable's docx and pdf show the same chart)."""
+    return remembered(chart, _draw_chart, __file__, ("matplotlib",))
+
+
+def _draw_chart(chart: Chart) -> bytes:
     plt = setup()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     x = range(len(chart.categories))
@@ -74,8 +80,14 @@ def gantt_rows(gantt: Gantt) -> list[tuple[GanttBar, dt.date, dt.date, int]]:
     return out
 
 
+@lru_cache(maxsize=64)
 def gantt_png(gantt: Gantt) -> bytes:
-    """The schedule as a horizontal bar chart: one row per task, diamonds for milestones, weekly ticks."""
+    """The schedule as a horizontal bar chart: one row per task, diamonds for milestones, weekly ticks
+    (drawn once per machine, as chart_png)."""
+    return remembered(gantt, _draw_gantt, __file__, ("matplotlib",))
+
+
+def _draw_gantt(gantt: Gantt) -> bytes:
     import matplotlib.dates as mdates
 
     plt = setup()

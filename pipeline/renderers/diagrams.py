@@ -15,6 +15,7 @@ from functools import lru_cache
 from pipeline.core.errors import RenderError
 from pipeline.core.fonts import PDF_SANS
 from pipeline.document.nodes import Diagram
+from pipeline.renderers.remembered import remembered
 
 #: Resolution of the PNG (Word and PowerPoint scale it to the page).
 DPI = 150
@@ -143,13 +144,22 @@ def laid_out(d: Diagram) -> Diagram:
 
 @lru_cache(maxsize=64)
 def diagram_svg(d: Diagram) -> bytes:
-    """The diagram as SVG, without Graphviz's version comments (the same bytes on every machine's run)."""
+    """The diagram as SVG, without Graphviz's version comments (the same bytes on every machine's run);
+    laid out once per machine (renderers/remembered.py)."""
+    return remembered(d, _draw_svg, __file__, tools=("dot",))
+
+
+def _draw_svg(d: Diagram) -> bytes:
     return _COMMENT.sub(b"", _dot(dot_source(laid_out(d)), "svg"))
 
 
 @lru_cache(maxsize=64)
 def diagram_png(d: Diagram) -> bytes:
-    """The diagram as a PNG at DPI."""
+    """The diagram as a PNG at DPI (laid out once per machine)."""
+    return remembered(d, _draw_png, __file__, tools=("dot",))
+
+
+def _draw_png(d: Diagram) -> bytes:
     return _dot(dot_source(laid_out(d)), "png", f"-Gdpi={DPI}")
 
 
