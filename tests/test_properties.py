@@ -116,9 +116,21 @@ def test_plain_prose_becomes_the_paragraphs_the_parser_makes(text):
 
     fast = md._plain(text)
     if fast is not None:
-        saved = md._plain
-        md._plain = lambda t: None
-        try:
-            assert fast == md.to_blocks(text)
-        finally:
-            md._plain = saved
+        assert fast == md._parse(text)
+
+
+def test_parsed_markdown_is_remembered_as_the_same_blocks(tmp_path, monkeypatch):
+    """Blocks parsed once come back from the user cache equal, lists, tables, emphasis and code included."""
+    import pipeline.document.markdown as md
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SOWPACK_NO_CACHE", raising=False)
+    text = ("**结论**：`ecs.g7` 规格\n\n1. 第一项\n2. 第二项 *说明*\n\n- 甲\n  - 乙\n\n"
+            "| 序号 | 检查项 |\n|---|---|\n| 1 | 网络 |\n\n    代码块\n")
+    first = md.to_blocks(text)
+    assert list((tmp_path / "cache" / "sowpack" / "markdown").iterdir())
+    calls = []
+    monkeypatch.setattr(md, "_parse", lambda t: calls.append(t) or [])
+    assert md.to_blocks(text) == first
+    assert calls == []  # from the cache, not parsed again
+    assert {type(b).__name__ for b in first} == {"Paragraph", "ListBlock", "Table"}

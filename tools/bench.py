@@ -117,6 +117,12 @@ def measured(cmd: list[str], sample_rss: bool = False, cwd: Path = ROOT, env: di
                peak_total[1] / 1024)
 
 
+def _median(runs: list[Run]) -> Run:
+    """Median times; the largest memory seen."""
+    return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs),
+               max(r.rss_mb for r in runs), max(r.total_rss_mb for r in runs), max(r.total_pss_mb for r in runs))
+
+
 def median_run(cmd: list[str], repeat: int, warm: bool = True, cwd: Path = ROOT) -> Run:
     """The median of `repeat` runs, after one untimed run that warms the OS file cache."""
     if warm:
@@ -388,19 +394,27 @@ def bench_samples(repeat: int, trees: list[Tree]) -> None:
             # An untimed build fills the user's cache, so that -j 1 and -j N below start alike: a full
             # build into a new folder on a machine that has built before.
             run(build + [str(Path(tmp) / "warm")] + jn, cwd=tree.root)
-            full_1 = measured(build + [str(out_1), "-j", "1"], cwd=tree.root) if parallel else None
-            full_n = measured(build + [str(out_n)] + jn, sample_rss=True, cwd=tree.root)
+            # -j 1 and -j N alternately, each into a new folder, the medians of `repeat` runs each.
+            ones, ns = [], []
+            for _ in range(repeat):
+                if parallel:
+                    shutil.rmtree(out_1, ignore_errors=True)
+                    ones.append(measured(build + [str(out_1), "-j", "1"], cwd=tree.root))
+                shutil.rmtree(out_n, ignore_errors=True)
+                ns.append(measured(build + [str(out_n)] + jn, sample_rss=True, cwd=tree.root))
+            full_1 = _median(ones) if ones else None
+            full_n = _median(ns)
             files = sum(1 for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
-            print(f"  {tree.name}: full build {label}: {full_n.wall:6.1f} s (cpu {full_n.cpu:.1f} s), {files} files, "
+            print(f"  {tree.name}: full build {label} (median of {repeat}): {full_n.wall:6.1f} s "
+                  f"(cpu {full_n.cpu:.1f} s), {files} files, "
                   f"peak RSS {full_n.rss_mb:.0f} MB largest process; all together {full_n.total_pss_mb:.0f} MB PSS "
                   f"({full_n.total_rss_mb:.0f} MB adding up RSS, which counts shared pages in each process) "
                   f"[goal <= 30 s on 2 quiet cores, <= 600 MB]")
             if full_1 is not None:
-                same = all((out_1 / p.relative_to(out_n)).read_bytes() == p.read_bytes()
-                           for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
-                print(f"  {tree.name}: full build -j 1: {full_1.wall:6.1f} s (cpu {full_1.cpu:.1f} s): -j {jobs} is "
-                      f"{full_1.wall / full_n.wall:.2f}x faster [goal >= 1.7 on 2 cores]; "
-                      f"{'byte-identical' if same else 'OUTPUTS DIFFER'}")
+                print(f"  {tree.name}: full build -j 1 (median of {repeat}): {full_1.wall:6.1f} s "
+                      f"(cpu {full_1.cpu:.1f} s): -j {jobs} is {full_1.wall / full_n.wall:.2f}x faster "
+                      f"[goal >= 1.7 on 2 cores]; {'byte-identical' if _same(out_n, out_1) else 'OUTPUTS DIFFER'} "
+                      f"({'the same bytes' if _same(out_n, out_cold) else 'NOT the bytes'} as without the cache)")
             re_run = median_run(build + [str(out_n)], repeat, warm=False, cwd=tree.root)
             print(f"  {tree.name}: unchanged rebuild: {re_run.wall:5.2f} s (cpu {re_run.cpu:.2f} s) [goal <= 1 s]")
             changed = _one_answer_changed(tree, Path(tmp))
@@ -410,6 +424,12 @@ def bench_samples(repeat: int, trees: list[Tree]) -> None:
             check = median_run(tree.cmd("check", str(largest)), repeat, cwd=tree.root)
             print(f"  {tree.name}: `sowpack specs` {specs.wall:.2f} s (cpu {specs.cpu:.2f} s); `sowpack check` of the "
                   f"largest pack ({largest.name}) {check.wall:.2f} s (cpu {check.cpu:.2f} s) [goal <= 0.5 s each]")
+
+
+def _same(a: Path, b: Path) -> bool:
+    """Whether every file of pack folder a (but the manifests) has the same bytes in b."""
+    return all((b / p.relative_to(a)).read_bytes() == p.read_bytes()
+               for p in a.rglob("*") if p.is_file() and p.name != "manifest.json")
 
 
 def _one_answer_changed(tree: Tree, tmp: Path) -> str:

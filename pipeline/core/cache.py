@@ -60,6 +60,8 @@ def store_bytes(kind: str, name: str, data: bytes, suffix: str = ".bin") -> None
         return
     target = path(kind, name, suffix)
     try:
+        # The folder is the user's alone: some records (the parsed specs) are pickles.
+        target.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)

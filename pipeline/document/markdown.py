@@ -1,11 +1,15 @@
 """Markdown (from templates and survey answers) -> document blocks. Raw HTML is never honoured."""
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from pipeline.core import cache
 from pipeline.document.nodes import Block, ListBlock, Paragraph, Run, Table
 from pipeline.core.text import clean
 
@@ -78,10 +82,68 @@ def _plain(text: str) -> list[Block] | None:
 
 
 def to_blocks(text: str) -> list[Block]:
-    """Parse Markdown into paragraphs, lists and tables."""
+    """Parse Markdown into paragraphs, lists and tables.
+
+    Text with Markdown in it is parsed once per machine: the blocks are remembered in the user
+    cache (core.cache) by the text and the code that parses it.
+    """
     plain = _plain(text)
     if plain is not None:
         return plain
+    if not cache.enabled():
+        return _parse(text)
+    name = hashlib.sha256(f"{_version()}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    raw = cache.load_bytes("markdown", name)
+    if raw is not None:
+        try:
+            return _unpack(marshal.loads(raw))
+        except (EOFError, ValueError, TypeError, IndexError):
+            pass
+    blocks = _parse(text)
+    cache.store_bytes("markdown", name, marshal.dumps(_pack(blocks)))
+    return blocks
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    here = Path(__file__).resolve()
+    h = hashlib.sha256(here.read_bytes() + (here.parent / "nodes.py").read_bytes())
+    h.update(cache.installed("markdown_it").encode())
+    return h.hexdigest()[:16]
+
+
+def _pack(blocks: list[Block]) -> list:
+    """Blocks as marshal stores them (tuples; a cache record is data, never code)."""
+    def runs(rs):
+        return tuple((r.text, r.bold, r.italic, r.code) for r in rs)
+    out: list = []
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            out.append((0, runs(b.runs)))
+        elif isinstance(b, ListBlock):
+            out.append((1, tuple(runs(p.runs) for p in b.items), b.ordered))
+        elif isinstance(b, Table):
+            out.append((2, b.header, b.rows, b.caption))
+        else:
+            raise TypeError(type(b).__name__)
+    return out
+
+
+def _unpack(packed: list) -> list[Block]:
+    def para(rs) -> Paragraph:
+        return Paragraph(tuple(Run(*r) for r in rs))
+    out: list[Block] = []
+    for item in packed:
+        if item[0] == 0:
+            out.append(para(item[1]))
+        elif item[0] == 1:
+            out.append(ListBlock(tuple(para(p) for p in item[1]), item[2]))
+        else:
+            out.append(Table(tuple(item[1]), tuple(tuple(r) for r in item[2]), item[3]))
+    return out
+
+
+def _parse(text: str) -> list[Block]:
     tokens = _parser().parse(text)
     blocks: list[Block] = []
     i = 0

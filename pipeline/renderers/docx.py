@@ -23,7 +23,7 @@ from pipeline.document.walk import unknown_block
 from pipeline.renderers.normalize import Members, write_package
 from pipeline.renderers.base import (Renderer, cleaned, column_widths, core_properties, front_matter, iter_numbered,
                                      numbered)
-from pipeline.renderers.charts import chart_png, gantt_png, setup as charts_setup
+from pipeline.renderers.charts import chart_png, gantt_png
 from pipeline.renderers.diagrams import diagram_png, png_size_mm
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import DRAFT_MARK, clean
@@ -457,7 +457,6 @@ class DocxRenderer(Renderer):
 
     def warm(self) -> None:
         _reference()
-        charts_setup()
 
     def render(self, document: Document, pages: list[int | None] | None = None) -> bytes:
         """Render the document; `pages` gives each TOC entry's page number, when measured (renderers/finish.py)."""

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from pipeline.document.nodes import Chart, Diagram, Document, Gantt, ListBlock, Paragraph, Table
 from pipeline.document.walk import unknown_block
 from pipeline.renderers.base import Renderer, column_widths, front_matter, iter_numbered
-from pipeline.renderers.charts import chart_png, gantt_png, setup as charts_setup
+from pipeline.renderers.charts import chart_png, gantt_png
 from pipeline.renderers.diagrams import diagram_svg
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import DRAFT_MARK, clean
@@ -157,7 +157,6 @@ class PdfRenderer(Renderer):
     def warm(self) -> None:
         _html_class()
         _fetcher_class()
-        charts_setup()
 
     def write(self, document: Document) -> bytes:
         html_class, fonts = _weasyprint()
