@@ -199,6 +199,10 @@ _WHERE = {"header": "the page header", "footer": "the page footer", "footnote": 
 
 
 def check_text(ctx: _Ctx, seen: Seen) -> None:
+    # One search over the whole file first (a register's view holds a text per cell): a
+    # placeholder in any one text is found in them all joined.
+    if not find_placeholder("\n".join(t.text for t in seen.texts)):
+        return
     hits = 0
     for t in seen.texts:
         ph = find_placeholder(t.text)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Gantt, GanttBar, Meta, Register, Run,
                                      Section, Table)
 from pipeline.document.walk import walk
-from pipeline.core.text import DRAFT_MARK, clean
+from pipeline.core.text import DRAFT_MARK, bad_char, clean
 
 
 class Renderer(ABC):
@@ -99,9 +99,17 @@ _CLEAN: dict[type, Callable[[Any], Any]] = {
     Diagram: _clean_diagram,
     Gantt: lambda g: dataclasses.replace(g, title=clean(g.title)),
     GanttBar: lambda b: dataclasses.replace(b, label=clean(b.label), group=clean(b.group)),
-    Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=[[_text(v) for v in row] for row in r.rows]),
+    Register: lambda r: dataclasses.replace(r, title=clean(r.title), rows=_clean_rows(r.rows)),
     ColumnDef: lambda c: dataclasses.replace(c, name=clean(c.name), allowed=tuple(map(clean, c.allowed))),
 }
+
+
+def _clean_rows(rows: list[list]) -> list[list]:
+    """A register's rows, cleaned cell by cell only when one search over all its text finds something to clean."""
+    if (not any(isinstance(v, tuple) for row in rows for v in row)
+            and bad_char("\n".join(v for row in rows for v in row if isinstance(v, str))) is None):
+        return [list(row) for row in rows]
+    return [[_text(v) for v in row] for row in rows]
 
 
 def text_width(value) -> float:
