@@ -438,3 +438,22 @@ def test_a_deck_with_a_chart_is_the_same_bytes_a_second_later():
         assert any("/embeddings/" in n and n.endswith(".xlsx") for n in z.namelist())
     time.sleep(1.1)
     assert get_renderer("pptx").render(doc) == first
+
+
+def test_weasyprint_is_imported_without_asking_ctypes_for_each_library_name():
+    """A PDF render imports WeasyPrint without ctypes.util.find_library (each call runs ldconfig, gcc
+    and ld: 0.3 s per process), and the PDF still renders."""
+    import subprocess
+    import sys
+
+    code = ("import ctypes.util, sys\n"
+            "calls = []\n"
+            "real = ctypes.util.find_library\n"
+            "ctypes.util.find_library = lambda name: calls.append(name) or real(name)\n"
+            "from pipeline.renderers.pdf import _weasyprint\n"
+            "_weasyprint()\n"
+            "assert 'weasyprint' in sys.modules\n"
+            "print(len(calls))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"

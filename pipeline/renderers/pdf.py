@@ -54,9 +54,10 @@ def _fetcher():
 @lru_cache(maxsize=1)
 def _weasyprint():
     """WeasyPrint's HTML class and one font configuration, which every PDF of a process shares."""
+    html_class = _html_class()  # first: it imports WeasyPrint the quick way
     from weasyprint.text.fonts import FontConfiguration
 
-    return _html_class(), FontConfiguration()
+    return html_class, FontConfiguration()
 
 
 @lru_cache(maxsize=1)
