@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import re
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
@@ -39,10 +40,13 @@ LAYOUTS = ("Title Slide", "Title and Content", "Section Header", "Title Only")
 
 
 def _fonts(run, size: float | None = None, bold: bool | None = None, color: str | None = None) -> None:
-    """The run's fonts (Latin and East Asian), size, weight and colour, written on its a:rPr directly:
-    the XML python-pptx's font properties write, without a lookup per property (a deck's runs
-    are thousands)."""
-    rpr = run._r.get_or_add_rPr()
+    """The fonts (Latin and East Asian), size, weight and colour of a run (its a:r element), written
+    on its a:rPr directly: the XML python-pptx's font properties write, without a lookup per
+    property (a deck's runs are thousands)."""
+    rpr = run.find(_RPR)
+    if rpr is None:
+        rpr = run.makeelement(_RPR, {})
+        run.insert(0, rpr)  # before a:t, its only other child
     if size:
         rpr.set("sz", str(Pt(size).centipoints))
     if bold is not None:
@@ -57,20 +61,62 @@ def _fonts(run, size: float | None = None, bold: bool | None = None, color: str 
     rpr.set("altLang", "en-US")
 
 
-_SOLID_FILL, _SRGB = qn("a:solidFill"), qn("a:srgbClr")
+_RPR, _SOLID_FILL, _SRGB = qn("a:rPr"), qn("a:solidFill"), qn("a:srgbClr")
 _LATIN, _EA, _CS = qn("a:latin"), qn("a:ea"), qn("a:cs")
 
 
 def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None,
               color: str | None = None) -> None:
-    frame.clear()
+    """The frame's text: one paragraph per (level, text) line, each one run in the deck's fonts.
+
+    The XML TextFrame.clear(), add_paragraph(), paragraph.level and add_run() write, written on
+    the elements directly: python-pptx finds each child by XPath, thousands of times a deck.
+    """
+    body = frame._txBody
+    paragraphs = body.findall(_P)
+    for extra in paragraphs[1:]:
+        body.remove(extra)
+    first = paragraphs[0]
+    for el in [e for e in first if e.tag in _CONTENT]:
+        first.remove(el)
     for i, (level, text) in enumerate(lines):
-        p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        p.level = level
-        r = p.add_run()
-        # python-pptx stores a carriage return as the literal text _x000D_: a line break is "\n".
-        r.text = clean(text).replace("\r\n", "\n").replace("\r", "\n")
+        if i == 0:
+            p = first
+        else:
+            p = body.makeelement(_P, {})
+            body.append(p)
+        ppr = p.find(_PPR)
+        if ppr is None:
+            ppr = p.makeelement(_PPR, {})
+            _insert(p, ppr, _PPR_AFTER)
+        if level:
+            ppr.set("lvl", str(level))
+        else:
+            ppr.attrib.pop("lvl", None)
+        r = p.makeelement(_R, {})
+        t = r.makeelement(_T, {})
+        r.append(t)
+        _insert(p, r, (_END,))
+        # A carriage return would be stored as the literal text _x000D_: a line break is "\n".
+        t.text = _CONTROL.sub(lambda m: "_x%04X_" % ord(m.group(1)),
+                              clean(text).replace("\r\n", "\n").replace("\r", "\n"))
         _fonts(r, size, bold, color)
+
+
+def _insert(parent, child, before: tuple[str, ...]) -> None:
+    """child into parent before its first child with one of those tags, else last (python-pptx's rule)."""
+    nxt = next((e for e in parent if e.tag in before), None)
+    if nxt is None:
+        parent.append(child)
+    else:
+        nxt.addprevious(child)
+
+
+_P, _PPR, _R, _T, _END = qn("a:p"), qn("a:pPr"), qn("a:r"), qn("a:t"), qn("a:endParaRPr")
+_CONTENT = (_R, qn("a:br"), qn("a:fld"))
+_PPR_AFTER = (*_CONTENT, _END)
+#: The control characters python-pptx writes as _xHHHH_ (tab and line feed stay).
+_CONTROL = re.compile(r"([\x00-\x08\x0B-\x1F])")
 
 
 def _serial(day: dt.date) -> int:
