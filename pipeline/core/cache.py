@@ -8,9 +8,14 @@ folder is read-only); deleting the folder is always safe.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
 
 #: Set to 1 to neither read nor write the cache.
 NO_CACHE_ENV = "SOWPACK_NO_CACHE"
@@ -115,3 +120,34 @@ def drop(kind: str, name: str) -> None:
         path(kind, name).unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def code_digest(files: Iterable[Path], libraries: Iterable[str] = ()) -> str:
+    """A digest of source files (names and bytes), the Python version and the libraries' installed
+    files: what a record's key holds so that a change of the code that made it makes it stale."""
+    h = hashlib.sha256(sys.version.encode())
+    for p in files:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    h.update(installed(*libraries).encode())
+    return h.hexdigest()[:16]
+
+
+def remembered(kind: str, name: str, compute: Callable[[], T], dump: Callable[[T], bytes],
+               load: Callable[[bytes], T]) -> T:
+    """compute(), or what it gave before: the record `name` of `kind`, written by dump and read by
+    load. A record load cannot read is made again; a value dump cannot write is not kept."""
+    if not enabled():
+        return compute()
+    raw = load_bytes(kind, name)
+    if raw is not None:
+        try:
+            return load(raw)
+        except Exception:  # noqa: BLE001 - a damaged or stale record: the work is done again
+            pass
+    value = compute()
+    try:
+        data = dump(value)
+    except (TypeError, ValueError):
+        return value
+    store_bytes(kind, name, data)
+    return value

@@ -90,26 +90,15 @@ def to_blocks(text: str) -> list[Block]:
     plain = _plain(text)
     if plain is not None:
         return plain
-    if not cache.enabled():
-        return _parse(text)
     name = hashlib.sha256(f"{_version()}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
-    raw = cache.load_bytes("markdown", name)
-    if raw is not None:
-        try:
-            return _unpack(marshal.loads(raw))
-        except (EOFError, ValueError, TypeError, IndexError):
-            pass
-    blocks = _parse(text)
-    cache.store_bytes("markdown", name, marshal.dumps(_pack(blocks)))
-    return blocks
+    return cache.remembered("markdown", name, lambda: _parse(text), lambda blocks: marshal.dumps(_pack(blocks)),
+                            lambda raw: _unpack(marshal.loads(raw)))
 
 
 @lru_cache(maxsize=1)
 def _version() -> str:
     here = Path(__file__).resolve()
-    h = hashlib.sha256(here.read_bytes() + (here.parent / "nodes.py").read_bytes())
-    h.update(cache.installed("markdown_it").encode())
-    return h.hexdigest()[:16]
+    return cache.code_digest([here, here.parent / "nodes.py"], ("markdown_it",))
 
 
 def _pack(blocks: list[Block]) -> list:

@@ -24,8 +24,7 @@ FONT_CACHES = ("/var/cache/fontconfig", "~/.cache/fontconfig", "~/.fontconfig")
 
 @lru_cache(maxsize=8)
 def _version(module_file: str, libraries: tuple[str, ...], tools: tuple[str, ...]) -> str:
-    h = hashlib.sha256(Path(module_file).read_bytes())
-    h.update(cache.installed(*libraries).encode())
+    h = hashlib.sha256(cache.code_digest([Path(module_file)], libraries).encode())
     for tool in tools:
         exe = shutil.which(tool)
         h.update(f"{tool}={exe}:{os.stat(exe).st_mtime_ns if exe else '-'}".encode())
@@ -46,13 +45,6 @@ def remembered(picture: Any, draw: Callable[[Any], bytes], module_file: str, lib
         module_file: the source file of draw (a change of the drawing code draws again).
         libraries, tools: the Python libraries and the programs draw uses.
     """
-    if not cache.enabled():
-        return draw(picture)
     name = hashlib.sha256(f"{_version(module_file, libraries, tools)}\0{draw.__name__}\0{picture!r}"
                           .encode("utf-8", "surrogatepass")).hexdigest()[:40]
-    hit = cache.load_bytes("pictures", name)
-    if hit:
-        return hit
-    data = draw(picture)
-    cache.store_bytes("pictures", name, data)
-    return data
+    return cache.remembered("pictures", name, lambda: draw(picture), bytes, bytes)

@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import os
 import pickle
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -537,37 +536,21 @@ def load_specs(spec_dir: Path) -> tuple[list[SowSpec], list[Finding]]:
     a large part of a one-file build.
     """
     paths = sorted(spec_dir.glob("[0-9]*.yaml"))
-    key = None
-    if cache.enabled():
-        try:
-            h = hashlib.sha256(f"{_loader_version()}\0{spec_dir.resolve()}\0{os.getcwd()}".encode())
-            for path in [spec_dir / KINDS_FILE, *paths]:
-                h.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
-            key = h.hexdigest()[:32]
-        except OSError:
-            key = None
-    if key is not None:
-        raw = cache.load_bytes("specs", key)
-        if raw is not None:
-            try:
-                return pickle.loads(raw)
-            except Exception:  # noqa: BLE001 - a stale or damaged record is read again from the specs
-                pass
-    result = _load_specs(spec_dir, paths)
-    if key is not None:
-        cache.store_bytes("specs", key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    return result
+    try:
+        h = hashlib.sha256(f"{_loader_version()}\0{spec_dir.resolve()}\0{os.getcwd()}".encode())
+        for path in [spec_dir / KINDS_FILE, *paths]:
+            h.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    except OSError:
+        return _load_specs(spec_dir, paths)
+    return cache.remembered("specs", h.hexdigest()[:32], lambda: _load_specs(spec_dir, paths),
+                            lambda r: pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads)
 
 
 @lru_cache(maxsize=1)
 def _loader_version() -> str:
-    """A digest of the code that turns a spec into a SowSpec (and of its Python)."""
-    h = hashlib.sha256(sys.version.encode())
+    """A digest of the code that turns a spec into a SowSpec."""
     root = Path(__file__).resolve().parent.parent
-    for sub in ("specs", "core", "rules"):
-        for p in sorted((root / sub).glob("*.py")):
-            h.update(p.name.encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:16]
+    return cache.code_digest(sorted(p for sub in ("specs", "core", "rules") for p in (root / sub).glob("*.py")))
 
 
 def _load_specs(spec_dir: Path, paths: list[Path]) -> tuple[list[SowSpec], list[Finding]]:
