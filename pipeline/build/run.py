@@ -350,10 +350,11 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
-    # The workers fork with the renderers of every format this build can write already imported.
-    formats = {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
-               for fmt in job.deliverable.formats}
-    pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(formats))
+    # The workers fork with the renderers of every format this build can write already imported
+    # (worked out only when a pool starts: a build that renders one file or none needs none).
+    pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(
+        {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
+         for fmt in job.deliverable.formats}))
     checks = _staged_checks() if verify else None
     numbers: dict[Path, int] = {}
     pdf_problems: list[str] | None = None

@@ -129,6 +129,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 def _wide_table() -> dict[int, str]:
     """str.translate's table doubling each wide or full-width character of the BMP (none is below U+1100)."""
     return {cp: "  " for cp in range(0x1100, 0x10000) if unicodedata.east_asian_width(chr(cp)) in "WF"}
+
+
 def front_matter(m: Meta) -> list[tuple[str, tuple[str, ...] | None, list[tuple[str, ...]]]]:
     """The document-control pages every Word and PDF document opens with, as (title, header, rows):
     a page title (header None), then document information, the revision history with its

@@ -118,9 +118,6 @@ class Sheet:
     def get(self, row: int, col: int) -> Any:
         return self.rows.get(row, {}).get(col, (None, 0))[0]
 
-    def restyle(self, row: int, col: int, style: int) -> None:
-        self.set(row, col, self.get(row, col), style)
-
     @property
     def max_column(self) -> int:
         return max((max(cells) for cells in self.rows.values() if cells), default=1)
