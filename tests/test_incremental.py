@@ -491,3 +491,36 @@ def test_a_renderer_failing_in_a_worker_is_one_line_and_writes_nothing(mini_enga
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == "Error: render: render failed for 90/report (docx): ValueError: boom"
     assert not mini_engagement.pack.exists()
+
+
+def test_a_file_failing_its_checks_is_reported_in_the_pack_whichever_process_checked_it(mini_engagement,
+                                                                                     monkeypatch):
+    """Each rendered file is checked by the process that rendered it; the findings name the file
+    where the pack would hold it (not the staging folder), the same with one job or two, and
+    nothing is written."""
+    import io
+
+    import docx
+
+    from pipeline.renderers.docx import DocxRenderer
+
+    def blank(self, document, pages=None):
+        empty = docx.Document()  # Letter paper, no headings: the report's sections are missing
+        empty.add_paragraph("空白")
+        buf = io.BytesIO()
+        empty.save(buf)
+        return buf.getvalue()
+    monkeypatch.setattr(DocxRenderer, "write", blank)  # forked workers inherit it
+    outputs = []
+    for jobs in ("1", "2"):
+        result = mini_engagement.build("-j", jobs)
+        assert result.exit_code == 1, result.output
+        assert not mini_engagement.pack.exists()
+        lines = result.output.splitlines()
+        assert lines[-1].startswith("Error: render: ") and lines[-1].endswith("problem(s) found in the written files")
+        found = [line for line in lines if REPORT in line]
+        assert found and all(line.startswith(f"out/eng/{REPORT}: ") for line in found), found
+        assert any("not A4" in line for line in found), found
+        assert "sowpack-verify-" not in result.output
+        outputs.append([line for line in lines if not line.startswith("[")])  # progress: in order of arrival
+    assert outputs[0] == outputs[1]

@@ -23,7 +23,7 @@ from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build.overview import record_build
 from pipeline.build.parallel import RenderPool, in_worker, render_weight
 from pipeline.readers.read import remember as remember_view
-from pipeline.build.verify import StagedChecks
+from pipeline.build.verify import StagedChecks, StagedFile
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer, warm as warm_renderers
 from pipeline.renderers.finish import FINISHED
@@ -86,15 +86,22 @@ def phase(name: str, what: str = ""):
         raise RenderError(f"{name} failed{f' for {what}' if what else ''}: {type(exc).__name__}: {exc}") from exc
 
 
-def _render(doc: Document, fmt: str, what: str) -> bytes:
-    """One output's bytes (run in a worker process when building with several jobs)."""
+def _render(doc: Document, fmt: str, what: str,
+            staged: StagedFile | None = None) -> tuple[bytes, list[Finding] | None]:
+    """One output's bytes, and what its checks found when it is staged (run in a worker process
+    when building with several jobs: the worker that renders a file checks it too)."""
     with phase("render", what):
         data = get_renderer(fmt).render(doc)
+    if staged is not None:
+        try:
+            return data, staged.check(data)
+        except OSError as exc:
+            raise _staging_error(exc) from None
     if in_worker():
-        # The worker reads its file too, into the user cache: the calling process, which checks
-        # every file, then finds the view there instead of parsing it while the workers wait.
+        # Checked later by the calling process (after `--finish`): the view of the file is
+        # in the user cache when the calling process reads it.
         remember_view(data, fmt)
-    return data
+    return data, None
 
 
 def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]:
@@ -366,7 +373,8 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts,
                             soffice is not None)
             results.append(planned)
-            if _submit(eng, planned[1], specs, pool, checks, todo, numbers) and pdf_problems is None:
+            if _submit(eng, planned[1], specs, pool, checks, todo, numbers,
+                       check_rendered=soffice is None) and pdf_problems is None:
                 pdf_problems = pdf_environment_problems()
         _stop_on_errors(reporter, strict, "input")
         _refuse(engagements, guards, reporter)
@@ -530,16 +538,18 @@ def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], plans: dict, sele
 
 
 def _submit(eng: Engagement, res: PackResult, specs: dict[int, SowSpec], pool: RenderPool,
-            checks: StagedChecks | None, todo: list, numbers: dict[Path, int]) -> bool:
+            checks: StagedChecks | None, todo: list, numbers: dict[Path, int], check_rendered: bool) -> bool:
     """Send a planned pack's out-of-date outputs to the render pool, heaviest first, and tell the
-    staged checks what to expect of them; True when one of them is a PDF."""
+    staged checks what to expect of them; with check_rendered, each task carries its staged file,
+    checked by the process that renders it. True when one of them is a PDF."""
     rendered = sorted((o for o in res.outputs if o.reasons), key=lambda o: -render_weight(o.doc, o.format))
     if checks is not None and rendered:
         numbers[res.pack] = checks.add_pack(res.pack, _manifest(eng, specs, dataclasses.replace(
             res, outputs=[o for o in res.outputs if o.reasons])))
     for o in rendered:
         todo.append((res, o))
-        pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})"), f"{res.engagement} {o.rel}")
+        staged = checks.staged(numbers[res.pack], o.rel) if checks is not None and check_rendered else None
+        pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})", staged), f"{res.engagement} {o.rel}")
     return any(o.format == "pdf" for o in rendered)
 
 
@@ -566,13 +576,13 @@ def _refuse(engagements: list[Engagement], guards: list, reporter: Reporter) -> 
 
 def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: StagedChecks | None,
              numbers: dict[Path, int], soffice: str | None, reporter: Reporter) -> None:
-    """Each rendered file into its Output as it arrives, checked at once (or, with --finish, after
-    LibreOffice has laid out every Word file at once)."""
-    def arrived(i: int, data: bytes) -> None:
+    """Each rendered file into its Output as it arrives, with what its checks found where it was
+    rendered (or, with --finish, checked here once LibreOffice has laid out every Word file)."""
+    def arrived(i: int, rendered: tuple[bytes, list[Finding] | None]) -> None:
         res, o = todo[i]
-        o.data = data
-        if checks is not None and soffice is None:
-            _check_staged(checks, numbers[res.pack], o)
+        o.data, found = rendered
+        if checks is not None and found is not None:
+            checks.record(numbers[res.pack], o.rel, found)
     pool.collect(arrived, reporter.progress)
     if soffice is not None:
         _finish([o for _, o in todo if o.format == "docx"], soffice, reporter)

@@ -1,19 +1,36 @@
 """VERIFY: each rendered file reopened from a staging folder as soon as it is rendered.
 
 A pack never receives a file that fails its structural checks, so every file is checked
-before anything is written; checking each one as its bytes arrive lets the checks run
-while the worker processes render the rest. The findings come out per pack in the order
-of its manifest, whatever order the files were rendered in.
+before anything is written. Each file is checked by the process that rendered it (a
+StagedFile travels with the render task), so a parallel build checks in its workers too and the
+calling process only collects the findings. The findings come out per pack in the order of its
+manifest, whatever order the files were rendered in.
 """
 from __future__ import annotations
 
 import dataclasses
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
 from pipeline.checks.pack import check_file
 from pipeline.core.errors import Finding, relpath
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """Where one rendered file is staged and what it must hold (sent to the process that renders it)."""
+
+    path: Path
+    expected: Expected
+    format: str
+
+    def check(self, data: bytes) -> list[Finding]:
+        """Stage the file's bytes and check them; OSError when the staging folder cannot take them."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_bytes(data)
+        return check_file(self.path, self.expected, self.format)
 
 
 class StagedChecks:
@@ -31,14 +48,18 @@ class StagedChecks:
         self._packs.append((pack, expected, {e.paths[f]: (e, f) for e in expected for f in e.formats}))
         return len(self._packs) - 1
 
+    def staged(self, number: int, rel: str) -> StagedFile:
+        """How file rel of pack number is staged and checked."""
+        e, fmt = self._packs[number][2][rel]
+        return StagedFile(self.stage / str(number) / rel, e, fmt)
+
+    def record(self, number: int, rel: str, findings: list[Finding]) -> None:
+        """What the checks of one file found (StagedFile.check, wherever it ran)."""
+        self._found[(number, rel)] = findings
+
     def check(self, number: int, rel: str, data: bytes) -> None:
-        """Stage one rendered file and check it."""
-        _, _, by_rel = self._packs[number]
-        path = self.stage / str(number) / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        e, fmt = by_rel[rel]
-        self._found[(number, rel)] = check_file(path, e, fmt)
+        """Stage one rendered file and check it here."""
+        self.record(number, rel, self.staged(number, rel).check(data))
 
     def findings(self, number: int) -> list[Finding]:
         """What the checks of one pack found, in manifest order, located in the pack itself."""
