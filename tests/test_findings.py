@@ -113,3 +113,15 @@ def test_the_readme_tables_are_generated_from_the_catalogue():
     listed = [m for _, table in blocks for m in re.findall(r"^\| `([^`]+)` \| (\w+) \|", table, re.M)]
     assert sorted(c for c, _ in listed) == sorted(CODES), "every code in exactly one README table"
     assert all(CODES[c].severity == s for c, s in listed)
+
+
+def test_a_broken_glossary_is_one_line_naming_its_place(tmp_path):
+    from pipeline.core.errors import TemplateError
+    from pipeline.document import glossary
+
+    bad = tmp_path / "glossary.yaml"
+    bad.write_text("terms:\n  SLB: [负载均衡\n", encoding="utf-8")
+    with pytest.raises(TemplateError) as info:
+        glossary._terms(str(bad))
+    assert str(info.value).startswith(f"{bad}:") or str(info.value).startswith("glossary.yaml:")
+    assert "invalid YAML" in str(info.value) and "\n" not in str(info.value)

@@ -30,3 +30,32 @@ def test_a_picture_is_drawn_once_per_machine_and_again_when_its_data_or_code_cha
     monkeypatch.setenv("SOWPACK_NO_CACHE", "1")
     mod.remembered(a, draw, str(code))
     assert len(drawn) == 4
+
+
+def test_a_rebuild_from_unchanged_inputs_does_not_load_the_yaml_and_markdown_parsers(mini_engagement, tmp_path):
+    """Parsed YAML and Markdown are in the user cache after the first build, so a forced rebuild
+    neither parses nor imports PyYAML and markdown-it (70 ms of every command's start), and writes
+    the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    m = mini_engagement
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("SOWPACK_NO_CACHE", None)
+    code = ("import sys\n"
+            "from pipeline.cli import main\n"
+            "try:\n"
+            "    main(sys.argv[1:])\n"
+            "finally:\n"
+            "    print('loaded:', sorted(n for n in ('yaml', 'markdown_it') if n in sys.modules), file=sys.stderr)\n")
+    args = ["build", str(m.eng), "--specs", str(m.specs), "--out", str(m.out), "--force", "-j", "1"]
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                             timeout=300, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        runs.append((out.stderr.strip().splitlines()[-1], m.files()))
+    assert runs[0][0] == "loaded: ['markdown_it', 'yaml']"  # the first build parses everything
+    assert runs[1][0] == "loaded: []"
+    assert runs[1][1] == runs[0][1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pipeline.core.yamlio as yamlio
+import pipeline.core.yamlparse as yamlparse
 
 
 def test_a_parse_is_remembered_and_forgotten_when_the_file_changes(tmp_path, monkeypatch):
@@ -16,7 +17,7 @@ def test_a_parse_is_remembered_and_forgotten_when_the_file_changes(tmp_path, mon
 
     def no_parse(text):
         raise AssertionError("parsed again")
-    monkeypatch.setattr(yamlio, "_compose", no_parse)
+    monkeypatch.setattr(yamlparse, "_compose", no_parse)
     assert yamlio.load_yaml(f, "input") == first
     monkeypatch.undo()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -1,177 +1,22 @@
-"""YAML loading with a position map (key path -> line) and one-line errors."""
+"""YAML loading with a position map (key path -> line) and one-line errors.
+
+A parse is remembered in the user cache by the file's bytes; parsing itself (PyYAML) is in
+core/yamlparse.py, imported on a cache miss only.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import marshal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.core import cache
 from pipeline.core.errors import Finding, Location, relpath
-from pipeline.core.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from pipeline.core.limits import MAX_YAML_BYTES
 
 Positions = dict[tuple, tuple[int, int]]
-
-
-def _timestamp(self, node):
-    # '2026-13-45' looks like a date to YAML but is none: keep the text, so the
-    # schema reports it at its line instead of the loader crashing.
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
-    except ValueError:
-        return self.construct_scalar(node)
-
-
-class _LimitError(yaml.YAMLError):
-    """The document is valid YAML but over a limit of core.limits (too deep, too many values)."""
-
-    def __init__(self, message: str, mark) -> None:
-        super().__init__(message)
-        self.message, self.mark = message, mark
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader (pure Python) that keeps impossible dates as text and refuses deep nesting
-    before its recursive composer overflows the stack. Used to word the errors."""
-
-    _depth = 0
-
-    def compose_node(self, parent, index):
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise _LimitError(_too_deep(), self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-# libyaml composes eight times faster than pure Python (a 1 MB register: 0.6 s against 5 s);
-# it gives the same nodes, values and marks (checked on every YAML file of the project).
-_CLoader: type[yaml.CSafeLoader] | None = None
-if getattr(yaml, "__with_libyaml__", False):
-    class _FastLoader(yaml.CSafeLoader):
-        """CSafeLoader with the same date rule as _Loader."""
-
-    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-    _CLoader = _FastLoader
-
-
-def _too_deep() -> str:
-    return (f"nested more than {MAX_YAML_DEPTH} levels deep, which sowpack does not read; "
-            "flatten the structure here")
-
-
-def _check_graph(root: yaml.Node) -> None:
-    """Refuse a node graph that is too deep, too large once aliases are expanded, or recursive.
-
-    Every node is visited once (aliases share nodes), iteratively: the check itself
-    neither recurses nor expands anything.
-    """
-    size: dict[int, int] = {}
-    height: dict[int, int] = {}
-    open_: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-
-    def kids(node):
-        if isinstance(node, yaml.MappingNode):
-            return [x for pair in node.value for x in pair]
-        return node.value if isinstance(node, yaml.SequenceNode) else []
-
-    while stack:
-        node, done = stack.pop()
-        k = id(node)
-        if done:
-            children = kids(node)
-            size[k] = 1 + sum(size[id(c)] for c in children)
-            height[k] = 1 + max((height[id(c)] for c in children), default=0)
-            open_.discard(k)
-            if size[k] > MAX_YAML_NODES:
-                raise _LimitError(f"this value holds more than {MAX_YAML_NODES} YAML values once its aliases "
-                                  "(*name) are expanded, which sowpack does not read; write the values out, or put "
-                                  "a large register in an Excel sheet (rows_from)", node.start_mark)
-            continue
-        if k in size:
-            continue
-        if k in open_:
-            raise _LimitError("an alias (*name) refers to the value that contains it, which never ends; "
-                              "remove the alias", node.start_mark)
-        open_.add(k)
-        stack.append((node, True))
-        stack.extend((c, False) for c in kids(node) if id(c) not in size)
-    if height[id(root)] > MAX_YAML_DEPTH:
-        node = root
-        for _ in range(MAX_YAML_DEPTH):
-            node = max(kids(node), key=lambda c: height[id(c)])
-        raise _LimitError(_too_deep(), node.start_mark)
-
-
-def _compose(text: str):
-    """(loader, root node or None) with every limit checked; raises yaml.YAMLError."""
-    if _CLoader is not None:
-        fast: yaml.CSafeLoader | None = _CLoader(text)
-        assert fast is not None
-        try:
-            node = fast.get_single_node()
-        except yaml.YAMLError:
-            fast.dispose()
-            fast = None  # the pure-Python loader words the error (the messages users know)
-        if fast is not None:
-            if node is not None:
-                try:
-                    _check_graph(node)
-                except _LimitError:
-                    fast.dispose()
-                    raise
-            return fast, node
-    loader = _Loader(text)  # the reader rejects control characters right here
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            _check_graph(node)
-    except yaml.YAMLError:
-        loader.dispose()
-        raise
-    return loader, node
-
-
-def _yaml_error(exc: yaml.YAMLError, text: str, shown: str) -> tuple[str, Location]:
-    """One message with its place for any YAML error, including a fix hint."""
-    if isinstance(exc, yaml.reader.ReaderError):
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        return (f"the control character U+{exc.character:04X} is not allowed in YAML; delete it",
-                Location(shown, line, column))
-    problem_mark = getattr(exc, "problem_mark", None)
-    context_mark = getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    context = getattr(exc, "context", None)
-    mark = problem_mark or context_mark
-    if context_mark is not None and problem_mark is not None and "end of stream" in problem:
-        # An unclosed quote or bracket: the place to fix is where it opens, not the end of the file.
-        mark = context_mark
-    msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    hint = ("indent with spaces, not tabs" if "\\t" in problem or "\t" in problem
-            else "check the quotes, brackets, colons and indentation here")
-    return f"{msg}; {hint}", (Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown))
-
-
-def _walk(node: yaml.Node, path: tuple, positions: Positions) -> None:
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for knode, vnode in node.value:
-            key = knode.value if isinstance(knode, yaml.ScalarNode) else str(knode.start_mark)
-            sub = path + (key,)
-            _walk(vnode, sub, positions)
-            positions[sub] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, path + (i,), positions)
 
 
 def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Finding]]:
@@ -201,24 +46,11 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
     hit = _from_cache(cache.load_bytes("yaml", name), digest)
     if hit is not None:
         return hit[0], hit[1], []
-    try:
-        loader, node = _compose(text)
-    except _LimitError as exc:
-        return None, {}, [Finding(f"{code_prefix}.yaml", exc.message,
-                                  Location(shown, exc.mark.line + 1, exc.mark.column + 1))]
-    except yaml.YAMLError as exc:
-        msg, where = _yaml_error(exc, text, shown)
-        return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
-    try:
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        msg, where = _yaml_error(exc, text, shown)
-        return None, {}, [Finding(f"{code_prefix}.yaml", msg, where)]
-    finally:
-        loader.dispose()
-    positions: Positions = {}
-    if node is not None:
-        _walk(node, (), positions)
+    from pipeline.core.yamlparse import parse
+
+    data, positions, findings = parse(text, shown, code_prefix)
+    if findings:
+        return None, {}, findings
     record = _to_cache(data, positions, digest)
     if record is not None:
         cache.store_bytes("yaml", name, record)
@@ -227,7 +59,10 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
 
 # --- the parse cache: a large answers file (a 10,000-row register) takes seconds to parse ----------
 #: What a cached parse is made with; a new PyYAML or a new encoding makes every record stale.
-_CACHE_VERSION = f"2:{yaml.__version__}"
+@lru_cache(maxsize=1)
+def _cache_version() -> str:
+    # PyYAML's installed files, told without importing it.
+    return "3:" + cache.installed("yaml")
 
 
 def _pack(value, path: tuple, dates: list) -> Any:
@@ -265,7 +100,7 @@ def _to_cache(data, positions: Positions, digest: str) -> bytes | None:
     try:
         dates: list = []
         packed = _pack(data, (), dates)
-        return marshal.dumps((_CACHE_VERSION, digest, packed, dates, positions))
+        return marshal.dumps((_cache_version(), digest, packed, dates, positions))
     except (TypeError, ValueError):
         return None
 
@@ -276,7 +111,7 @@ def _from_cache(record: bytes | None, digest: str) -> tuple[Any, Positions] | No
         return None
     try:
         version, recorded, packed, dates, positions = marshal.loads(record)
-        if version != _CACHE_VERSION or recorded != digest or not isinstance(positions, dict):
+        if version != _cache_version() or recorded != digest or not isinstance(positions, dict):
             return None
         return _unpack(packed, dates), positions
     except (EOFError, ValueError, TypeError, IndexError, KeyError):

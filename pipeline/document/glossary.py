@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
-import yaml
-
+from pipeline.core.errors import TemplateError
 from pipeline.core.paths import TEMPLATES
+from pipeline.core.yamlio import load_yaml
 from pipeline.document.nodes import Chart, Document, ListBlock, Paragraph, Table
 
 GLOSSARY = TEMPLATES / "glossary.yaml"
@@ -16,10 +17,13 @@ GLOSSARY = TEMPLATES / "glossary.yaml"
 @lru_cache(maxsize=4)
 def _terms(path: str) -> tuple[tuple[str, str, bool], ...]:
     """(term, explanation, latin) of each term."""
-    with open(path, encoding="utf-8") as f:  # libyaml's parser where PyYAML has it: a tenth of the time
-        data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    # A parse the user cache remembers. The glossary is project data like the specs (their codes);
+    # a broken one stops the build as a template error, on one line naming its place.
+    data, _, found = load_yaml(Path(path), "spec")
+    if found:
+        raise TemplateError(f"{found[0].location}: {found[0].message}")
     out = []
-    for term, text in (data.get("terms") or {}).items():
+    for term, text in ((data or {}).get("terms") or {}).items():
         term = str(term)
         out.append((term, str(text), bool(_LATIN.search(term))))
     return tuple(out)

@@ -6,16 +6,21 @@ import marshal
 import re
 from functools import lru_cache
 from pathlib import Path
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
 
 from pipeline.core import cache
 from pipeline.document.nodes import Block, ListBlock, Paragraph, Run, Table
 from pipeline.core.text import clean
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    # Imported here: a build whose answers are all in the user cache never parses Markdown.
+    from markdown_it import MarkdownIt
+
     # html=False: "<link rel=attachment ...>" in an answer stays literal text.
     return MarkdownIt("commonmark", {"html": False}).enable("table").disable(["image", "link"])
 
