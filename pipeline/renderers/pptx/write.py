@@ -65,14 +65,14 @@ _RPR, _SOLID_FILL, _SRGB = qn("a:rPr"), qn("a:solidFill"), qn("a:srgbClr")
 _LATIN, _EA, _CS = qn("a:latin"), qn("a:ea"), qn("a:cs")
 
 
-def _set_text(frame, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None,
+def _set_text(body, lines: list[tuple[int, str]], size: float | None = None, bold: bool | None = None,
               color: str | None = None) -> None:
-    """The frame's text: one paragraph per (level, text) line, each one run in the deck's fonts.
+    """The text of a text body (p:txBody or a:txBody): one paragraph per (level, text) line, each one
+    run in the deck's fonts.
 
     The XML TextFrame.clear(), add_paragraph(), paragraph.level and add_run() write, written on
     the elements directly: python-pptx finds each child by XPath, thousands of times a deck.
     """
-    body = frame._txBody
     paragraphs = body.findall(_P)
     for extra in paragraphs[1:]:
         body.remove(extra)
@@ -117,6 +117,17 @@ _CONTENT = (_R, qn("a:br"), qn("a:fld"))
 _PPR_AFTER = (*_CONTENT, _END)
 #: The control characters python-pptx writes as _xHHHH_ (tab and line feed stay).
 _CONTROL = re.compile(r"([\x00-\x08\x0B-\x1F])")
+_BODY_PR = qn("a:bodyPr")
+_PH_PATH = f"{qn('p:nvPr')}/{qn('p:ph')}"  # below a shape's first child (p:nvSpPr, p:nvPicPr...)
+
+
+def _placeholders(tree):
+    """(shape element, type, idx) of each placeholder of a shape tree (p:spTree), in order: what
+    python-pptx's placeholder lookups find, read from the XML once instead of by XPath per shape."""
+    for el in tree:
+        ph = el[0].find(_PH_PATH) if len(el) else None
+        if ph is not None:
+            yield el, ph.get("type", "obj"), int(ph.get("idx", "0"))
 
 
 def _serial(day: dt.date) -> int:
@@ -171,18 +182,20 @@ def _furniture(prs, doc: Document) -> None:
             wanted[layout.part] = [(kind, ph._element) for ph in layout.placeholders
                                    if (kind := ph.placeholder_format.type) in (PP_PLACEHOLDER.FOOTER,
                                                                                PP_PLACEHOLDER.SLIDE_NUMBER)]
+        tree = slide.shapes._spTree
+        next_id = slide.shapes._next_shape_id  # the largest numeric id in the slide's XML, plus one
         for kind, element in wanted[layout.part]:
             el = copy.deepcopy(element)
             # A shape id must be unique within its slide, or PowerPoint offers to repair the file.
-            el.nvSpPr.cNvPr.id = slide.shapes._next_shape_id
-            slide.shapes._spTree.append(el)
+            el.nvSpPr.cNvPr.id = next_id
+            next_id += 1
+            tree.append(el)
             for t in el.iter(qn("a:t")):
                 # The slide-number field's cached text is the number itself, for
                 # readers that do not compute fields; the footer gets its text.
                 t.text = str(n) if kind == PP_PLACEHOLDER.SLIDE_NUMBER else ""
             if kind == PP_PLACEHOLDER.FOOTER:
-                shape = slide.shapes[-1]
-                _set_text(shape.text_frame, [(0, footer)], 10)
+                _set_text(el.get_or_add_txBody(), [(0, footer)], 10)
 
 
 def _table(slide, sp: SlidePlan, left, top, width) -> None:
@@ -195,12 +208,14 @@ def _table(slide, sp: SlidePlan, left, top, width) -> None:
     for j, w in enumerate(sp.widths or (1,) * ncols):
         t.columns[j].width = Emu(int(width * w / total))
     size = 12 if ncols <= 5 else 11 if ncols <= 7 else 10
+    cells = [tr.tc_lst for tr in t._tbl.tr_lst]  # each found once, not by XPath per cell access
     for j, h in enumerate(header):
-        _set_text(t.cell(0, j).text_frame, [(0, h)], size, True)
+        _set_text(cells[0][j].get_or_add_txBody(), [(0, h)], size, True)
     for i, row in enumerate(rows, 1):
         for j in range(ncols):
-            _set_text(t.cell(i, j).text_frame, [(0, row[j] if j < len(row) else "")], size)
-            t.cell(i, j).text_frame.word_wrap = True
+            body = cells[i][j].get_or_add_txBody()
+            _set_text(body, [(0, row[j] if j < len(row) else "")], size)
+            body.find(_BODY_PR).set("wrap", "square")  # TextFrame.word_wrap = True
 
 
 def _chart(slide, c: Chart, left, top, width, height) -> None:
@@ -261,21 +276,24 @@ class _Notes:
         self.number = 0
         self.master_part = None
 
-    def frame(self, slide):
+    def body(self, slide):
+        """The text body of the slide's notes (NotesSlide.notes_text_frame)."""
         part = slide.part
         if self.proto is None:
             notes_slide = slide.notes_slide
             self.proto = copy.deepcopy(notes_slide._element)
             self.master_part = notes_slide.part.part_related_by(RT.NOTES_MASTER)
             self.number = int(str(notes_slide.part.partname).rsplit("notesSlide", 1)[1].split(".")[0])
-            return notes_slide.notes_text_frame
+            return notes_slide.notes_text_frame._txBody
         self.number += 1
+        element = copy.deepcopy(self.proto)
         notes_part = NotesSlidePart(PackURI(f"/ppt/notesSlides/notesSlide{self.number}.xml"), CT.PML_NOTES_SLIDE,
-                                    part.package, copy.deepcopy(self.proto))
+                                    part.package, element)
         notes_part.relate_to(self.master_part, RT.NOTES_MASTER)
         notes_part.relate_to(part, RT.SLIDE)
         part.relate_to(notes_part, RT.NOTES_SLIDE)
-        return notes_part.notes_slide.notes_text_frame
+        # The notes placeholder: the first of type body (NotesSlide.notes_placeholder).
+        return next(el for el, kind, _ in _placeholders(element.cSld.spTree) if kind == "body").get_or_add_txBody()
 
 
 def write(slides: list[SlidePlan], doc: Document) -> bytes:
@@ -288,22 +306,24 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
     placeholders: dict[str, list] = {}
     for sp in slides:
         slide = _add_slide(prs, layouts[sp.layout], placeholders)
-        _set_text(slide.shapes.title.text_frame, [(0, sp.title)], 36 if sp.kind == "title" else 28, True)
-        for ph in slide.placeholders:
-            idx = ph.placeholder_format.idx
+        found = list(_placeholders(slide.shapes._spTree))
+        title = next(el for el, _, idx in found if idx == 0)  # slide.shapes.title
+        _set_text(title.get_or_add_txBody(), [(0, sp.title)], 36 if sp.kind == "title" else 28, True)
+        for el, _, idx in found:
             if idx != 1:
                 continue
+            body = el.get_or_add_txBody()
             if sp.kind == "title":
-                _set_text(ph.text_frame, [(0, line) for line in sp.subtitle.split("\n")], 18)
+                _set_text(body, [(0, line) for line in sp.subtitle.split("\n")], 18)
             elif sp.kind in ("bullets", "agenda"):
-                _set_text(ph.text_frame, [(b.level, b.text) for b in sp.bullets], 22 if len(sp.bullets) <= 4 else 20)
+                _set_text(body, [(b.level, b.text) for b in sp.bullets], 22 if len(sp.bullets) <= 4 else 20)
             elif sp.kind == "divider":
-                _set_text(ph.text_frame, [(0, sp.subtitle)], 16)
+                _set_text(body, [(0, sp.subtitle)], 16)
         if sp.section and sp.kind != "divider":
             box = slide.shapes.add_textbox(Inches(0.67), Inches(0.02), Inches(12.0), Inches(0.32))
             box.name = SECTION_SHAPE
             # Light on the layout's dark top band, where the section path sits.
-            _set_text(box.text_frame, [(0, sp.section)], 11, False, "DCE6F2")
+            _set_text(box.text_frame._txBody, [(0, sp.section)], 11, False, "DCE6F2")
         left, top, width = Emu(int(W * 0.055)), Emu(int(H * 0.24)), Emu(int(W * 0.89))
         if sp.table is not None:
             _table(slide, sp, left, top, width)
@@ -314,7 +334,7 @@ def write(slides: list[SlidePlan], doc: Document) -> bytes:
         if sp.diagram is not None:
             _picture(slide, diagram_png(sp.diagram), W, top, W * 0.89, H * 0.70)
         if sp.notes:
-            _set_text(notes.frame(slide), [(0, line) for line in sp.notes.split("\n")], 12)
+            _set_text(notes.body(slide), [(0, line) for line in sp.notes.split("\n")], 12)
     _furniture(prs, doc)
     m = doc.meta
     core_properties(prs.core_properties, m)
