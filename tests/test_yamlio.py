@@ -32,11 +32,11 @@ def test_what_a_reader_saw_round_trips_through_the_check_cache():
     import marshal
 
     from pipeline.readers.common import Heading, Seen, Sheet, Text
-    from pipeline.readers.read import _from_record
+    from pipeline.readers.read import _from_record, _to_record
 
     seen = Seen("docx", [Heading("总结", 1, 3, "一、总结")], [Text("正文", "Normal")], [[["a", "b"]]],
                 [Sheet("表", [(1, ["x"])])], {"entries": ["一、总结"], "unrefreshed": False}, (210, 297),
                 [("NotoSansCJKsc", True)], "2026-03-26")
     assert {f.name for f in dataclasses.fields(Seen)} == {"format", "headings", "texts", "tables", "sheets", "toc",
                                                           "page_mm", "fonts", "date"}
-    assert _from_record(marshal.loads(marshal.dumps(dataclasses.asdict(seen)))) == seen
+    assert _from_record(marshal.loads(marshal.dumps(_to_record(seen)))) == seen

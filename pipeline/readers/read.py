@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
+import operator
 import tempfile
 import zipfile
 import zlib
@@ -39,9 +40,9 @@ def read(path: Path, fmt: str | None = None) -> Seen:
         name = f"{_readers_version()}-{fmt}-{sha256_file(path)}"
     except OSError:
         return _read(path, fmt)
-    # marshal, not JSON: a 10,000-row register's view loads in a fifth of the time.
+    # marshal of tuples, not JSON or dicts: a 10,000-row register's view loads in a fraction of the time.
     return cache.remembered("seen", name, lambda: _read(path, fmt),
-                            lambda seen: marshal.dumps(dataclasses.asdict(seen)),
+                            lambda seen: marshal.dumps(_to_record(seen)),
                             lambda raw: _from_record(marshal.loads(raw)))
 
 
@@ -67,12 +68,26 @@ def _readers_version() -> str:
     return cache.code_digest([*sorted(here.glob("*.py")), here.parent / "core" / "text.py"], ("lxml", "pypdf"))
 
 
-def _from_record(d: dict) -> Seen:
-    """The Seen that dataclasses.asdict(seen) was made from (test_yamlio checks every field round-trips)."""
-    return Seen(d["format"], [Heading(**h) for h in d["headings"]], [Text(**t) for t in d["texts"]],
-                d["tables"], [Sheet(s["name"], [(n, cells) for n, cells in s["grid"]]) for s in d["sheets"]],
-                d["toc"], tuple(d["page_mm"]) if d["page_mm"] is not None else None,
-                [(n, e) for n, e in d["fonts"]], d.get("date"))
+def _fields(cls) -> operator.attrgetter:
+    """A getter of an object's fields as a tuple, in the order its class takes them."""
+    return operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+
+
+_HEADING, _TEXT = _fields(Heading), _fields(Text)
+
+
+def _to_record(seen: Seen) -> tuple:
+    """What marshal stores of a Seen: plain tuples, in field order (test_yamlio checks every field round-trips)."""
+    return (seen.format, [_HEADING(h) for h in seen.headings], [_TEXT(t) for t in seen.texts], seen.tables,
+            [(s.name, s.grid) for s in seen.sheets], seen.toc, seen.page_mm, seen.fonts, seen.date)
+
+
+def _from_record(r: tuple) -> Seen:
+    """The Seen that _to_record(seen) was made from."""
+    fmt, headings, texts, tables, sheets, toc, page_mm, fonts, date = r
+    return Seen(fmt, [Heading(*h) for h in headings], [Text(*t) for t in texts], tables,
+                [Sheet(name, [(n, cells) for n, cells in grid]) for name, grid in sheets], toc,
+                tuple(page_mm) if page_mm is not None else None, [(n, e) for n, e in fonts], date)
 
 
 def _read(path: Path, fmt: str) -> Seen:
