@@ -223,6 +223,24 @@ def test_a_raw_control_character_in_a_yaml_file_is_located(mini):
     assert "the control character U+0007 is not allowed in YAML; delete it" in result.output
 
 
+
+@pytest.mark.parametrize("written", ["raw", "escaped"])
+def test_a_bidirectional_control_in_a_fact_or_a_section_name_is_found_raw_or_escaped(mini, written):
+    """A file whose text holds no such character and no backslash is not walked (its registers are
+    large); a raw bidirectional control (YAML allows it) or any escape makes it walked."""
+    path = mini.eng / "answers" / "90-mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    char = "\u202e" if written == "raw" else "\\u202E"
+    assert "facts:" not in text
+    text = text.replace("version: 1\n", f'version: 1\nfacts:\n  owner: "张{char}三"\n', 1)
+    path.write_text(text.replace("    sections:\n      检查概述:", f'    sections:\n      "检查{char}概述":', 1),
+                    encoding="utf-8")
+    result = mini.build()
+    assert result.exit_code == 1
+    lines = error_lines(result)
+    assert any("'facts.owner' contains the character U+202E" in line for line in lines), lines
+    assert any("检查\\u202e概述' contains the character U+202E" in line for line in lines), lines
+
 # --- names derived from input stay inside the output folder ---------------------------------------
 
 def test_a_customer_called_dot_dot_slash_etc_stays_inside_the_output_folder(mini):

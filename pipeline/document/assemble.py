@@ -393,13 +393,23 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
         findings.append(Finding("input.unknown-column", f"column '{h}' is not in the spec of '{d.id}'; it is ignored",
                                 rows.locations.get((-1, h), rows.source), target=h, **ids))
     out_rows = []
+    in_header = set(rows.header)
+    # Per column, once: (column, its type is text, whether a blank cell is one to report).
+    plan = [(c, c.type == "text", c.name in in_header) for c in cols]
+    # One search over all the text first: when nothing in it could be a placeholder or a bad
+    # character, no cell is searched (a cell's match is a match in the joined text; a number's
+    # or a date's text is digits and separators, which match neither).
+    maybe = suspect("\n".join(v for row in rows.rows for v in row.values() if isinstance(v, str)))
     for i, row in enumerate(rows.rows):
         out = []
-        for c in cols:
-            value, bad = typed_cell(row.get(c.name), c.type)
-            is_blank = value == "" and c.name in rows.header
+        for c, text, required in plan:
+            raw = row.get(c.name)
+            # typed_cell's first case inline: most cells of a register are text.
+            value, bad = (raw.strip(), None) if text and isinstance(raw, str) else typed_cell(raw, c.type)
+            is_blank = required and value == ""
             if not bad and not is_blank and not (c.allowed and value != "" and str(value) not in c.allowed) and not (
-                    isinstance(value, str) and suspect(value) and (find_placeholder(value) or bad_char(value))):
+                    maybe and isinstance(value, str) and suspect(value)
+                    and (find_placeholder(value) or bad_char(value))):
                 out.append(value)  # the common case: nothing to report, no location needed
                 continue
             where = rows.locations.get((i, c.name), rows.source)

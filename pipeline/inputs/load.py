@@ -48,6 +48,20 @@ def _scan_chars(c: Collector, value: Any, kp: tuple, keys_only: bool = False) ->
                 _scan_chars(c, v, kp + (i,), keys_only=keys_only)
 
 
+def _may_hold_bad_chars(path: Path) -> bool:
+    """Whether a YAML file's strings may hold a character _scan_chars rejects: only when its text
+    has one, or a backslash (a double-quoted escape makes any character from plain text)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    return "\\" in text or bad_char(text) is not None
+
+
+def _no_scan(c: Collector, value: Any, kp: tuple, keys_only: bool = False) -> None:
+    """_scan_chars for a file that holds no such character (_may_hold_bad_chars)."""
+
+
 def _inside(root: Path, rel: str) -> Path | None:
     """Resolve rel against the engagement folder, links followed; None when it leaves the folder."""
     allowed = root.resolve()
@@ -333,8 +347,11 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
         c.add("bad-value", f"answers are for service {top.get('service')!r} but engagement.yaml uses this file "
                            f"for service {service}", ("service",))
     facts = top.get("facts") or {}
-    _scan_chars(c, facts, ("facts",))  # sections and rows are scanned where they are assembled,
-    _scan_chars(c, top.get("deliverables"), ("deliverables",), keys_only=True)  # their keys here
+    # A text with no such character and no backslash (YAML's escapes: "\x1b", "\u202e") has
+    # none in any of its strings: one search over the file instead of a walk over its rows.
+    scan = _scan_chars if _may_hold_bad_chars(path) else _no_scan
+    scan(c, facts, ("facts",))  # sections and rows are scanned where they are assembled,
+    scan(c, top.get("deliverables"), ("deliverables",), keys_only=True)  # their keys here
     if not c.typed(facts, ("facts",), dict):
         facts = {}
     delivs: dict[str, DeliverableAnswers] = {}
@@ -364,13 +381,13 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
             values, where = flatten_sections(c, secs, kp + ("sections",), path, pos)
             meeting = read_meeting(c, m["meeting"], kp + ("meeting",)) if "meeting" in m else None
             if meeting is not None:
-                _scan_chars(c, m["meeting"], kp + ("meeting",))
+                scan(c, m["meeting"], kp + ("meeting",))
             delivs[str(did)] = DeliverableAnswers(values, where, table("rows", kp, m), loc(path, pos, kp),
                                                   table("findings", kp, m), meeting)
     project = None
     if top.get("project") is not None:
         project = read_project(c, top["project"], ("project",))
-        _scan_chars(c, top["project"], ("project",))
+        scan(c, top["project"], ("project",))
     findings = findings + tables.findings + c.findings
     # Returned even with errors: its sections are assembled (and checked) before the build stops.
     return Answers(service, path, facts, {str(k): loc(path, pos, ("facts", k)) for k in facts},
