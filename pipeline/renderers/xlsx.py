@@ -91,11 +91,30 @@ def lines(value, width: float) -> int:
 
 def fit_rows(ws: Sheet, first: int, last: int, widths: dict[int, float]) -> None:
     """Give each row of first..last the height its wrapped cells need (Excel does not on open)."""
+    # lines()'s own first test, per column once: text this short fits on one line whatever it is.
+    fits = [(j, w, max(int(w) - 1, 1)) for j, w in widths.items()]
     for r in range(first, last + 1):
-        cells = ws.rows.get(r, {})
-        n = max([lines(cells[j][0], w) for j, w in widths.items() if j in cells] or [1])
+        cells = ws.rows.get(r)
+        if not cells:
+            continue
+        n = 1
+        for j, w, per in fits:
+            cell = cells.get(j)
+            if cell is not None and isinstance(v := cell[0], str) and (len(v) * 2 > per or "\n" in v):
+                n = max(n, lines(v, w))
         if n > 1:
             ws.heights[r] = n * LINE_PT
+
+
+def _widest(values) -> float:
+    """The largest text_width of the values; a value of n characters is at most 2n wide, so one
+    no longer than half the widest so far is not measured."""
+    best = 0.0
+    for v in values:
+        s = v if isinstance(v, str) else str(v)
+        if 2 * len(s) > best:
+            best = max(best, text_width(s))
+    return best
 
 
 def _table_sheet(wb: Workbook, ws: Sheet, header, rows, columns=None) -> None:
@@ -117,8 +136,7 @@ def _table_sheet(wb: Workbook, ws: Sheet, header, rows, columns=None) -> None:
     widths = {}
     for j, h in enumerate(header, 1):
         spec_w = columns[j - 1].width if columns and columns[j - 1].width else None
-        longest = max([text_width(h)] + [text_width(r[j - 1]) for r in rows if j - 1 < len(r)])
-        widths[j] = spec_w or min(max(10, longest + 2), 60)
+        widths[j] = spec_w or min(max(10, _widest([h] + [r[j - 1] for r in rows if j - 1 < len(r)]) + 2), 60)
         ws.widths[j] = widths[j]
     fit_rows(ws, 1, len(rows) + 1, widths)
     ws.freeze = (2, 1)
