@@ -376,54 +376,87 @@ def bench_peers(repeat: int, trees: list[Tree]) -> None:
 
 
 def bench_samples(repeat: int, trees: list[Tree]) -> None:
+    """The sample builds, measurement by measurement: each step runs for every tree (before, now)
+    before the next step, so that both meet the same moment of a noisy machine."""
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    for tree in trees:
-        # Each tree builds its own samples (an older tree cannot read newer inputs).
-        engagements = sorted(str(p.parent) for p in (tree.root / "sample_inputs").glob("*/engagement.yaml"))
-        print(f"samples of {tree.name}: {len(engagements)} engagements")
-        parallel = tree.supports("--jobs")
-        with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
-            out_n, out_1, out_cold = Path(tmp) / "jn", Path(tmp) / "j1", Path(tmp) / "cold"
-            build = tree.cmd("build", *engagements, "--out")
-            jn = ["-j", str(jobs)] if parallel else []
-            label = f"-j {jobs}" if parallel else "(one process)"
-            # The first build on a machine: nothing in the user's cache (it warms the OS file cache too).
-            cold = measured(build + [str(out_cold)] + jn, cwd=tree.root, env={"SOWPACK_NO_CACHE": "1"})
-            print(f"  {tree.name}: first build on a machine {label} (SOWPACK_NO_CACHE=1): {cold.wall:6.1f} s "
-                  f"(cpu {cold.cpu:.1f} s)")
-            # An untimed build fills the user's cache, so that -j 1 and -j N below start alike: a full
-            # build into a new folder on a machine that has built before.
-            run(build + [str(Path(tmp) / "warm")] + jn, cwd=tree.root)
-            # -j 1 and -j N alternately, each into a new folder, the medians of `repeat` runs each.
-            ones, ns = [], []
-            for _ in range(repeat):
-                if parallel:
-                    shutil.rmtree(out_1, ignore_errors=True)
-                    ones.append(measured(build + [str(out_1), "-j", "1"], cwd=tree.root))
-                shutil.rmtree(out_n, ignore_errors=True)
-                ns.append(measured(build + [str(out_n)] + jn, sample_rss=True, cwd=tree.root))
-            full_1 = _median(ones) if ones else None
-            full_n = _median(ns)
-            files = sum(1 for p in out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
-            print(f"  {tree.name}: full build {label} (median of {repeat}): {full_n.wall:6.1f} s "
+    with tempfile.TemporaryDirectory(prefix="sowpack-bench-") as tmp:
+        runs = [_Samples(tree, Path(tmp) / tree.name, jobs) for tree in trees]
+        for r in runs:
+            print(f"samples of {r.tree.name}: {len(r.engagements)} engagements")
+        # The first build on a machine: nothing in the user's cache. A build also warms the OS file
+        # cache for the next one, so with two trees they go in the order A B B A (the mean of two each).
+        order = runs + runs[::-1] if len(runs) > 1 else runs
+        colds: dict[str, list[Run]] = {}
+        for r in order:
+            shutil.rmtree(r.out_cold, ignore_errors=True)
+            colds.setdefault(r.tree.name, []).append(
+                measured(r.build(r.out_cold, r.jn), cwd=r.tree.root, env={"SOWPACK_NO_CACHE": "1"}))
+        for r in runs:
+            got = colds[r.tree.name]
+            wall, cpu = statistics.mean(c.wall for c in got), statistics.mean(c.cpu for c in got)
+            print(f"  {r.tree.name}: first build on a machine {r.label} (SOWPACK_NO_CACHE=1"
+                  f"{', mean of 2, trees in the order A B B A' if len(got) > 1 else ''}): {wall:6.1f} s "
+                  f"(cpu {cpu:.1f} s)")
+        # An untimed build fills the user's cache, so that -j 1 and -j N below start alike: a full
+        # build into a new folder on a machine that has built before.
+        for r in runs:
+            run(r.build(r.dir / "warm", r.jn), cwd=r.tree.root)
+        # -j 1 and -j N alternately, tree after tree, each into a new folder; the medians of `repeat` runs.
+        for _ in range(repeat):
+            for r in runs:
+                if r.parallel:
+                    shutil.rmtree(r.out_1, ignore_errors=True)
+                    r.ones.append(measured(r.build(r.out_1, ["-j", "1"]), cwd=r.tree.root))
+                shutil.rmtree(r.out_n, ignore_errors=True)
+                r.ns.append(measured(r.build(r.out_n, r.jn), sample_rss=True, cwd=r.tree.root))
+        for r in runs:
+            full_n = _median(r.ns)
+            files = sum(1 for p in r.out_n.rglob("*") if p.is_file() and p.name != "manifest.json")
+            print(f"  {r.tree.name}: full build {r.label} (median of {repeat}): {full_n.wall:6.1f} s "
                   f"(cpu {full_n.cpu:.1f} s), {files} files, "
                   f"peak RSS {full_n.rss_mb:.0f} MB largest process; all together {full_n.total_pss_mb:.0f} MB PSS "
                   f"({full_n.total_rss_mb:.0f} MB adding up RSS, which counts shared pages in each process) "
                   f"[goal <= 30 s on 2 quiet cores, <= 600 MB]")
-            if full_1 is not None:
-                print(f"  {tree.name}: full build -j 1 (median of {repeat}): {full_1.wall:6.1f} s "
+        for r in runs:
+            if r.ones:
+                full_1, full_n = _median(r.ones), _median(r.ns)
+                print(f"  {r.tree.name}: full build -j 1 (median of {repeat}): {full_1.wall:6.1f} s "
                       f"(cpu {full_1.cpu:.1f} s): -j {jobs} is {full_1.wall / full_n.wall:.2f}x faster "
-                      f"[goal >= 1.7 on 2 cores]; {'byte-identical' if _same(out_n, out_1) else 'OUTPUTS DIFFER'} "
-                      f"({'the same bytes' if _same(out_n, out_cold) else 'NOT the bytes'} as without the cache)")
-            re_run = median_run(build + [str(out_n)], repeat, warm=False, cwd=tree.root)
-            print(f"  {tree.name}: unchanged rebuild: {re_run.wall:5.2f} s (cpu {re_run.cpu:.2f} s) [goal <= 1 s]")
-            changed = _one_answer_changed(tree, Path(tmp))
-            print(f"  {tree.name}: one answer changed: {changed}")
-            specs = median_run(tree.cmd("specs"), repeat, cwd=tree.root)
-            largest = max((p for p in out_n.iterdir() if p.is_dir()), key=lambda p: sum(1 for _ in p.rglob("*")))
-            check = median_run(tree.cmd("check", str(largest)), repeat, cwd=tree.root)
-            print(f"  {tree.name}: `sowpack specs` {specs.wall:.2f} s (cpu {specs.cpu:.2f} s); `sowpack check` of the "
-                  f"largest pack ({largest.name}) {check.wall:.2f} s (cpu {check.cpu:.2f} s) [goal <= 0.5 s each]")
+                      f"[goal >= 1.7 on 2 cores]; "
+                      f"{'byte-identical' if _same(r.out_n, r.out_1) else 'OUTPUTS DIFFER'} "
+                      f"({'the same bytes' if _same(r.out_n, r.out_cold) else 'NOT the bytes'} as without the cache)")
+        for r in runs:
+            re_run = median_run(r.build(r.out_n, []), repeat, warm=False, cwd=r.tree.root)
+            print(f"  {r.tree.name}: unchanged rebuild: {re_run.wall:5.2f} s (cpu {re_run.cpu:.2f} s) "
+                  "[goal <= 1 s]")
+        for r in runs:
+            print(f"  {r.tree.name}: one answer changed: {_one_answer_changed(r.tree, r.dir)}")
+        for r in runs:
+            specs = median_run(r.tree.cmd("specs"), repeat, cwd=r.tree.root)
+            largest = max((p for p in r.out_n.iterdir() if p.is_dir()), key=lambda p: sum(1 for _ in p.rglob("*")))
+            check = median_run(r.tree.cmd("check", str(largest)), repeat, cwd=r.tree.root)
+            print(f"  {r.tree.name}: `sowpack specs` {specs.wall:.2f} s (cpu {specs.cpu:.2f} s); `sowpack check` of "
+                  f"the largest pack ({largest.name}) {check.wall:.2f} s (cpu {check.cpu:.2f} s) "
+                  "[goal <= 0.5 s each]")
+
+
+class _Samples:
+    """One tree's sample builds: its engagements (an older tree cannot read newer inputs), its
+    output folders and the runs measured so far."""
+
+    def __init__(self, tree: Tree, folder: Path, jobs: int) -> None:
+        self.tree, self.dir = tree, folder
+        folder.mkdir(parents=True)
+        self.engagements = sorted(str(p.parent) for p in (tree.root / "sample_inputs").glob("*/engagement.yaml"))
+        self.parallel = tree.supports("--jobs")
+        self.jn = ["-j", str(jobs)] if self.parallel else []
+        self.label = f"-j {jobs}" if self.parallel else "(one process)"
+        self.out_n, self.out_1, self.out_cold = folder / "jn", folder / "j1", folder / "cold"
+        self.ones: list[Run] = []
+        self.ns: list[Run] = []
+
+    def build(self, out: Path, jobs: list[str]) -> list[str]:
+        return self.tree.cmd("build", *self.engagements, "--out", str(out), *jobs)
 
 
 def _same(a: Path, b: Path) -> bool:
