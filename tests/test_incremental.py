@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from pipeline.cli import main
+from pipeline.renderers.finish import soffice as finishing_soffice
 
 REPORT = "90-mini-check/测试客户迷你检查报告.docx"
 PDF = "90-mini-check/测试客户迷你检查报告.pdf"
@@ -382,6 +383,7 @@ def fsync(fd):
     return real(fd)
 os.fsync = fsync
 from pipeline.cli import main
+from pipeline.renderers.finish import soffice as finishing_soffice
 sys.argv = ["sowpack", "build", {eng!r}, "--specs", {specs!r}, "--out", {out!r}]
 main()
 """
@@ -523,4 +525,33 @@ def test_a_file_failing_its_checks_is_reported_in_the_pack_whichever_process_che
         assert any("not A4" in line for line in found), found
         assert "sowpack-verify-" not in result.output
         outputs.append([line for line in lines if not line.startswith("[")])  # progress: in order of arrival
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.skipif(finishing_soffice() is None, reason="LibreOffice is not installed (--finish is optional)")
+def test_a_finish_build_checks_its_workbooks_where_rendered_and_its_word_files_once_laid_out(mini_engagement,
+                                                                                          monkeypatch):
+    """With --finish the Word files are checked once LibreOffice has laid them out; the other
+    files are checked by the process that renders them: the same findings with one job or two."""
+    import io
+
+    import openpyxl
+
+    from pipeline.renderers.xlsx import XlsxRenderer
+
+    def empty(self, document):
+        buf = io.BytesIO()
+        openpyxl.Workbook().save(buf)  # no register: the catalog's rows are missing
+        return buf.getvalue()
+    monkeypatch.setattr(XlsxRenderer, "write", empty)  # forked workers inherit it
+    outputs = []
+    for jobs in ("1", "2"):
+        result = mini_engagement.build("--finish", "-j", jobs)
+        assert result.exit_code == 1, result.output
+        assert not mini_engagement.pack.exists()
+        lines = [line for line in result.output.splitlines() if not line.startswith("[")]
+        assert any(line.startswith(f"out/eng/{CATALOG}: ERROR: ") for line in lines), lines
+        assert not any(REPORT in line for line in lines), lines  # the finished Word file passes its checks
+        assert any(line.startswith("finished 1 of 1 Word file(s)") for line in lines), lines
+        outputs.append(lines)
     assert outputs[0] == outputs[1]

@@ -31,19 +31,6 @@ def _run(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
 
-_IN_WORKER = False
-
-
-def _mark_worker() -> None:
-    global _IN_WORKER
-    _IN_WORKER = True
-
-
-def in_worker() -> bool:
-    """Whether this process is a worker of a RenderPool."""
-    return _IN_WORKER
-
-
 class RenderPool:
     """Tasks given as they become ready, rendered in up to `jobs` processes, results collected at the end.
 
@@ -80,7 +67,7 @@ class RenderPool:
                     # What exists now is never collected in the workers: the garbage collector
                     # does not write to (and so copy) the pages they share with this process.
                     gc.freeze()
-                self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_mark_worker,
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                                  mp_context=multiprocessing.get_context("fork" if fork else None))
                 self._futures[self._pool.submit(_run, self.fn, self.tasks[0])] = 0
             self._futures[self._pool.submit(_run, self.fn, args)] = len(self.tasks) - 1

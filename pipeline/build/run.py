@@ -21,8 +21,7 @@ from pipeline.inputs.model import Engagement
 from pipeline.build import stamp
 from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build.overview import record_build
-from pipeline.build.parallel import RenderPool, in_worker, render_weight
-from pipeline.readers.read import remember as remember_view
+from pipeline.build.parallel import RenderPool, render_weight
 from pipeline.build.verify import StagedChecks, StagedFile
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer, warm as warm_renderers
@@ -92,16 +91,12 @@ def _render(doc: Document, fmt: str, what: str,
     when building with several jobs: the worker that renders a file checks it too)."""
     with phase("render", what):
         data = get_renderer(fmt).render(doc)
-    if staged is not None:
-        try:
-            return data, staged.check(data)
-        except OSError as exc:
-            raise _staging_error(exc) from None
-    if in_worker():
-        # Checked later by the calling process (after `--finish`): the view of the file is
-        # in the user cache when the calling process reads it.
-        remember_view(data, fmt)
-    return data, None
+    if staged is None:
+        return data, None  # checked later (a Word file LibreOffice lays out first), or not at all
+    try:
+        return data, staged.check(data)
+    except OSError as exc:
+        raise _staging_error(exc) from None
 
 
 def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]:
@@ -373,8 +368,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts,
                             soffice is not None)
             results.append(planned)
-            if _submit(eng, planned[1], specs, pool, checks, todo, numbers,
-                       check_rendered=soffice is None) and pdf_problems is None:
+            if _submit(eng, planned[1], specs, pool, checks, todo, numbers, soffice) and pdf_problems is None:
                 pdf_problems = pdf_environment_problems()
         _stop_on_errors(reporter, strict, "input")
         _refuse(engagements, guards, reporter)
@@ -538,17 +532,18 @@ def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], plans: dict, sele
 
 
 def _submit(eng: Engagement, res: PackResult, specs: dict[int, SowSpec], pool: RenderPool,
-            checks: StagedChecks | None, todo: list, numbers: dict[Path, int], check_rendered: bool) -> bool:
+            checks: StagedChecks | None, todo: list, numbers: dict[Path, int], soffice: str | None) -> bool:
     """Send a planned pack's out-of-date outputs to the render pool, heaviest first, and tell the
-    staged checks what to expect of them; with check_rendered, each task carries its staged file,
-    checked by the process that renders it. True when one of them is a PDF."""
+    staged checks what to expect of them; each task carries its staged file, checked by the process
+    that renders it (but a file LibreOffice lays out later). True when one of them is a PDF."""
     rendered = sorted((o for o in res.outputs if o.reasons), key=lambda o: -render_weight(o.doc, o.format))
     if checks is not None and rendered:
         numbers[res.pack] = checks.add_pack(res.pack, _manifest(eng, specs, dataclasses.replace(
             res, outputs=[o for o in res.outputs if o.reasons])))
     for o in rendered:
         todo.append((res, o))
-        staged = checks.staged(numbers[res.pack], o.rel) if checks is not None and check_rendered else None
+        staged = (checks.staged(numbers[res.pack], o.rel)
+                  if checks is not None and not _finished_later(o, soffice) else None)
         pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})", staged), f"{res.engagement} {o.rel}")
     return any(o.format == "pdf" for o in rendered)
 
@@ -577,7 +572,7 @@ def _refuse(engagements: list[Engagement], guards: list, reporter: Reporter) -> 
 def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: StagedChecks | None,
              numbers: dict[Path, int], soffice: str | None, reporter: Reporter) -> None:
     """Each rendered file into its Output as it arrives, with what its checks found where it was
-    rendered (or, with --finish, checked here once LibreOffice has laid out every Word file)."""
+    rendered (with --finish, the Word files are checked here once LibreOffice has laid them out)."""
     def arrived(i: int, rendered: tuple[bytes, list[Finding] | None]) -> None:
         res, o = todo[i]
         o.data, found = rendered
@@ -585,10 +580,17 @@ def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: St
             checks.record(numbers[res.pack], o.rel, found)
     pool.collect(arrived, reporter.progress)
     if soffice is not None:
-        _finish([o for _, o in todo if o.format == "docx"], soffice, reporter)
+        _finish([o for _, o in todo if _finished_later(o, soffice)], soffice, reporter)
         if checks is not None:
             for res, o in todo:
-                _check_staged(checks, numbers[res.pack], o)
+                if _finished_later(o, soffice):
+                    _check_staged(checks, numbers[res.pack], o)
+
+
+def _finished_later(o: Output, soffice: str | None) -> bool:
+    """A Word file of a `--finish` build: LibreOffice lays it out once all are rendered, and it is
+    checked after that, in this process."""
+    return soffice is not None and o.format == "docx"
 
 
 def _check_staged(checks: StagedChecks, number: int, o: Output) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import marshal
 import operator
-import tempfile
 import zipfile
 import zlib
 from functools import lru_cache
@@ -44,21 +43,6 @@ def read(path: Path, fmt: str | None = None) -> Seen:
     return cache.remembered("seen", name, lambda: _read(path, fmt),
                             lambda seen: marshal.dumps(_to_record(seen)),
                             lambda raw: _from_record(marshal.loads(raw)))
-
-
-def remember(data: bytes, fmt: str) -> None:
-    """Read a file's bytes as read() would, so that its view is in the user cache when the file
-    is read again (a render worker does this, and the build's checks find the view there).
-    Nothing when the cache is off; a file that does not read is left to the checks."""
-    if not cache.enabled():
-        return
-    with tempfile.TemporaryDirectory(prefix="sowpack-read-") as tmp:
-        path = Path(tmp) / f"file.{fmt}"
-        path.write_bytes(data)
-        try:
-            read(path, fmt)
-        except (UnreadableFile, WrongType):
-            pass
 
 
 @lru_cache(maxsize=1)
