@@ -14,7 +14,7 @@ from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, n
 from pipeline.readers.read import read
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.manifest import inside
-from pipeline.core.text import DRAFT_MARK, find_placeholder
+from pipeline.core.text import DRAFT_MARK, find_placeholder, found_in_any
 
 #: Fonts that prove Chinese glyphs were embedded in a PDF.
 CJK_FONT_HINTS = ("CJK", "Hei", "Song", "Kai", "Fang", "WenQuanYi", "Ming", "YaHei", "SimSun", "SimHei", "Noto Sans SC",
@@ -199,9 +199,8 @@ _WHERE = {"header": "the page header", "footer": "the page footer", "footnote": 
 
 
 def check_text(ctx: _Ctx, seen: Seen) -> None:
-    # One search over the whole file first (a register's view holds a text per cell): a
-    # placeholder in any one text is found in them all joined.
-    if not find_placeholder("\n".join(t.text for t in seen.texts)):
+    # A register's view holds a text per cell: they are searched one by one only when needed.
+    if not found_in_any(find_placeholder, (t.text for t in seen.texts)):
         return
     hits = 0
     for t in seen.texts:

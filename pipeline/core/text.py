@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Callable, Iterable
 
 #: Leftover placeholder text that must never reach a customer.
 PLACEHOLDER = re.compile(r"【\s*X+\s*】|X{4}|(?<![A-Za-z])xxx(?![A-Za-z])|\bTODO\b|\bTBD\b|待补充|待定|"
@@ -31,6 +32,14 @@ def suspect(text: str) -> bool:
     """Whether find_placeholder or bad_char could find anything: one search for both, for the
     cells of large registers, most of which hold neither."""
     return _SUSPECT.search(text) is not None
+
+
+def found_in_any(search: Callable[[str], object], texts: Iterable[str]) -> bool:
+    """Whether search (find_placeholder, bad_char, suspect) may find something in one of the texts,
+    by one search over them all joined: for the thousands of cells of a register, most of which
+    hold nothing. A match in one text is a match in the joined text; a match across two only
+    costs the caller its search text by text."""
+    return bool(search("\n".join(texts)))
 
 
 def bad_char(text: str) -> str | None:

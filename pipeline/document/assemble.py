@@ -25,7 +25,7 @@ from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
 from pipeline.core.text import cn_date
 from pipeline.document.templating import HEADING, environment, undeclared_headings, unknown_section
-from pipeline.core.text import bad_char, find_placeholder, suspect
+from pipeline.core.text import bad_char, find_placeholder, found_in_any, suspect
 from pipeline.core.values import BadValue, parse
 from pipeline.ledger.view import ledger_context
 
@@ -396,10 +396,9 @@ def _register(job: Job, eng: Engagement, title: str, da: DeliverableAnswers | No
     in_header = set(rows.header)
     # Per column, once: (column, its type is text, whether a blank cell is one to report).
     plan = [(c, c.type == "text", c.name in in_header) for c in cols]
-    # One search over all the text first: when nothing in it could be a placeholder or a bad
-    # character, no cell is searched (a cell's match is a match in the joined text; a number's
-    # or a date's text is digits and separators, which match neither).
-    maybe = suspect("\n".join(v for row in rows.rows for v in row.values() if isinstance(v, str)))
+    # Cells are searched only when their text may hold a placeholder or a bad character (a
+    # number's or a date's text is digits and separators, which match neither).
+    maybe = found_in_any(suspect, (v for row in rows.rows for v in row.values() if isinstance(v, str)))
     for i, row in enumerate(rows.rows):
         out = []
         for c, text, required in plan:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pipeline.document.nodes import (Chart, ColumnDef, Diagram, Document, Gantt, GanttBar, Meta, Register, Run,
                                      Section, Table)
 from pipeline.document.walk import walk
-from pipeline.core.text import DRAFT_MARK, bad_char, clean
+from pipeline.core.text import DRAFT_MARK, bad_char, clean, found_in_any
 
 
 class Renderer(ABC):
@@ -107,7 +107,7 @@ _CLEAN: dict[type, Callable[[Any], Any]] = {
 def _clean_rows(rows: list[list]) -> list[list]:
     """A register's rows, cleaned cell by cell only when one search over all its text finds something to clean."""
     if (not any(isinstance(v, tuple) for row in rows for v in row)
-            and bad_char("\n".join(v for row in rows for v in row if isinstance(v, str))) is None):
+            and not found_in_any(bad_char, (v for row in rows for v in row if isinstance(v, str)))):
         return [list(row) for row in rows]
     return [[_text(v) for v in row] for row in rows]
 
