@@ -134,3 +134,26 @@ def test_parsed_markdown_is_remembered_as_the_same_blocks(tmp_path, monkeypatch)
     assert md.to_blocks(text) == first
     assert calls == []  # from the cache, not parsed again
     assert {type(b).__name__ for b in first} == {"Paragraph", "ListBlock", "Table"}
+
+
+#: Text near the placeholders: their letters, brackets and characters, Chinese, controls.
+NEAR_PLACEHOLDERS = st.lists(st.sampled_from(list("【】XxTODBtodb待补充定{}% \n-_a中\u202e\x07") +
+                                            ["TODO", "TBD", "XXXX", "xxx", "待补充", "{{", "}}", "{%", "%}"]),
+                            max_size=30).map("".join) | ANY
+
+
+@settings(max_examples=500, deadline=None)
+@given(NEAR_PLACEHOLDERS)
+@example("【 XX 】")
+@example("aXXXXb xxx fxxx TODOs TBD")
+@example("{{ 客户 }} {% if a %}")
+def test_the_placeholder_searches_find_what_their_plain_patterns_find(text):
+    """The lookahead on a placeholder's first characters (core.text) changes the speed, never the match."""
+    import re
+
+    import pipeline.core.text as t
+
+    plain = re.compile(t._PLACEHOLDERS)
+    assert t.PLACEHOLDER.search(text) is None or t.PLACEHOLDER.search(text).span() == plain.search(text).span()
+    assert (t.PLACEHOLDER.search(text) is None) == (plain.search(text) is None)
+    assert t.suspect(text) == bool(plain.search(text) or t._BAD_CHARS.search(text))
