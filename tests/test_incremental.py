@@ -371,17 +371,46 @@ def test_a_failing_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypa
         assert [p.name for p in tmp_path.iterdir()] == ["a.docx"]
 
 
+def test_a_file_written_ahead_is_placed_by_a_rename_and_removed_when_not_placed(tmp_path):
+    """A parallel build writes each rendered file beside its place while the rest render
+    (OutputWriter.prepare); placing it renames that file, and what is not placed goes."""
+    from pipeline.core.writer import OutputWriter
+    w = OutputWriter(tmp_path / "pack")
+    data = b"new report"
+    w.prepare("09-a/report.docx", data)
+    (ahead,) = (tmp_path / "pack" / "09-a").iterdir()
+    assert ahead.name.startswith(".report.docx.") and ahead.name.endswith(".tmp") and ahead.read_bytes() == data
+    inode = ahead.stat().st_ino
+    assert w.sweep() == []  # not mistaken for what a killed build left
+    placed = w.place("09-a/report.docx", data)
+    assert placed.word == "create"
+    assert sorted(p.name for p in (tmp_path / "pack" / "09-a").iterdir()) == ["report.docx"]
+    assert (tmp_path / "pack" / "09-a" / "report.docx").stat().st_ino == inode  # renamed, not written again
+    # Bytes identical to the file in place: nothing is replaced; the file written ahead goes
+    # with discard(), which the build calls once a pack is placed.
+    w.prepare("09-a/report.docx", data)
+    assert w.place("09-a/report.docx", data).word == "identical"
+    w.discard()
+    assert sorted(p.name for p in (tmp_path / "pack" / "09-a").iterdir()) == ["report.docx"]
+    # A build that stops before placing: the files written ahead and the folders made for them go.
+    w.prepare("10-b/sub/list.xlsx", b"x")
+    w.prepare("09-a/other.pptx", b"y")
+    w.discard()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "pack", "pack/09-a", "pack/09-a/report.docx"]
+
+
 KILLER = r"""
 import os, signal, sys
 sys.path.insert(0, {root!r})
-n = {{"writes": 0}}
-real = os.fsync
-def fsync(fd):
-    n["writes"] += 1
-    if n["writes"] == {at}:
+n = {{"renames": 0}}
+real = os.replace
+def replace(src, dst):
+    n["renames"] += 1
+    if n["renames"] == {at}:
         os.kill(os.getpid(), signal.{sig})
-    return real(fd)
-os.fsync = fsync
+    return real(src, dst)
+os.replace = replace
 from pipeline.cli import main
 from pipeline.renderers.finish import soffice as finishing_soffice
 sys.argv = ["sowpack", "build", {eng!r}, "--specs", {specs!r}, "--out", {out!r}]
@@ -398,7 +427,8 @@ def test_a_killed_build_leaves_each_file_old_or_new(mini, sig):
     new = {p.relative_to(mini.out / "ref" / "eng").as_posix(): p.read_bytes()
            for p in (mini.out / "ref" / "eng").rglob("*") if p.is_file()}
     shutil.rmtree(mini.out / "ref")
-    # Killed while writing the second file (its temp file is open), i.e. after the first was replaced.
+    # Killed as the second file is about to replace the old one (the journal and the first file
+    # are in place; every new file is written beside its place, ahead of the renames).
     script = KILLER.format(root=str(ROOT), at=3, sig=sig, eng=str(mini.eng), specs=str(mini.specs), out=str(mini.out))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode in (-signal.SIGKILL, 128 + signal.SIGTERM), proc.stderr
@@ -462,22 +492,22 @@ def test_a_deliverable_deemed_accepted_is_protected_too(mini, monkeypatch, today
 
 
 def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retries(mini, monkeypatch):
-    from pipeline.core.writer import OutputWriter
     change_answer(mini)
-    real = OutputWriter.write
+    real = os.replace
 
-    def locked(path, data):
-        if path.suffix == ".docx":  # like a file open in Word on a Windows share
-            raise PermissionError(13, "Permission denied", str(path))
-        return real(path, data)
-    monkeypatch.setattr(OutputWriter, "write", staticmethod(locked))
+    def locked(src, dst):
+        if Path(dst).suffix == ".docx":  # like a file open in Word on a Windows share
+            raise PermissionError(13, "Permission denied", str(dst))
+        return real(src, dst)
+    monkeypatch.setattr(os, "replace", locked)
     result = mini.build()
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.splitlines()[-1] == (
         f"Error: write: 1 file(s) could not be written (out/eng/{REPORT}: Permission denied); close them if they are "
         "open in another program, then build again")
     assert mini.entry(PDF)["built_from"]["inputs"] != mini.entry(REPORT)["built_from"]["inputs"]
-    monkeypatch.setattr(OutputWriter, "write", staticmethod(real))
+    assert not [p for p in mini.files() if p.endswith(".tmp")]  # what was written ahead for it is gone too
+    monkeypatch.setattr(os, "replace", real)
     again = mini.build("--explain")
     assert again.exit_code == 0, again.output
     assert explained(again)["90/report [docx]"] == f"rebuilt: input changed: {CHANGED_SECTION}"

@@ -360,46 +360,52 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     checks = _staged_checks() if verify else None
     numbers: dict[Path, int] = {}
     pdf_problems: list[str] | None = None
+    # Rendered files are written ahead beside their places while the rest render (_collect);
+    # whatever of that no pack placed, the build stopping or not, is removed at the end.
     try:
-        for eng, (signed, anchor, _) in zip(engagements, guards, strict=True):
-            docs = _assemble_pack(eng, specs, plans[eng.name], selected, templates, contexts, taps[eng.name][0])
-            if refused or _problems(reporter, strict):
-                continue  # the build stops below; still assemble the rest, to report every problem
-            planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts,
-                            soffice is not None)
-            results.append(planned)
-            if _submit(eng, planned[1], specs, pool, checks, todo, numbers, soffice) and pdf_problems is None:
-                pdf_problems = pdf_environment_problems()
-        _stop_on_errors(reporter, strict, "input")
-        _refuse(engagements, guards, reporter)
-        if explain:
-            for _, res, _ in results:
-                for line in res.explanations:
-                    reporter.info(line)
-        for problem in pdf_problems or []:
-            reporter.info(problem)
-        _collect(pool, todo, checks, numbers, soffice, reporter)
-        if checks is not None:
-            for _, res, _ in results:
-                if res.pack in numbers:
-                    reporter.findings_from(checks.findings(numbers[res.pack]))
-            _stop_on_errors(reporter, strict, "render")
+        try:
+            for eng, (signed, anchor, _) in zip(engagements, guards, strict=True):
+                docs = _assemble_pack(eng, specs, plans[eng.name], selected, templates, contexts, taps[eng.name][0])
+                if refused or _problems(reporter, strict):
+                    continue  # the build stops below; still assemble the rest, to report every problem
+                planned = _plan(eng, docs, out_dir, force, keep_edits, templates, signed, anchor, contexts,
+                                soffice is not None)
+                results.append(planned)
+                if _submit(eng, planned[1], specs, pool, checks, todo, numbers, soffice) and pdf_problems is None:
+                    pdf_problems = pdf_environment_problems()
+            _stop_on_errors(reporter, strict, "input")
+            _refuse(engagements, guards, reporter)
+            if explain:
+                for _, res, _ in results:
+                    for line in res.explanations:
+                        reporter.info(line)
+            for problem in pdf_problems or []:
+                reporter.info(problem)
+            _collect(pool, todo, checks, numbers, soffice, reporter, {res.pack: writer for _, res, writer in results})
+            if checks is not None:
+                for _, res, _ in results:
+                    if res.pack in numbers:
+                        reporter.findings_from(checks.findings(numbers[res.pack]))
+                _stop_on_errors(reporter, strict, "render")
+        finally:
+            pool.close()
+            if checks is not None:
+                checks.close()
+        # WRITE + RECORD: atomic replace per file, never over a hand edit or a signed-off
+        # file; the manifest last. SIGTERM is turned into an exception here so that,
+        # like Ctrl-C, it leaves each file old or new and no temporary file behind.
+        with _terminate_as_exit():
+            for eng, res, writer in results:
+                stamp.forget(res.pack)
+                manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter)
+                if not (only or finish or res.conflicts or res.failures):
+                    tap, files = taps[eng.name]
+                    stamp.save(res.pack, spec_dir, templates, files,
+                               {d["path"]: d["sha256"] for d in manifest["deliverables"] if d.get("sha256")},
+                               tap.messages)
     finally:
-        pool.close()
-        if checks is not None:
-            checks.close()
-    # WRITE + RECORD: atomic replace per file, never over a hand edit or a signed-off
-    # file; the manifest last. SIGTERM is turned into an exception here so that,
-    # like Ctrl-C, it leaves each file old or new and no temporary file behind.
-    with _terminate_as_exit():
-        for eng, res, writer in results:
-            stamp.forget(res.pack)
-            manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter)
-            if not (only or finish or res.conflicts or res.failures):
-                tap, files = taps[eng.name]
-                stamp.save(res.pack, spec_dir, templates, files,
-                           {d["path"]: d["sha256"] for d in manifest["deliverables"] if d.get("sha256")},
-                           tap.messages)
+        for _, _, writer in results:
+            writer.discard()
     failures = [f for _, res, _ in results for f in res.failures]
     if failures:
         path, why = failures[0]
@@ -570,14 +576,21 @@ def _refuse(engagements: list[Engagement], guards: list, reporter: Reporter) -> 
 
 
 def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: StagedChecks | None,
-             numbers: dict[Path, int], soffice: str | None, reporter: Reporter) -> None:
+             numbers: dict[Path, int], soffice: str | None, reporter: Reporter,
+             writers: dict[Path, OutputWriter]) -> None:
     """Each rendered file into its Output as it arrives, with what its checks found where it was
-    rendered (with --finish, the Word files are checked here once LibreOffice has laid them out)."""
+    rendered (with --finish, the Word files are checked here once LibreOffice has laid them out),
+    and written ahead beside its place in the pack (OutputWriter.prepare), while the rest renders."""
     def arrived(i: int, rendered: tuple[bytes, list[Finding] | None]) -> None:
         res, o = todo[i]
         o.data, found = rendered
         if checks is not None and found is not None:
             checks.record(numbers[res.pack], o.rel, found)
+        if not _finished_later(o, soffice):
+            try:
+                writers[res.pack].prepare(o.rel, o.data)
+            except OSError:
+                pass  # a full disk, a locked folder: placing it writes it again and says so in one line
     pool.collect(arrived, reporter.progress)
     if soffice is not None:
         _finish([o for _, o in todo if _finished_later(o, soffice)], soffice, reporter)
@@ -629,6 +642,7 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
                          "again") from None
     try:
         _write_pack(res, writer, reporter)
+        writer.discard()  # what was written ahead and not placed (a file identical to the new one...)
     except OSError as exc:  # a backup, a removal, a folder: each file written so far is journaled
         where = relpath(exc.filename) if exc.filename else relpath(res.pack)
         raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "

@@ -102,6 +102,10 @@ class OutputWriter:
     written: dict[Path, str] = field(default_factory=dict)
     #: path -> the versions (sha256, built_from) an interrupted build's journal listed for it.
     recovered: dict[str, list[dict]] = field(default_factory=dict)
+    #: path -> (a temporary file beside it, the bytes it holds): written ahead by prepare().
+    ready: dict[str, tuple[Path, bytes]] = field(default_factory=dict)
+    #: The folders prepare() created, outermost first (discard() removes those left empty).
+    made: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -136,6 +140,49 @@ class OutputWriter:
         prev = self.previous.get(rel) or {}
         return disk != prev.get("sha256") or bool(prev.get("edited"))
 
+    # --- writing ahead ----------------------------------------------------------
+    # A parallel build collects rendered files for seconds while its workers render the rest.
+    # Meanwhile each file is written and synced to a temporary file beside its place, so
+    # that placing it later is a rename. Nothing is replaced ahead: place() still decides,
+    # from what is on disk then, whether the bytes go to the path, beside it or nowhere.
+    def prepare(self, rel: str, data: bytes) -> None:
+        """Write data to a temporary file beside rel, for place() or write_pending() to rename.
+
+        A build that stops before placing it removes it (discard()); a killed one leaves it for
+        the next build's sweep(), as it leaves the temporary file of a write it was in.
+        """
+        path = self.target(rel)
+        missing, folder = [], path.parent
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.made += reversed(missing)
+        old = self.ready.pop(rel, None)
+        if old is not None:
+            old[0].unlink(missing_ok=True)
+        self.ready[rel] = (_temp_file(path, data), data)
+
+    def _put(self, rel: str, path: Path, data: bytes) -> str:
+        """write(path, data) for output rel: a rename of what prepare() wrote, when it holds these bytes."""
+        ready = self.ready.get(rel)
+        if ready is None or ready[1] is not data or ready[0].parent != path.parent:
+            return self.write(path, data)
+        del self.ready[rel]
+        return self.write(path, data, ready[0])
+
+    def discard(self) -> None:
+        """Remove what prepare() wrote and nothing placed, and the folders it made that are still empty."""
+        for tmp, _ in self.ready.values():
+            tmp.unlink(missing_ok=True)
+        self.ready.clear()
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # holds files now (or never was ours to remove)
+        self.made.clear()
+
     # --- placing one output ---------------------------------------------------
     def place(self, rel: str, data: bytes) -> Placed:
         """Put data at rel unless that would destroy a hand edit or a signed-off file."""
@@ -146,21 +193,21 @@ class OutputWriter:
             if disk == new:
                 return Placed("identical", new)
             if disk is None and self.signed[rel] == new:
-                return Placed(self.write(path, data), new)
+                return Placed(self._put(rel, path, data), new)
             pending = self.write_pending(rel, data)
             return Placed("signed", self.recorded_sha(rel), pending=pending,
                           note=f"signed off, so never replaced; new version written to {Path(pending).name}")
         if disk is None:
-            return Placed(self.write(path, data), new)
+            return Placed(self._put(rel, path, data), new)
         if disk == new:
             return Placed("identical", new)
         if not self.is_edited(rel):
-            return Placed(self.write(path, data), new)
+            return Placed(self._put(rel, path, data), new)
         if self.keep_edits:
             return Placed("kept", disk, edited=True, note="edited by hand; kept as the current version (--keep-edits)")
         if self.force:
             backup = self.make_backup(rel)
-            self.write(path, data)
+            self._put(rel, path, data)
             return Placed("update", new, backup=backup, note=f"edited by hand; saved as {Path(backup).name}")
         pending = self.write_pending(rel, data)
         return Placed("conflict", self.recorded_sha(rel), pending=pending,
@@ -187,7 +234,7 @@ class OutputWriter:
             pending = beside(rel, "new" if n == 1 else f"new-{n}")
             path = self.target(pending)
             if not path.exists() or sha256_file(path) in (ours, sha256_bytes(data)):
-                self.write(path, data)
+                self._put(rel, path, data)
                 return pending
             n += 1
 
@@ -299,36 +346,63 @@ class OutputWriter:
         """Remove temporary files a killed build left behind (a normal failure leaves none)."""
         gone = []
         if self.root.is_dir():
+            ours = {tmp for tmp, _ in self.ready.values()}
             for p in sorted(self.root.rglob(".*.tmp")):
-                if p.is_file() and _TEMP.match(p.name):
+                if p.is_file() and _TEMP.match(p.name) and p not in ours:
                     p.unlink()
                     gone.append(p)
         return gone
 
     @staticmethod
-    def write(path: Path, data: bytes) -> str:
-        """Write data to path atomically; returns create, update or identical."""
-        if path.exists():
-            if path.read_bytes() == data:
-                return "identical"
-            word = "update"
-        else:
-            word = "create"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{truncate_bytes(path.name, _TEMP_NAME_BYTES)}.", suffix=".tmp",
-                                   dir=path.parent)
+    def write(path: Path, data: bytes, ready: Path | None = None) -> str:
+        """Write data to path atomically; returns create, update or identical.
+
+        ready: a temporary file beside path that already holds data (prepare()), renamed instead
+        of writing a new one; removed in every other case.
+        """
         try:
-            os.fchmod(fd, file_mode())
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            if path.exists():
+                if path.read_bytes() == data:
+                    if ready is not None:
+                        ready.unlink(missing_ok=True)
+                    return "identical"
+                word = "update"
+            else:
+                word = "create"
+            if ready is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            if ready is not None:
+                ready.unlink(missing_ok=True)
+            raise
+        tmp = ready or _temp_file(path, data)
+        try:
             os.replace(tmp, path)
         except BaseException:
             # Also on KeyboardInterrupt / SIGTERM (turned into SystemExit by build): never leave the temp file.
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+            tmp.unlink(missing_ok=True)
             raise
         return word
+
+
+def _temp_file(path: Path, data: bytes) -> Path:
+    """A new temporary file beside path holding data, synced to disk, with the mode of a new file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{truncate_bytes(path.name, _TEMP_NAME_BYTES)}.", suffix=".tmp",
+                               dir=path.parent)
+    try:
+        try:
+            os.fchmod(fd, file_mode())
+        except BaseException:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return Path(tmp)
