@@ -585,3 +585,33 @@ def test_a_finish_build_checks_its_workbooks_where_rendered_and_its_word_files_o
         assert any(line.startswith("finished 1 of 1 Word file(s)") for line in lines), lines
         outputs.append(lines)
     assert outputs[0] == outputs[1]
+
+
+def test_a_parallel_build_starts_its_workers_before_reading_the_engagements(mini_engagement, tmp_path):
+    """With -j 2 the workers fork once the specs are read and import the renderers themselves while
+    the build reads the engagements: the calling process never imports WeasyPrint, and the files
+    are the bytes of a -j 1 build."""
+    import subprocess
+    import sys
+
+    m = mini_engagement
+    code = ("import multiprocessing, sys\n"
+            "import pipeline.build.run as run\n"
+            "seen = []\n"
+            "real = run.load_engagement\n"
+            "run.load_engagement = lambda d: seen.append(len(multiprocessing.active_children())) or real(d)\n"
+            "from pipeline.cli import main\n"
+            "try:\n"
+            "    main(sys.argv[1:])\n"
+            "finally:\n"
+            "    print('workers:', seen, 'weasyprint' in sys.modules, file=sys.stderr)\n")
+    files = []
+    for jobs, out in (("2", m.out), ("1", tmp_path / "one")):
+        args = ["build", str(m.eng), "--specs", str(m.specs), "--out", str(out), "-j", jobs]
+        run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                             cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        files.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.*")
+                      if p.is_file() and p.name != "manifest.json" and p.suffix != ".html"})
+        assert run.stderr.strip().splitlines()[-1] == ("workers: [2] False" if jobs == "2" else "workers: [0] True")
+    assert files[0] == files[1] and len(files[0]) >= 4

@@ -7,6 +7,7 @@ stays in the calling process.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -31,6 +32,14 @@ def _run(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
 
+def _warm_worker(warm: Callable[[], None]) -> None:
+    """A worker's first step when the pool starts early (RenderPool.start)."""
+    try:
+        warm()
+    except Exception:  # noqa: BLE001 - only a head start: the render that needs it says what is wrong
+        pass
+
+
 class RenderPool:
     """Tasks given as they become ready, rendered in up to `jobs` processes, results collected at the end.
 
@@ -53,25 +62,38 @@ class RenderPool:
         """Queue fn(*args); returns the task's number."""
         self.tasks.append(args)
         self.labels.append(label)
-        # The pool starts with the second task: a build that renders one file (`--only`, one
-        # changed answer) renders it here, without forking and pickling the document.
-        if self.jobs > 1 and len(self.tasks) > 1:
+        # Unless start() began it, the pool starts with the second task: a build that renders
+        # one file (`--only`, one changed answer) renders it here, without forking and pickling
+        # the document.
+        if self.jobs > 1 and (self._pool is not None or len(self.tasks) > 1):
             if self._pool is None:
-                import multiprocessing  # imported here: a build that renders one file needs no pool
-                from concurrent.futures import ProcessPoolExecutor
-
-                fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
-                if fork:
-                    if self.prepare is not None:
-                        self.prepare()
-                    # What exists now is never collected in the workers: the garbage collector
-                    # does not write to (and so copy) the pages they share with this process.
-                    gc.freeze()
-                self._pool = ProcessPoolExecutor(max_workers=self.jobs,
-                                                 mp_context=multiprocessing.get_context("fork" if fork else None))
+                self._pool = self._executor(self.prepare, None)
                 self._futures[self._pool.submit(_run, self.fn, self.tasks[0])] = 0
             self._futures[self._pool.submit(_run, self.fn, args)] = len(self.tasks) - 1
         return len(self.tasks) - 1
+
+    def start(self, warm: Callable[[], None]) -> None:
+        """Start the workers now, each running warm() (its imports) while this process goes on
+        reading and assembling: for a build that will render many files, so that the workers are
+        ready when the first pack is. Tasks then go to the pool from the first one."""
+        if self.jobs > 1 and self._pool is None:
+            self._pool = self._executor(None, warm)
+            self._pool.submit(int)  # a forking pool starts its processes at its first task
+
+    def _executor(self, prepare: Callable[[], None] | None, warm: Callable[[], None] | None) -> Any:
+        import multiprocessing  # imported here: a build that renders one file needs no pool
+        from concurrent.futures import ProcessPoolExecutor
+
+        fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
+        if fork:
+            if prepare is not None:
+                prepare()
+            # What exists now is never collected in the workers: the garbage collector
+            # does not write to (and so copy) the pages they share with this process.
+            gc.freeze()
+        context = multiprocessing.get_context("fork" if fork else None)
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
+                                   initializer=functools.partial(_warm_worker, warm) if warm is not None else None)
 
     def collect(self, on_result: Callable[[int, Any], None] | None = None,
                 progress: Callable[[int, int, str], None] | None = None) -> list[Any]:

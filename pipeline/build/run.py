@@ -4,8 +4,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import functools
 import signal
 import threading
+from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -333,31 +335,38 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
     # READ: specs, then every engagement with its answers and sheets.
-    specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
-                                                        templates, fresh)
-    # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
-    # can tell which files are signed off: then nothing at all is written (refused after
-    # the assembly below, so that every input problem is reported first).
-    guards = _guards(engagements, specs_list, out_dir)
-    refused = any(found for _, _, found in guards)
-    # ASSEMBLE: one Document per deliverable; missing answers surface here.
-    # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
-    # RENDER: everything in memory first, so a failure leaves no half-written pack. While no
-    # input problem has been found, each pack goes to the render pool as soon as it is
-    # planned, so the workers render it while the next one is assembled.
-    # VERIFY: each rendered file reopened from a staging folder as it arrives, before
-    # anything is written, so a pack never holds files that fail their structural checks.
-    selected = _select(only, engagements, specs, plans, reporter, strict)
-    soffice = finishing_tool(reporter) if finish else None
-    contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
-    results: list[tuple[Engagement, PackResult, OutputWriter]] = []
-    todo: list[tuple[PackResult, Output]] = []
-    # The workers fork with the renderers of every format this build can write already imported
-    # (worked out only when a pool starts: a build that renders one file or none needs none).
+    # RENDER pool: a build of several deliverables starts its workers as soon as the specs are
+    # read, each importing the renderers of the specs' formats while this process reads the
+    # engagements (a build of one deliverable, `--only`, forks only if it renders two files).
     pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(
         {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
          for fmt in job.deliverable.formats}))
-    checks = _staged_checks() if verify else None
+    early = None if only else (lambda specs_read: pool.start(functools.partial(
+        warm_renderers, sorted({fmt for s in specs_read for d in s.deliverables for fmt in d.formats}))))
+    try:
+        specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
+                                                            templates, fresh, early)
+        # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
+        # can tell which files are signed off: then nothing at all is written (refused after
+        # the assembly below, so that every input problem is reported first).
+        guards = _guards(engagements, specs_list, out_dir)
+        refused = any(found for _, _, found in guards)
+        # ASSEMBLE: one Document per deliverable; missing answers surface here.
+        # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
+        # RENDER: everything in memory first, so a failure leaves no half-written pack. While no
+        # input problem has been found, each pack goes to the render pool as soon as it is
+        # planned, so the workers render it while the next one is assembled.
+        # VERIFY: each rendered file reopened from a staging folder as it arrives, before
+        # anything is written, so a pack never holds files that fail their structural checks.
+        selected = _select(only, engagements, specs, plans, reporter, strict)
+        soffice = finishing_tool(reporter) if finish else None
+        contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
+        results: list[tuple[Engagement, PackResult, OutputWriter]] = []
+        todo: list[tuple[PackResult, Output]] = []
+        checks = _staged_checks() if verify else None
+    except BaseException:
+        pool.close()  # started early, and nothing to render
+        raise
     numbers: dict[Path, int] = {}
     pdf_problems: list[str] | None = None
     # Rendered files are written ahead beside their places while the rest render (_collect);
@@ -473,20 +482,23 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path, strict: bool,
-          templates: Path | None, fresh: dict) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict,
-                                                          dict[str, dict]]:
+          templates: Path | None, fresh: dict, specs_read: Callable[[list[SowSpec]], None] | None = None,
+          ) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict, dict[str, dict]]:
     """READ, CHECK and PLAN: every spec, every engagement (but the fresh ones) with its answers, each
     bought service's plan; stops on spec errors, and on input errors only when no engagement could be
     read (the others stop after ASSEMBLE).
 
     Returns the taps too (per engagement, what its stamp replays (stamp.Tap) and the files it read),
-    and the plans (engagement name -> service -> ServicePlan).
+    and the plans (engagement name -> service -> ServicePlan). specs_read(specs) is called once the
+    specs are read without error, before the engagements are.
     """
     specs_list, found = load_specs(spec_dir)
     spec_tap = stamp.Tap(reporter)  # what each pack's stamp replays
     spec_tap.findings_from(found)  # every spec problem is printed before the one-line summary
     if errors_in(found):
         raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
+    if specs_read is not None:
+        specs_read(specs_list)
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
     taps: dict[str, tuple[stamp.Tap, dict]] = {}
