@@ -587,10 +587,10 @@ def test_a_finish_build_checks_its_workbooks_where_rendered_and_its_word_files_o
     assert outputs[0] == outputs[1]
 
 
-def test_a_parallel_build_starts_its_workers_before_reading_the_engagements(mini_engagement, tmp_path):
-    """With -j 2 the workers fork once the specs are read and import the renderers themselves while
-    the build reads the engagements: the calling process never imports WeasyPrint, and the files
-    are the bytes of a -j 1 build."""
+def test_a_parallel_build_starts_its_workers_before_assembling(mini_engagement, tmp_path):
+    """With -j 2 the workers fork once the engagements read promise two files, and import the
+    renderers themselves while the build assembles: the calling process never imports WeasyPrint,
+    and the files are the bytes of a -j 1 build."""
     import subprocess
     import sys
 
@@ -598,8 +598,8 @@ def test_a_parallel_build_starts_its_workers_before_reading_the_engagements(mini
     code = ("import multiprocessing, sys\n"
             "import pipeline.build.run as run\n"
             "seen = []\n"
-            "real = run.load_engagement\n"
-            "run.load_engagement = lambda d: seen.append(len(multiprocessing.active_children())) or real(d)\n"
+            "real = run.assemble\n"
+            "run.assemble = lambda *a: seen.append(len(multiprocessing.active_children())) or real(*a)\n"
             "from pipeline.cli import main\n"
             "try:\n"
             "    main(sys.argv[1:])\n"
@@ -613,5 +613,25 @@ def test_a_parallel_build_starts_its_workers_before_reading_the_engagements(mini
         assert run.returncode == 0, run.stderr
         files.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.*")
                       if p.is_file() and p.name != "manifest.json" and p.suffix != ".html"})
-        assert run.stderr.strip().splitlines()[-1] == ("workers: [2] False" if jobs == "2" else "workers: [0] True")
+        expected = "workers: [2, 2] False" if jobs == "2" else "workers: [0, 0] True"
+        assert run.stderr.strip().splitlines()[-1] == expected
     assert files[0] == files[1] and len(files[0]) >= 4
+
+
+def test_the_workers_start_early_only_once_two_files_are_promised(monkeypatch):
+    """A build of one file never forks (its render in a worker would cost a fork, a pickle and every
+    renderer's imports); the pool starts with the engagement that brings the second file."""
+    from types import SimpleNamespace
+
+    import pipeline.build.run as run
+
+    started = []
+    pool = SimpleNamespace(start=lambda warm: started.append(warm.args[0]))
+    formats = {"a": ["docx"], "b": ["pdf", "xlsx"]}
+    monkeypatch.setattr(run, "jobs_for", lambda eng, specs, plans: [
+        SimpleNamespace(deliverable=SimpleNamespace(formats=formats[eng]))])
+    read = run._start_when_promised(pool)
+    read("a", {}, {})
+    assert started == []
+    read("b", {}, {})
+    assert started == [["docx", "pdf", "xlsx"]]

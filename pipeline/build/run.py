@@ -335,17 +335,17 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
     # READ: specs, then every engagement with its answers and sheets.
-    # RENDER pool: a build of several deliverables starts its workers as soon as the specs are
-    # read, each importing the renderers of the specs' formats while this process reads the
-    # engagements (a build of one deliverable, `--only`, forks only if it renders two files).
+    # RENDER pool: once the engagements read so far have two files or more to write, the
+    # workers start, each importing the renderers of their formats while this process reads
+    # and assembles the rest. A build of one file never forks; with `--only` the pool starts
+    # at the second file rendered, the workers forked with the renderers this process imported.
     pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(
         {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
          for fmt in job.deliverable.formats}))
-    early = None if only else (lambda specs_read: pool.start(functools.partial(
-        warm_renderers, sorted({fmt for s in specs_read for d in s.deliverables for fmt in d.formats}))))
     try:
         specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
-                                                            templates, fresh, early)
+                                                            templates, fresh,
+                                                            None if only else _start_when_promised(pool))
         # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
         # can tell which files are signed off: then nothing at all is written (refused after
         # the assembly below, so that every input problem is reported first).
@@ -482,23 +482,22 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path, strict: bool,
-          templates: Path | None, fresh: dict, specs_read: Callable[[list[SowSpec]], None] | None = None,
+          templates: Path | None, fresh: dict,
+          engagement_read: Callable[[Engagement, dict[int, SowSpec], dict], None] | None = None,
           ) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict, dict[str, dict]]:
     """READ, CHECK and PLAN: every spec, every engagement (but the fresh ones) with its answers, each
     bought service's plan; stops on spec errors, and on input errors only when no engagement could be
     read (the others stop after ASSEMBLE).
 
     Returns the taps too (per engagement, what its stamp replays (stamp.Tap) and the files it read),
-    and the plans (engagement name -> service -> ServicePlan). specs_read(specs) is called once the
-    specs are read without error, before the engagements are.
+    and the plans (engagement name -> service -> ServicePlan). engagement_read(engagement, specs,
+    plans) is called as each engagement is read (to start the render pool early).
     """
     specs_list, found = load_specs(spec_dir)
     spec_tap = stamp.Tap(reporter)  # what each pack's stamp replays
     spec_tap.findings_from(found)  # every spec problem is printed before the one-line summary
     if errors_in(found):
         raise SpecError(f"{len(errors_in(found))} error(s) in {relpath(spec_dir)}; nothing was written")
-    if specs_read is not None:
-        specs_read(specs_list)
     specs = {s.service: s for s in specs_list}
     engagements: list[Engagement] = []
     taps: dict[str, tuple[stamp.Tap, dict]] = {}
@@ -522,6 +521,8 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
             for plan in plans[eng.name].values():
                 tap.findings_from(plan.findings)
             engagements.append(eng)
+            if engagement_read is not None:
+                engagement_read(eng, specs, plans[eng.name])
     reporter.findings_from(_shared_packs(engagements, out_dir))
     if not engagements and not fresh:
         if not errors_in(reporter.findings):
@@ -531,6 +532,22 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
     # so one build reports every input problem (an unknown package does not hide the
     # answers' errors); _build stops once, after assembling.
     return specs_list, specs, engagements, taps, plans
+
+
+def _start_when_promised(pool: RenderPool) -> Callable[[Engagement, dict[int, SowSpec], dict], None]:
+    """For _read: start the pool's workers once the engagements read so far have two files or more
+    to write, each worker importing the renderers of their formats."""
+    promised: set[str] = set()
+    count = 0
+
+    def engagement_read(eng: Engagement, specs: dict[int, SowSpec], plans: dict) -> None:
+        nonlocal count
+        for job in jobs_for(eng, specs, plans):
+            promised.update(job.deliverable.formats)
+            count += len(job.deliverable.formats)
+        if count > 1:
+            pool.start(functools.partial(warm_renderers, sorted(promised)))
+    return engagement_read
 
 
 def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], plans: dict, selected, templates: Path | None,
