@@ -341,12 +341,25 @@ def _sheet_xml(sheet: Sheet, selected: bool, drawing: bool) -> bytes:
                                       for j, w in sorted(sheet.widths.items())) + "</cols>")
     out.append("<sheetData>")
     heights = sheet.heights
+    attrs: dict[int, str] = {}  # style id -> its attribute
     for r in sorted(sheet.rows):
         cells = sheet.rows[r]
         h = heights.get(r)
         rs = str(r)
         out.append(f'<row r="{rs}" ht="{h:g}" customHeight="1">' if h else f'<row r="{rs}">')
-        out.extend(_cell(_letter(c) + rs, *cells[c]) for c in sorted(cells))
+        for c in sorted(cells):
+            value, s = cells[c]
+            if type(value) is not str or not value:
+                out.append(_cell(_letter(c) + rs, value, s))
+                continue
+            # _cell's text case inline: most cells of a register are text.
+            style = attrs.get(s)
+            if style is None:
+                style = attrs[s] = f' s="{s}"' if s else ""
+            if "_x" in value:
+                value = _OOXML_ESCAPE.sub(r"_x005F_\1", value)
+            space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+            out.append(f'<c r="{_letter(c)}{rs}"{style} t="inlineStr"><is><t{space}>{esc(value)}</t></is></c>')
         out.append("</row>")
     out.append("</sheetData>")
     if sheet.autofilter:

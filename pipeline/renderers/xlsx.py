@@ -124,11 +124,17 @@ def _table_sheet(wb: Workbook, ws: Sheet, header, rows, columns=None) -> None:
     # One style per number format (text, date, time...), looked up once per format.
     styles: dict[str | None, int] = {}
     types = [c.type for c in columns] if columns else []
+    # Per column: whether a text cell may become a date or a time (typed()): never when the column
+    # is declared otherwise, nor when the text does not start with a digit, as ISO forms all do.
+    dated = [j < len(types) and types[j] in NUMBER_FORMATS for j in range(len(header))]
     for i, row in enumerate(rows, 2):
         cells = ws.rows.setdefault(i, {})
         for j, v in enumerate(row, 1):
-            v = typed(v, types[j - 1] if j - 1 < len(types) else None)
-            fmt = None if isinstance(v, (str, int, float)) else _number_format(v)
+            if type(v) is str and not (v[:1].isdigit() or (j <= len(dated) and dated[j - 1])):
+                fmt = None
+            else:
+                v = typed(v, types[j - 1] if j - 1 < len(types) else None)
+                fmt = None if isinstance(v, (str, int, float)) else _number_format(v)
             sid = styles.get(fmt)
             if sid is None:
                 sid = styles[fmt] = wb.style(dataclasses.replace(BODY, numfmt=fmt))
