@@ -106,14 +106,18 @@ class OutputWriter:
     ready: dict[str, tuple[Path, bytes]] = field(default_factory=dict)
     #: The folders prepare() created, outermost first (discard() removes those left empty).
     made: list[Path] = field(default_factory=list)
+    _targets: dict[str, Path] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
 
     def target(self, rel: str) -> Path:
-        path = (self.root / rel).resolve()
-        if self.root not in path.parents:
-            raise InputError(f"refusing to write outside the output folder {self.root}: {rel}")
+        path = self._targets.get(rel)
+        if path is None:
+            path = (self.root / rel).resolve()  # an lstat per part of the path: once per path and build
+            if self.root not in path.parents:
+                raise InputError(f"refusing to write outside the output folder {self.root}: {rel}")
+            self._targets[rel] = path
         return path
 
     def claim(self, rel: str, owner: str) -> Path:
