@@ -635,3 +635,35 @@ def test_the_workers_start_early_only_once_two_files_are_promised(monkeypatch):
     assert started == []
     read("b", {}, {})
     assert started == [["docx", "pdf", "xlsx"]]
+
+
+ORPHAN = r"""
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from pipeline.renderers.docx import DocxRenderer
+def write(self, document, *args, **kwargs):
+    print("worker", os.getpid(), flush=True)
+    os.kill(os.getppid(), signal.SIGKILL)  # the build dies while its workers render
+    signal.pause()
+DocxRenderer.write = write
+from pipeline.cli import main
+sys.argv = ["sowpack", "build", {eng!r}, "--specs", {specs!r}, "--out", {out!r}, "-j", "2"]
+main()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_workers_of_a_killed_build_end_with_it(mini_engagement):
+    """A build killed while rendering leaves no worker behind waiting for tasks: each holds the
+    build's output pipes, so this run would not return until they end."""
+    m = mini_engagement
+    script = ORPHAN.format(root=str(ROOT), eng=str(m.eng), specs=str(m.specs), out=str(m.out))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    workers = [int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("worker ")]
+    assert workers
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    # What the killed build wrote ahead is temporary files only, which the next build removes.
+    assert m.build().exit_code == 0
+    assert not [p for p in m.out.rglob("*") if p.name.endswith(".tmp")]

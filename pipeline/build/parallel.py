@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import signal
 import sys
 from typing import Any, Callable
 
@@ -32,12 +33,28 @@ def _run(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
 
-def _warm_worker(warm: Callable[[], None]) -> None:
-    """A worker's first step when the pool starts early (RenderPool.start)."""
-    try:
-        warm()
-    except Exception:  # noqa: BLE001 - only a head start: the render that needs it says what is wrong
-        pass
+def _worker_start(parent: int, warm: Callable[[], None] | None) -> None:
+    """A worker's first step: end with the build, and import what it will render (RenderPool.start).
+
+    A worker waits for its next task on a pipe that it holds open itself, so a build killed
+    without a chance to stop its pool (SIGKILL, or SIGTERM while rendering) would leave its
+    workers waiting forever. On Linux the kernel sends each worker SIGTERM when the process
+    that forked it ends (PR_SET_PDEATHSIG).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:  # the build ended before the request: no signal will come
+            os._exit(1)
+    if warm is not None:
+        try:
+            warm()
+        except Exception:  # noqa: BLE001 - only a head start: the render that needs it says what is wrong
+            pass
 
 
 class RenderPool:
@@ -93,7 +110,7 @@ class RenderPool:
             gc.freeze()
         context = multiprocessing.get_context("fork" if fork else None)
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
-                                   initializer=functools.partial(_warm_worker, warm) if warm is not None else None)
+                                   initializer=functools.partial(_worker_start, os.getpid(), warm))
 
     def collect(self, on_result: Callable[[int, Any], None] | None = None,
                 progress: Callable[[int, int, str], None] | None = None) -> list[Any]:
