@@ -386,11 +386,19 @@ def test_a_file_written_ahead_is_placed_by_a_rename_and_removed_when_not_placed(
     assert placed.word == "create"
     assert sorted(p.name for p in (tmp_path / "pack" / "09-a").iterdir()) == ["report.docx"]
     assert (tmp_path / "pack" / "09-a" / "report.docx").stat().st_ino == inode  # renamed, not written again
-    # Bytes identical to the file in place: nothing is replaced; the file written ahead goes
-    # with discard(), which the build calls once a pack is placed.
+    # Bytes identical to the file in place (a forced rebuild of unchanged content): nothing is
+    # written ahead, nor replaced.
     w.prepare("09-a/report.docx", data)
+    assert sorted(p.name for p in (tmp_path / "pack" / "09-a").iterdir()) == ["report.docx"]
     assert w.place("09-a/report.docx", data).word == "identical"
-    w.discard()
+    # New bytes that place() does not take (a hand edit kept with --keep-edits): the file
+    # written ahead goes with discard(), which the build calls once a pack is placed.
+    (tmp_path / "pack" / "09-a" / "report.docx").write_bytes(b"edited by hand")
+    kept = OutputWriter(tmp_path / "pack", {"09-a/report.docx": {"sha256": "recorded"}}, keep_edits=True)
+    kept.prepare("09-a/report.docx", b"newer report")
+    assert kept.place("09-a/report.docx", b"newer report").word == "kept"
+    assert len(list((tmp_path / "pack" / "09-a").iterdir())) == 2
+    kept.discard()
     assert sorted(p.name for p in (tmp_path / "pack" / "09-a").iterdir()) == ["report.docx"]
     # A build that stops before placing: the files written ahead and the folders made for them go.
     w.prepare("10-b/sub/list.xlsx", b"x")

@@ -156,6 +156,11 @@ class OutputWriter:
         the next build's sweep(), as it leaves the temporary file of a write it was in.
         """
         path = self.target(rel)
+        try:
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return  # placing it will find the file identical: nothing to write ahead
+        except OSError:
+            pass  # no file there yet (or none readable): write ahead
         missing, folder = [], path.parent
         while not folder.exists():
             missing.append(folder)
