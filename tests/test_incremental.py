@@ -626,23 +626,32 @@ def test_a_parallel_build_starts_its_workers_before_assembling(mini_engagement, 
     assert files[0] == files[1] and len(files[0]) >= 4
 
 
-def test_the_workers_start_early_only_once_two_files_are_promised(monkeypatch):
+def test_the_workers_start_early_only_once_two_files_are_promised(monkeypatch, tmp_path):
     """A build of one file never forks (its render in a worker would cost a fork, a pickle and every
-    renderer's imports); the pool starts with the engagement that brings the second file."""
+    renderer's imports), nor a rebuild before its plan; the pool starts with the new (or forced)
+    pack that brings the second file."""
     from types import SimpleNamespace
 
     import pipeline.build.run as run
 
     started = []
     pool = SimpleNamespace(start=lambda warm: started.append(warm.args[0]))
-    formats = {"a": ["docx"], "b": ["pdf", "xlsx"]}
+    formats = {"a": ["docx"], "b": ["pdf", "xlsx"], "c": ["pptx", "docx"]}
     monkeypatch.setattr(run, "jobs_for", lambda eng, specs, plans: [
-        SimpleNamespace(deliverable=SimpleNamespace(formats=formats[eng]))])
-    read = run._start_when_promised(pool)
-    read("a", {}, {})
+        SimpleNamespace(deliverable=SimpleNamespace(formats=formats[eng.name]))])
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "manifest.json").write_text("{}", encoding="utf-8")
+    read = run._start_when_promised(pool, tmp_path, force=False)
+    read(SimpleNamespace(name="a"), {}, {})
     assert started == []
-    read("b", {}, {})
+    # A pack built before is a rebuild: it renders what changed, which only the plan tells.
+    read(SimpleNamespace(name="c"), {}, {})
+    assert started == []
+    read(SimpleNamespace(name="b"), {}, {})
     assert started == [["docx", "pdf", "xlsx"]]
+    forced = run._start_when_promised(pool, tmp_path, force=True)
+    forced(SimpleNamespace(name="c"), {}, {})
+    assert started[-1] == ["docx", "pptx"]
 
 
 ORPHAN = r"""

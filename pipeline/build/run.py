@@ -335,17 +335,17 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
     # READ: specs, then every engagement with its answers and sheets.
-    # RENDER pool: once the engagements read so far have two files or more to write, the
-    # workers start, each importing the renderers of their formats while this process reads
-    # and assembles the rest. A build of one file never forks; with `--only` the pool starts
-    # at the second file rendered, the workers forked with the renderers this process imported.
+    # RENDER pool: once the new (or forced) packs read so far have two files or more to render,
+    # the workers start, each importing the renderers of their formats while this process reads
+    # and assembles the rest. A build of one file never forks; a rebuild, or `--only`, starts
+    # the pool at its second file rendered, the workers forked with the renderers imported here.
     pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(
         {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
          for fmt in job.deliverable.formats}))
     try:
+        early = None if only else _start_when_promised(pool, out_dir, force)
         specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
-                                                            templates, fresh,
-                                                            None if only else _start_when_promised(pool))
+                                                            templates, fresh, early)
         # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
         # can tell which files are signed off: then nothing at all is written (refused after
         # the assembly below, so that every input problem is reported first).
@@ -534,14 +534,19 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
     return specs_list, specs, engagements, taps, plans
 
 
-def _start_when_promised(pool: RenderPool) -> Callable[[Engagement, dict[int, SowSpec], dict], None]:
+def _start_when_promised(pool: RenderPool, out_dir: Path,
+                         force: bool) -> Callable[[Engagement, dict[int, SowSpec], dict], None]:
     """For _read: start the pool's workers once the engagements read so far have two files or more
-    to write, each worker importing the renderers of their formats."""
+    to render, each worker importing the renderers of their formats. Only a pack built for the
+    first time, or forced, counts: a rebuild renders what changed, often one file, which the plan
+    tells after assembly (the pool then starts at the second file, as with --only)."""
     promised: set[str] = set()
     count = 0
 
     def engagement_read(eng: Engagement, specs: dict[int, SowSpec], plans: dict) -> None:
         nonlocal count
+        if not force and (Path(out_dir) / safe_name(eng.name) / MANIFEST).exists():
+            return
         for job in jobs_for(eng, specs, plans):
             promised.update(job.deliverable.formats)
             count += len(job.deliverable.formats)
