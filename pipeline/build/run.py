@@ -171,11 +171,15 @@ def output_rel(spec: SowSpec, doc: Document, fmt: str) -> str:
 
 
 def templates_digest() -> str:
-    parts = []
-    for p in sorted(TEMPLATES.rglob("*")):
-        if p.is_file():
-            parts.append(f"{p.relative_to(TEMPLATES)}:{sha256_file(p)}")
-    return sha256_bytes("\n".join(parts).encode())
+    """A digest of every file under templates/ (the manifest's templates_sha256)."""
+    files = sorted(p for p in TEMPLATES.rglob("*") if p.is_file())
+    return _templates_digest(tuple((p, st.st_size, st.st_mtime_ns) for p in files for st in (p.stat(),)))
+
+
+@functools.lru_cache(maxsize=4)
+def _templates_digest(stats: tuple) -> str:
+    # Hashed once per state of the folder: a build asks twice per pack.
+    return sha256_bytes("\n".join(f"{p.relative_to(TEMPLATES)}:{sha256_file(p)}" for p, _, _ in stats).encode())
 
 
 def _manifest(eng: Engagement, specs: dict[int, SowSpec], res: PackResult) -> dict:
