@@ -595,65 +595,6 @@ def test_a_finish_build_checks_its_workbooks_where_rendered_and_its_word_files_o
     assert outputs[0] == outputs[1]
 
 
-def test_a_parallel_build_starts_its_workers_before_assembling(mini_engagement, tmp_path):
-    """With -j 2 the workers fork once the engagements read promise two files, and import the
-    renderers themselves while the build assembles: the calling process never imports WeasyPrint,
-    and the files are the bytes of a -j 1 build."""
-    import subprocess
-    import sys
-
-    m = mini_engagement
-    code = ("import multiprocessing, sys\n"
-            "import pipeline.build.run as run\n"
-            "seen = []\n"
-            "real = run.assemble\n"
-            "run.assemble = lambda *a: seen.append(len(multiprocessing.active_children())) or real(*a)\n"
-            "from pipeline.cli import main\n"
-            "try:\n"
-            "    main(sys.argv[1:])\n"
-            "finally:\n"
-            "    print('workers:', seen, 'weasyprint' in sys.modules, file=sys.stderr)\n")
-    files = []
-    for jobs, out in (("2", m.out), ("1", tmp_path / "one")):
-        args = ["build", str(m.eng), "--specs", str(m.specs), "--out", str(out), "-j", jobs]
-        run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
-                             cwd=tmp_path)
-        assert run.returncode == 0, run.stderr
-        files.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.*")
-                      if p.is_file() and p.name != "manifest.json" and p.suffix != ".html"})
-        expected = "workers: [2, 2] False" if jobs == "2" else "workers: [0, 0] True"
-        assert run.stderr.strip().splitlines()[-1] == expected
-    assert files[0] == files[1] and len(files[0]) >= 4
-
-
-def test_the_workers_start_early_only_once_two_files_are_promised(monkeypatch, tmp_path):
-    """A build of one file never forks (its render in a worker would cost a fork, a pickle and every
-    renderer's imports), nor a rebuild before its plan; the pool starts with the new (or forced)
-    pack that brings the second file."""
-    from types import SimpleNamespace
-
-    import pipeline.build.run as run
-
-    started = []
-    pool = SimpleNamespace(start=lambda warm: started.append(warm.args[0]))
-    formats = {"a": ["docx"], "b": ["pdf", "xlsx"], "c": ["pptx", "docx"]}
-    monkeypatch.setattr(run, "jobs_for", lambda eng, specs, plans: [
-        SimpleNamespace(deliverable=SimpleNamespace(formats=formats[eng.name]))])
-    (tmp_path / "c").mkdir()
-    (tmp_path / "c" / "manifest.json").write_text("{}", encoding="utf-8")
-    read = run._start_when_promised(pool, tmp_path, force=False)
-    read(SimpleNamespace(name="a"), {}, {})
-    assert started == []
-    # A pack built before is a rebuild: it renders what changed, which only the plan tells.
-    read(SimpleNamespace(name="c"), {}, {})
-    assert started == []
-    read(SimpleNamespace(name="b"), {}, {})
-    assert started == [["docx", "pdf", "xlsx"]]
-    forced = run._start_when_promised(pool, tmp_path, force=True)
-    forced(SimpleNamespace(name="c"), {}, {})
-    assert started[-1] == ["docx", "pptx"]
-
-
 ORPHAN = r"""
 import os, signal, sys
 sys.path.insert(0, {root!r})

@@ -33,8 +33,8 @@ def _run(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
 
-def _worker_start(parent: int, warm: Callable[[], None] | None) -> None:
-    """A worker's first step: end with the build, and import what it will render (RenderPool.start).
+def _worker_start(parent: int) -> None:
+    """A worker's first step: end with the build.
 
     A worker waits for its next task on a pipe that it holds open itself, so a build killed
     without a chance to stop its pool (SIGKILL, or SIGTERM while rendering) would leave its
@@ -50,11 +50,6 @@ def _worker_start(parent: int, warm: Callable[[], None] | None) -> None:
             pass
         if os.getppid() != parent:  # the build ended before the request: no signal will come
             os._exit(1)
-    if warm is not None:
-        try:
-            warm()
-        except Exception:  # noqa: BLE001 - only a head start: the render that needs it says what is wrong
-            pass
 
 
 class RenderPool:
@@ -79,38 +74,26 @@ class RenderPool:
         """Queue fn(*args); returns the task's number."""
         self.tasks.append(args)
         self.labels.append(label)
-        # Unless start() began it, the pool starts with the second task: a build that renders
-        # one file (`--only`, one changed answer) renders it here, without forking and pickling
-        # the document.
-        if self.jobs > 1 and (self._pool is not None or len(self.tasks) > 1):
+        # The pool starts with the second task: a build that renders one file (`--only`, one
+        # changed answer) renders it here, without forking and pickling the document.
+        if self.jobs > 1 and len(self.tasks) > 1:
             if self._pool is None:
-                self._pool = self._executor(self.prepare, None)
+                import multiprocessing  # imported here: a build that renders one file needs no pool
+                from concurrent.futures import ProcessPoolExecutor
+
+                fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
+                if fork:
+                    if self.prepare is not None:
+                        self.prepare()
+                    # What exists now is never collected in the workers: the garbage collector
+                    # does not write to (and so copy) the pages they share with this process.
+                    gc.freeze()
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs,
+                                                 mp_context=multiprocessing.get_context("fork" if fork else None),
+                                                 initializer=functools.partial(_worker_start, os.getpid()))
                 self._futures[self._pool.submit(_run, self.fn, self.tasks[0])] = 0
             self._futures[self._pool.submit(_run, self.fn, args)] = len(self.tasks) - 1
         return len(self.tasks) - 1
-
-    def start(self, warm: Callable[[], None]) -> None:
-        """Start the workers now, each running warm() (its imports) while this process goes on
-        reading and assembling: for a build that will render many files, so that the workers are
-        ready when the first pack is. Tasks then go to the pool from the first one."""
-        if self.jobs > 1 and self._pool is None:
-            self._pool = self._executor(None, warm)
-            self._pool.submit(int)  # a forking pool starts its processes at its first task
-
-    def _executor(self, prepare: Callable[[], None] | None, warm: Callable[[], None] | None) -> Any:
-        import multiprocessing  # imported here: a build that renders one file needs no pool
-        from concurrent.futures import ProcessPoolExecutor
-
-        fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
-        if fork:
-            if prepare is not None:
-                prepare()
-            # What exists now is never collected in the workers: the garbage collector
-            # does not write to (and so copy) the pages they share with this process.
-            gc.freeze()
-        context = multiprocessing.get_context("fork" if fork else None)
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
-                                   initializer=functools.partial(_worker_start, os.getpid(), warm))
 
     def collect(self, on_result: Callable[[int, Any], None] | None = None,
                 progress: Callable[[int, int, str], None] | None = None) -> list[Any]:

@@ -7,7 +7,6 @@ import difflib
 import functools
 import signal
 import threading
-from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -339,38 +338,31 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
     # READ: specs, then every engagement with its answers and sheets.
-    # RENDER pool: once the new (or forced) packs read so far have two files or more to render,
-    # the workers start, each importing the renderers of their formats while this process reads
-    # and assembles the rest. A build of one file never forks; a rebuild, or `--only`, starts
-    # the pool at its second file rendered, the workers forked with the renderers imported here.
+    specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
+                                                        templates, fresh)
+    # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
+    # can tell which files are signed off: then nothing at all is written (refused after
+    # the assembly below, so that every input problem is reported first).
+    guards = _guards(engagements, specs_list, out_dir)
+    refused = any(found for _, _, found in guards)
+    # ASSEMBLE: one Document per deliverable; missing answers surface here.
+    # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
+    # RENDER: everything in memory first, so a failure leaves no half-written pack. While no
+    # input problem has been found, each pack goes to the render pool as soon as it is
+    # planned, so the workers render it while the next one is assembled.
+    # VERIFY: each rendered file reopened from a staging folder as it arrives, before
+    # anything is written, so a pack never holds files that fail their structural checks.
+    selected = _select(only, engagements, specs, plans, reporter, strict)
+    soffice = finishing_tool(reporter) if finish else None
+    contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
+    results: list[tuple[Engagement, PackResult, OutputWriter]] = []
+    todo: list[tuple[PackResult, Output]] = []
+    # The workers fork with the renderers of every format this build can write already imported
+    # (worked out only when a pool starts: a build that renders one file or none needs none).
     pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(
         {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
          for fmt in job.deliverable.formats}))
-    try:
-        early = None if only else _start_when_promised(pool, out_dir, force)
-        specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
-                                                            templates, fresh, early)
-        # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
-        # can tell which files are signed off: then nothing at all is written (refused after
-        # the assembly below, so that every input problem is reported first).
-        guards = _guards(engagements, specs_list, out_dir)
-        refused = any(found for _, _, found in guards)
-        # ASSEMBLE: one Document per deliverable; missing answers surface here.
-        # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
-        # RENDER: everything in memory first, so a failure leaves no half-written pack. While no
-        # input problem has been found, each pack goes to the render pool as soon as it is
-        # planned, so the workers render it while the next one is assembled.
-        # VERIFY: each rendered file reopened from a staging folder as it arrives, before
-        # anything is written, so a pack never holds files that fail their structural checks.
-        selected = _select(only, engagements, specs, plans, reporter, strict)
-        soffice = finishing_tool(reporter) if finish else None
-        contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
-        results: list[tuple[Engagement, PackResult, OutputWriter]] = []
-        todo: list[tuple[PackResult, Output]] = []
-        checks = _staged_checks() if verify else None
-    except BaseException:
-        pool.close()  # started early, and nothing to render
-        raise
+    checks = _staged_checks() if verify else None
     numbers: dict[Path, int] = {}
     pdf_problems: list[str] | None = None
     # Rendered files are written ahead beside their places while the rest render (_collect);
@@ -486,16 +478,14 @@ def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, s
 
 
 def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_dir: Path, strict: bool,
-          templates: Path | None, fresh: dict,
-          engagement_read: Callable[[Engagement, dict[int, SowSpec], dict], None] | None = None,
-          ) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict, dict[str, dict]]:
+          templates: Path | None, fresh: dict) -> tuple[list[SowSpec], dict[int, SowSpec], list[Engagement], dict,
+                                                          dict[str, dict]]:
     """READ, CHECK and PLAN: every spec, every engagement (but the fresh ones) with its answers, each
     bought service's plan; stops on spec errors, and on input errors only when no engagement could be
     read (the others stop after ASSEMBLE).
 
     Returns the taps too (per engagement, what its stamp replays (stamp.Tap) and the files it read),
-    and the plans (engagement name -> service -> ServicePlan). engagement_read(engagement, specs,
-    plans) is called as each engagement is read (to start the render pool early).
+    and the plans (engagement name -> service -> ServicePlan).
     """
     specs_list, found = load_specs(spec_dir)
     spec_tap = stamp.Tap(reporter)  # what each pack's stamp replays
@@ -525,8 +515,6 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
             for plan in plans[eng.name].values():
                 tap.findings_from(plan.findings)
             engagements.append(eng)
-            if engagement_read is not None:
-                engagement_read(eng, specs, plans[eng.name])
     reporter.findings_from(_shared_packs(engagements, out_dir))
     if not engagements and not fresh:
         if not errors_in(reporter.findings):
@@ -536,27 +524,6 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
     # so one build reports every input problem (an unknown package does not hide the
     # answers' errors); _build stops once, after assembling.
     return specs_list, specs, engagements, taps, plans
-
-
-def _start_when_promised(pool: RenderPool, out_dir: Path,
-                         force: bool) -> Callable[[Engagement, dict[int, SowSpec], dict], None]:
-    """For _read: start the pool's workers once the engagements read so far have two files or more
-    to render, each worker importing the renderers of their formats. Only a pack built for the
-    first time, or forced, counts: a rebuild renders what changed, often one file, which the plan
-    tells after assembly (the pool then starts at the second file, as with --only)."""
-    promised: set[str] = set()
-    count = 0
-
-    def engagement_read(eng: Engagement, specs: dict[int, SowSpec], plans: dict) -> None:
-        nonlocal count
-        if not force and (Path(out_dir) / safe_name(eng.name) / MANIFEST).exists():
-            return
-        for job in jobs_for(eng, specs, plans):
-            promised.update(job.deliverable.formats)
-            count += len(job.deliverable.formats)
-        if count > 1:
-            pool.start(functools.partial(warm_renderers, sorted(promised)))
-    return engagement_read
 
 
 def _assemble_pack(eng: Engagement, specs: dict[int, SowSpec], plans: dict, selected, templates: Path | None,
