@@ -20,8 +20,9 @@ BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 #: What never reaches a document or a file name: C0 controls but tab, LF and CR (CR is a
 #: line break to every format), DEL, C1 controls, bidirectional controls, lone
 #: surrogates, non-characters.
-_BAD_CHARS = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff]")
-_SUSPECT = re.compile(f"(?=[{PLACEHOLDER_STARTS}{_BAD_CHARS.pattern[1:-1]}])(?:{_PLACEHOLDERS}|{_BAD_CHARS.pattern})")
+_BAD = f"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff"
+_BAD_CHARS = re.compile(f"[{_BAD}]")
+_SUSPECT = re.compile(f"(?=[{PLACEHOLDER_STARTS}{_BAD}])(?:{_PLACEHOLDERS}|[{_BAD}])")
 #: What is escaped wherever text is shown on a terminal: all of the above, plus tab, line
 #: breaks (a message is one line) and the Unicode line and paragraph separators.
 _UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")

@@ -296,11 +296,7 @@ def _cell(ref: str, value, s: int) -> str:
     if value is None or value == "":
         return f'<c r="{ref}"{style}/>' if s else ""
     if isinstance(value, str):
-        text = value  # cleaned: the renderer cleans the document's text first (renderers.base)
-        if "_x" in text:
-            text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
-        space = ' xml:space="preserve"' if text != text.strip() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{esc(text)}</t></is></c>'
+        return _text_cell(ref, style, value)
     if isinstance(value, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
@@ -312,6 +308,15 @@ def _cell(ref: str, value, s: int) -> str:
     if isinstance(value, (dt.date, dt.time)):
         return f'<c r="{ref}"{style}><v>{_number(_serial(value))}</v></c>'
     return _cell(ref, str(value), s)
+
+
+def _text_cell(ref: str, style: str, text: str) -> str:
+    """A cell of non-empty text, inline (cleaned: the renderer cleans the document's text first,
+    renderers.base); Excel's _xHHHH_ escapes stay literal, spaces at either end are kept."""
+    if "_x" in text:
+        text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{esc(text)}</t></is></c>'
 
 
 def _pane(sheet: Sheet) -> str:
@@ -352,14 +357,11 @@ def _sheet_xml(sheet: Sheet, selected: bool, drawing: bool) -> bytes:
             if type(value) is not str or not value:
                 out.append(_cell(_letter(c) + rs, value, s))
                 continue
-            # _cell's text case inline: most cells of a register are text.
+            # Text, most cells of a register, without _cell's tests of the other types.
             style = attrs.get(s)
             if style is None:
                 style = attrs[s] = f' s="{s}"' if s else ""
-            if "_x" in value:
-                value = _OOXML_ESCAPE.sub(r"_x005F_\1", value)
-            space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
-            out.append(f'<c r="{_letter(c)}{rs}"{style} t="inlineStr"><is><t{space}>{esc(value)}</t></is></c>')
+            out.append(_text_cell(_letter(c) + rs, style, value))
         out.append("</row>")
     out.append("</sheetData>")
     if sheet.autofilter:
