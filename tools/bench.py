@@ -1,7 +1,7 @@
 """Benchmark sowpack: whole builds of the sample engagements, and whole processes against peer tools.
 
 Run `make bench` (it installs the peers first, tools/bench_deps.sh), or
-    .venv/bin/python tools/bench.py [--skip-samples] [--skip-peers] [--repeat N] [--before TREE]
+    .venv/bin/python tools/bench.py [--skip-samples] [--skip-peers] [--repeat N] [--before TREE [--before-python PY]]
 
 --before runs another source tree of sowpack beside this one, measurement by
 measurement, for a before/after comparison in one run:
@@ -19,14 +19,19 @@ ratios, not the absolute times. Each peer comparison renders the same content:
 - xlsx: a 10,000-row register, sowpack against XlsxWriter writing the same rows with the
   same formatting (cover sheet, header style, borders, widths, validation, filter, print setup).
 
-Each tree's sources are byte-compiled first, as an installed package's are. Times are medians
-of --repeat runs (after one untimed warm-up); CPU is user+system of the process and its
-children; RSS is the largest single process, and for the full build the memory of all its
-processes together is sampled as PSS (shared pages divided among the processes sharing them;
-the sum of their RSS is printed beside it). The builds use the user's cache as a user's builds
-do (stamps, remembered reads and pictures): the full build is timed after an untimed one into
-another folder, for -j 1 and -j N alike, and the first build on a machine (SOWPACK_NO_CACHE=1)
-is timed too.
+Each tree's sources are byte-compiled first, as an installed package's are. A peer and the
+trees run in --repeat rounds, back to back within a round (after one untimed run each): the
+ratio printed is the median of the rounds' ratios, so that a machine slowing down for a minute
+slows both sides of a ratio. Other times are medians of --repeat runs; CPU is user+system of
+the process and its children; RSS is the largest single process, and for the full build the
+memory of all its processes together is sampled as PSS (shared pages divided among the
+processes sharing them; the sum of their RSS is printed beside it). The builds use a cache as a
+user's builds do (stamps, remembered reads and pictures), one folder per tree, made for the
+run: the full build is timed after an untimed one into another folder, for -j 1 and -j N
+alike, and the first build on a machine (SOWPACK_NO_CACHE=1) is timed too.
+
+--before-python runs the --before tree on another interpreter (a venv holding the project's
+requirements), for a before/after of an interpreter; XlsxWriter then runs on each tree's own.
 """
 from __future__ import annotations
 
@@ -296,26 +301,47 @@ wb.close()
 
 @dataclass
 class Tree:
-    """A source tree of sowpack to run: this one, or another checkout for a before/after run."""
+    """A source tree of sowpack to run: this one, or another checkout for a before/after run,
+    each on its interpreter and with a cache folder of its own (a record written by one
+    interpreter is not read by another: trees sharing one cache would parse again in turn)."""
 
     name: str
     root: Path
+    python: str = sys.executable
+    cache: Path | None = None
 
     def cmd(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "pipeline", *args]
+        env = ["env", f"XDG_CACHE_HOME={self.cache}"] if self.cache is not None else []
+        return [*env, self.python, "-m", "pipeline", *args]
 
     def supports(self, option: str) -> bool:
         out = subprocess.run(self.cmd("build", "--help"), cwd=self.root, capture_output=True, text=True).stdout
         return option in out
 
 
-def ratio_line(name: str, ours: Run, peer: Run, peer_name: str) -> str:
-    r = ours.wall / peer.wall if peer.wall else float("inf")
-    rc = ours.cpu / peer.cpu if peer.cpu else float("inf")
+def ratio_line(name: str, ours: list[Run], peer: list[Run], peer_name: str) -> str:
+    """Medians of both, and the ratio as the median of the rounds' ratios: each round runs ours
+    and the peer back to back, so a machine that slows down for a while slows both."""
+    o, p = _median(ours), _median(peer)
+    r = statistics.median(a.wall / b.wall for a, b in zip(ours, peer, strict=True))
+    rc = statistics.median(a.cpu / b.cpu for a, b in zip(ours, peer, strict=True))
     verdict = "ok" if r <= 1.0 else "over goal"
-    return (f"  {name:<14} {ours.wall:6.2f} s (cpu {ours.cpu:5.2f} s, {ours.rss_mb:4.0f} MB) against {peer_name} "
-            f"{peer.wall:5.2f} s (cpu {peer.cpu:4.2f} s, {peer.rss_mb:4.0f} MB): ratio {r:4.2f} wall, {rc:4.2f} cpu"
+    return (f"  {name:<14} {o.wall:6.2f} s (cpu {o.cpu:5.2f} s, {o.rss_mb:4.0f} MB) against {peer_name} "
+            f"{p.wall:5.2f} s (cpu {p.cpu:4.2f} s, {p.rss_mb:4.0f} MB): ratio {r:4.2f} wall, {rc:4.2f} cpu"
             f"  [goal <= 1.0: {verdict}]")
+
+
+def rounds(cmds: dict[str, tuple[list[str], Path]], repeat: int) -> dict[str, list[Run]]:
+    """Every command once untimed (warming the OS file cache and the user's cache), then `repeat`
+    rounds of all of them, each round starting one further along the list."""
+    names = list(cmds)
+    for name in names:
+        measured(cmds[name][0], cwd=cmds[name][1])
+    out: dict[str, list[Run]] = {name: [] for name in names}
+    for k in range(repeat):
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            out[name].append(measured(cmds[name][0], cwd=cmds[name][1]))
+    return out
 
 
 def pages(pdf: Path) -> str:
@@ -348,31 +374,39 @@ def bench_peers(repeat: int, trees: list[Tree]) -> None:
                     shutil.copy(p, specs / p.name)
             return specs
 
-        def sowpack(tree: Tree, fmt: str) -> tuple[Run, Path]:
-            # Built once untimed, then rebuilt whole: the process reads, renders, verifies and writes one file.
+        def sowpack(tree: Tree, fmt: str) -> tuple[list[str], Path]:
+            # Rebuilt whole each time: the process reads, renders, verifies and writes one file.
             out = base / f"out-{tree.name}"
-            args = tree.cmd("build", str(fx[fmt]), "--specs", str(tree_specs(tree)), "--out", str(out), "--force")
-            return median_run(args, repeat, cwd=tree.root), next((out / f"bench-{fmt}").rglob(f"*.{fmt}"))
+            return (tree.cmd("build", str(fx[fmt]), "--specs", str(tree_specs(tree)), "--out", str(out), "--force"),
+                    tree.root)
 
-        print(f"peers: the same content, whole process against whole process (median of {repeat}):")
-        p_docx = median_run(["pandoc", str(fx["md"]), "-o", str(base / "pandoc.docx"),
-                             "--reference-doc", str(ROOT / "templates" / "docx" / "reference.docx")], repeat)
-        docx = None
+        def made(tree: Tree, fmt: str) -> Path:
+            return next((base / f"out-{tree.name}" / f"bench-{fmt}").rglob(f"*.{fmt}"))
+
+        print(f"peers: the same content, whole process against whole process ({repeat} rounds of the peer and "
+              "each tree back to back; medians, and the median of the rounds' ratios):")
+        pandoc = ["pandoc", str(fx["md"]), "-o", str(base / "pandoc.docx"),
+                  "--reference-doc", str(ROOT / "templates" / "docx" / "reference.docx")]
+        got = rounds({"peer": (pandoc, ROOT), **{t.name: sowpack(t, "docx") for t in trees}}, repeat)
         for tree in trees:
-            s_docx, docx = sowpack(tree, "docx")
-            print(ratio_line(f"docx {tree.name}", s_docx, p_docx, "pandoc md->docx"))
+            print(ratio_line(f"docx {tree.name}", got[tree.name], got["peer"], "pandoc md->docx"))
+        docx = made(trees[-1], "docx")
         lo = ["soffice", f"-env:UserInstallation={(base / 'lo-profile').as_uri()}", "--headless", "--convert-to", "pdf",
               "--outdir", str(base / "lo"), str(docx)]
-        p_pdf = median_run(lo, repeat)
+        got = rounds({"peer": (lo, ROOT), **{t.name: sowpack(t, "pdf") for t in trees}}, repeat)
         for tree in trees:
-            s_pdf, pdf = sowpack(tree, "pdf")
-            print(ratio_line(f"pdf {tree.name}", s_pdf, p_pdf, "LibreOffice docx->pdf"))
-        print(f"  (the report: 7 sections of 20 paragraphs and a 40-row table; {pages(pdf)} pages in sowpack's PDF, "
-              f"{pages(base / 'lo' / (docx.stem + '.pdf'))} in LibreOffice's PDF of sowpack's docx)")
-        p_xlsx = median_run([sys.executable, str(fx["xlsxwriter"]), str(fx["rows"]), str(base / "xw.xlsx")], repeat)
+            print(ratio_line(f"pdf {tree.name}", got[tree.name], got["peer"], "LibreOffice docx->pdf"))
+        print(f"  (the report: 7 sections of 20 paragraphs and a 40-row table; {pages(made(trees[-1], 'pdf'))} pages "
+              f"in sowpack's PDF, {pages(base / 'lo' / (docx.stem + '.pdf'))} in LibreOffice's PDF of sowpack's docx)")
+        # XlsxWriter on each tree's own interpreter: Python against Python.
+        pythons = sorted({t.python for t in trees})
+        xw = {py: ([py, str(fx["xlsxwriter"]), str(fx["rows"]), str(base / "xw.xlsx")], ROOT) for py in pythons}
+        got = rounds({**{f"peer {py}": cmd for py, cmd in xw.items()}, **{t.name: sowpack(t, "xlsx") for t in trees}},
+                     repeat)
         for tree in trees:
-            s_xlsx, _ = sowpack(tree, "xlsx")
-            print(ratio_line(f"xlsx {tree.name}", s_xlsx, p_xlsx, "XlsxWriter 10,000 rows"))
+            on = f" on {tree.python}" if len(pythons) > 1 else ""
+            print(ratio_line(f"xlsx {tree.name}", got[tree.name], got[f"peer {tree.python}"],
+                             f"XlsxWriter 10,000 rows{on}"))
 
 
 def bench_samples(repeat: int, trees: list[Tree]) -> None:
@@ -501,18 +535,26 @@ def main() -> None:
     ap.add_argument("--before", type=Path, metavar="TREE",
                     help="also run another source tree of sowpack (e.g. `git archive` of an older commit), measurement "
                          "by measurement in the same run, as 'before'")
+    ap.add_argument("--before-python", metavar="PYTHON", default=sys.executable,
+                    help="the interpreter (a venv's bin/python) that runs the --before tree; default: this one")
     args = ap.parse_args()
-    trees = ([Tree("before", args.before.resolve())] if args.before else []) + [Tree("now", ROOT)]
+    caches = Path(tempfile.mkdtemp(prefix="sowpack-bench-cache-"))
+    trees = ([Tree("before", args.before.resolve(), args.before_python, caches / "before")] if args.before else []
+             ) + [Tree("now", ROOT, sys.executable, caches / "now")]
     for tree in trees:
         # Byte-compiled first, as an installed package is (pip compiles site-packages): with
         # PYTHONDONTWRITEBYTECODE set, every run would otherwise compile the sources again.
-        run([sys.executable, "-m", "compileall", "-q", "pipeline"], cwd=tree.root)
+        run([tree.python, "-m", "compileall", "-q", "pipeline"], cwd=tree.root)
     print(f"sowpack bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (shared machines: compare ratios, not times)")
-    if not args.skip_peers:
-        bench_peers(args.repeat, trees)
-    if not args.skip_samples:
-        bench_samples(args.repeat, trees)
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (shared machines: compare ratios, not times); "
+          + ", ".join(f"{t.name} on {t.python}" for t in trees))
+    try:
+        if not args.skip_peers:
+            bench_peers(args.repeat, trees)
+        if not args.skip_samples:
+            bench_samples(args.repeat, trees)
+    finally:
+        shutil.rmtree(caches, ignore_errors=True)
 
 
 if __name__ == "__main__":
