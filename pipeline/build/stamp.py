@@ -119,6 +119,14 @@ def holds(pack: Path, spec_dir: Path, templates: Path | None) -> dict | None:
         return None
     if data.get("key") != _key(spec_dir, templates):
         return None
+    # The outputs first: a pack deleted or rebuilt elsewhere fails on a stat, before any input is hashed.
+    for rel, (size, mtime, sha) in (data.get("outputs") or {}).items():
+        p = pack / rel
+        try:
+            if _state(p) != [size, mtime] and sha256_file(p) != sha:
+                return None
+        except OSError:
+            return None
     recorded = data.get("files") or {}
     # A spec or template added or removed changes what a build reads even when no recorded file changed.
     listed = {str(p.resolve()) for p in [*_tree(spec_dir, "*.yaml"), *_tree(TEMPLATES),
@@ -128,12 +136,5 @@ def holds(pack: Path, spec_dir: Path, templates: Path | None) -> dict | None:
     for path, sha in recorded.items():
         p = Path(path)
         if (sha256_file(p) if p.is_file() else "missing") != sha:
-            return None
-    for rel, (size, mtime, sha) in (data.get("outputs") or {}).items():
-        p = pack / rel
-        try:
-            if _state(p) != [size, mtime] and sha256_file(p) != sha:
-                return None
-        except OSError:
             return None
     return data

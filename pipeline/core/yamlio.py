@@ -65,8 +65,8 @@ def _cache_version() -> str:
     return "3:" + cache.installed("yaml")
 
 
-def _pack(value, path: tuple, dates: list) -> Any:
-    """YAML data as marshal stores it, each date or datetime value replaced by None and listed in
+def pack(value, path: tuple, dates: list) -> Any:
+    """YAML data (or a sheet's values) as marshal stores it, each date or datetime value replaced by None and listed in
     dates as (path, iso text, is datetime); TypeError for anything else (a date as a key included)."""
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return value
@@ -74,15 +74,15 @@ def _pack(value, path: tuple, dates: list) -> Any:
         dates.append((path, value.isoformat(), isinstance(value, dt.datetime)))
         return None
     if isinstance(value, list):
-        return [_pack(v, path + (i,), dates) for i, v in enumerate(value)]
+        return [pack(v, path + (i,), dates) for i, v in enumerate(value)]
     if isinstance(value, dict):
         if not all(k is None or isinstance(k, (bool, int, float, str)) for k in value):
             raise TypeError("key")
-        return {k: _pack(v, path + (k,), dates) for k, v in value.items()}
+        return {k: pack(v, path + (k,), dates) for k, v in value.items()}
     raise TypeError(type(value).__name__)
 
 
-def _unpack(data, dates: list) -> Any:
+def unpack(data, dates: list) -> Any:
     """The data with its dates put back at their paths (patched in place: a large register's rows
     are not walked again)."""
     for path, iso, is_datetime in dates:
@@ -99,7 +99,7 @@ def _unpack(data, dates: list) -> Any:
 def _to_cache(data, positions: Positions, digest: str) -> bytes | None:
     try:
         dates: list = []
-        packed = _pack(data, (), dates)
+        packed = pack(data, (), dates)
         return marshal.dumps((_cache_version(), digest, packed, dates, positions))
     except (TypeError, ValueError):
         return None
@@ -113,7 +113,7 @@ def _from_cache(record: bytes | None, digest: str) -> tuple[Any, Positions] | No
         version, recorded, packed, dates, positions = marshal.loads(record)
         if version != _cache_version() or recorded != digest or not isinstance(positions, dict):
             return None
-        return _unpack(packed, dates), positions
+        return unpack(packed, dates), positions
     except (EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
 

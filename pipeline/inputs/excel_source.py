@@ -4,16 +4,28 @@ A workbook is untrusted: before openpyxl sees it, the zip is checked part by par
 (core.limits), and the register sheet's XML is scanned once, streaming, to find the
 cells that hold values. openpyxl then reads only that range, whatever dimension the
 sheet declares, so a 5 KB file cannot make it walk a billion empty cells.
+
+A sheet read without a finding is remembered in the user's cache by the workbook's hash
+(core.cache): a build whose workbooks have not changed neither opens them nor imports
+openpyxl (about 0.2 s, numpy included).
 """
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 import zipfile
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from pipeline.core import cache
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.limits import (MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_PART_BYTES, MAX_XLSX_BYTES,
                                   MAX_XLSX_UNPACKED, MAX_XML_PART_BYTES)
+from pipeline.core.manifest import sha256_file
+from pipeline.core.yamlio import pack, unpack
 from pipeline.inputs.model import Rows
 
 _S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -112,12 +124,89 @@ def _extent(fh, shown: str, sheet: str) -> tuple[int, int] | Finding:
     return last_row, last_col
 
 
+class _SheetLocations(Mapping):
+    """(row index, column name) -> Location of a register cell read from a sheet, made when asked
+    for (only a finding needs one); (-1, name) is the header cell."""
+
+    def __init__(self, shown: str, sheet: str, letters: dict[str, str], numbers: list[int],
+                 rows: list[dict[str, Any]]) -> None:
+        #: letters: column name -> its column's letter; numbers: each row's row number in the sheet.
+        self._shown, self._sheet, self._letters, self._numbers, self._rows = shown, sheet, letters, numbers, rows
+
+    def __getitem__(self, key: tuple[int, str]) -> Location:
+        i, name = key
+        if name not in self._letters or not isinstance(i, int) or not -1 <= i < len(self._numbers):
+            raise KeyError(key)
+        return Location(self._shown, sheet=self._sheet, cell=f"{self._letters[name]}{1 if i < 0 else self._numbers[i]}")
+
+    def __iter__(self):
+        yield from ((-1, name) for name in self._letters)
+        yield from ((i, name) for i, row in enumerate(self._rows) for name in row)
+
+    def __len__(self) -> int:
+        return len(self._letters) + sum(len(row) for row in self._rows)
+
+
 def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
     """Read a sheet whose first row is the header; returns rows keyed by header name."""
+    shown = relpath(path)
+    if not cache.enabled():
+        return _read_rows(path, sheet, shown)
+    try:
+        name = (f"{_code_version()}-{_limits()}-{sha256_file(path)}-"
+                f"{hashlib.sha256(sheet.encode()).hexdigest()[:16]}")
+    except OSError:
+        return _read_rows(path, sheet, shown)
+    known = _from_record(cache.load_bytes("excel-rows", name), shown, sheet)
+    if known is not None:
+        return known, []
+    rows, found = _read_rows(path, sheet, shown)
+    if rows is not None and not found and isinstance(rows.locations, _SheetLocations):
+        record = _to_record(rows)
+        if record is not None:  # a value marshal cannot hold (a time of day) is read again next time
+            cache.store_bytes("excel-rows", name, record)
+    return rows, found
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    here = Path(__file__).resolve()
+    return cache.code_digest([here, here.parent / "model.py", here.parent.parent / "core" / "limits.py"],
+                             ("openpyxl",))
+
+
+def _limits() -> str:
+    """The limits in force (a test lowers them): a record read under others is not one for these."""
+    values = (MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_PART_BYTES, MAX_XLSX_BYTES, MAX_XLSX_UNPACKED,
+              MAX_XML_PART_BYTES)
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:12]
+
+
+def _to_record(rows: Rows) -> bytes | None:
+    loc = rows.locations
+    assert isinstance(loc, _SheetLocations)
+    dates: list = []
+    try:
+        return marshal.dumps((rows.header, pack(rows.rows, (), dates), dates, loc._letters, loc._numbers))
+    except (TypeError, ValueError):
+        return None
+
+
+def _from_record(raw: bytes | None, shown: str, sheet: str) -> Rows | None:
+    if raw is None:
+        return None
+    try:
+        header, packed, dates, letters, numbers = marshal.loads(raw)
+        rows = unpack(packed, dates)
+    except (EOFError, ValueError, TypeError, IndexError, KeyError):
+        return None
+    return Rows(header, rows, _SheetLocations(shown, sheet, letters, numbers, rows), Location(shown, sheet=sheet))
+
+
+def _read_rows(path: Path, sheet: str, shown: str) -> tuple[Rows | None, list[Finding]]:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    shown = relpath(path)
     bad = _guard(path, shown)
     if bad:
         return None, [bad]
@@ -152,8 +241,9 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
             if not header_row or all(v is None for v in header_row):
                 return None, empty
             header = [str(v).strip() if v is not None else "" for v in header_row]
-            locations = {(-1, h): Location(shown, sheet=sheet, cell=f"{get_column_letter(i + 1)}1")
-                         for i, h in enumerate(header) if h}
+            # A name given to two columns names the later one, as its cells are read below.
+            letters = {h: get_column_letter(i + 1) for i, h in enumerate(header) if h}
+            numbers: list[int] = []
             rows: list[dict] = []
             for r, values in enumerate(it):
                 if r >= MAX_ROWS:
@@ -165,15 +255,15 @@ def read_rows(path: Path, sheet: str) -> tuple[Rows | None, list[Finding]]:
                 for i, h in enumerate(header):
                     if not h:
                         continue
-                    v = values[i] if i < len(values) else None
-                    row[h] = v
-                    locations[(len(rows), h)] = Location(shown, sheet=sheet, cell=f"{get_column_letter(i + 1)}{r + 2}")
+                    row[h] = values[i] if i < len(values) else None
+                numbers.append(r + 2)
                 rows.append(row)
         except Exception as exc:  # noqa: BLE001 - a damaged sheet is a finding, never a traceback
             return None, [Finding("input.bad-excel", f"cannot read the sheet: {type(exc).__name__}: {exc}; open the "
                                                      "workbook in Excel and save it again",
                                   Location(shown, sheet=sheet))]
-        return Rows(header, rows, locations, Location(shown, sheet=sheet)), []
+        located = _SheetLocations(shown, sheet, letters, numbers, rows)
+        return Rows(header, rows, located, Location(shown, sheet=sheet)), []
     finally:
         wb.close()
 
