@@ -225,3 +225,15 @@ def write_tree(base: Path, files: dict[str, str | bytes]) -> Path:
         else:
             p.write_text(content, encoding="utf-8")
     return base
+
+
+def write_workbook(path: Path, rows, title: str = "资源清单") -> Path:
+    """An .xlsx at path (written by openpyxl, as a customer's Excel would be) with one sheet of these rows."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path

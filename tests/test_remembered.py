@@ -2,6 +2,8 @@
 that decides them changes."""
 from __future__ import annotations
 
+from conftest import write_workbook
+
 from pipeline.document.nodes import Chart
 from pipeline.renderers import remembered as mod
 
@@ -61,17 +63,6 @@ def test_a_rebuild_from_unchanged_inputs_does_not_load_the_yaml_and_markdown_par
     assert runs[1][1] == runs[0][1]
 
 
-def _sheet(path, rows):
-    from openpyxl import Workbook
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "资源清单"
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
-
-
 def test_a_workbook_read_without_findings_is_remembered_with_its_values_and_cells(tmp_path, monkeypatch):
     """The second read of the same bytes comes from the cache: the same values (dates as dates),
     the same cell of each value (rows after a blank row included), and openpyxl is not opened."""
@@ -81,8 +72,9 @@ def test_a_workbook_read_without_findings_is_remembered_with_its_values_and_cell
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("SOWPACK_NO_CACHE", raising=False)
-    path = _sheet(tmp_path / "台账.xlsx", [["编号", "资源名称", "上线日期"], ["R-1", "订单库", dt.datetime(2026, 3, 2)],
-                                          [None, None, None], ["R-2", None, dt.datetime(2026, 4, 1, 9, 30)]])
+    path = write_workbook(tmp_path / "台账.xlsx", [["编号", "资源名称", "上线日期"],
+                                                   ["R-1", "订单库", dt.datetime(2026, 3, 2)],
+                                                   [None, None, None], ["R-2", None, dt.datetime(2026, 4, 1, 9, 30)]])
     first, found = xs.read_rows(path, "资源清单")
     assert found == [] and [r["编号"] for r in first.rows] == ["R-1", "R-2"]
     opened = []
@@ -96,7 +88,7 @@ def test_a_workbook_read_without_findings_is_remembered_with_its_values_and_cell
     assert again.locations[(1, "资源名称")].cell == "B4"  # row 3 of the sheet is blank
     assert again.locations[(-1, "上线日期")].cell == "C1" and again.source == first.source
     # Other bytes, another sheet name or lower limits: read again.
-    _sheet(path, [["编号", "资源名称", "上线日期"], ["R-9", "日志库", None]])
+    write_workbook(path, [["编号", "资源名称", "上线日期"], ["R-9", "日志库", None]])
     assert [r["编号"] for r in xs.read_rows(path, "资源清单")[0].rows] == ["R-9"] and len(opened) == 1
     assert xs.read_rows(path, "其他")[0] is None and len(opened) == 2
     monkeypatch.setattr(xs, "MAX_ROWS", 0)
@@ -109,7 +101,7 @@ def test_a_workbook_read_with_a_finding_is_read_again_each_time(tmp_path, monkey
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("SOWPACK_NO_CACHE", raising=False)
-    path = _sheet(tmp_path / "台账.xlsx", [["编号", "资源名称"], ["R-1", "订单库"]])
+    path = write_workbook(tmp_path / "台账.xlsx", [["编号", "资源名称"], ["R-1", "订单库"]])
     opened = []
     real = xs._read_rows
     monkeypatch.setattr(xs, "_read_rows", lambda *a: opened.append(a) or real(*a))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI, ROOT
+from conftest import MINI, ROOT, write_workbook
 
 
 FOLDER = "90-mini-check"
@@ -297,20 +297,9 @@ def _excel_answers(mini, xlsx: Path) -> None:
     mini.save("answers/90-mini.yaml", answers)
 
 
-def _workbook(path: Path, rows) -> Path:
-    from openpyxl import Workbook
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "资源清单"
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
-
-
 def test_input_formulas_are_never_evaluated_only_stored_values_are_read(mini):
     from pipeline.inputs.excel_source import read_rows
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "=1+1", "启用"],
+    path = write_workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "=1+1", "启用"],
                                                ["R-2", '=WEBSERVICE("http://127.0.0.1:9/")', "启用"]])
     # Give the first formula a stored value that is *not* what evaluating it would give.
     with zipfile.ZipFile(path) as zf:
@@ -332,7 +321,7 @@ def test_input_formulas_are_never_evaluated_only_stored_values_are_read(mini):
 
 
 def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(mini):
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
+    path = write_workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
         with zf.open("xl/media/bomb.bin", "w", force_zip64=True) as fh:
             chunk = b"\0" * (1 << 20)
@@ -359,7 +348,7 @@ def test_an_oversized_workbook_is_refused(mini):
 def test_too_many_rows_are_refused(mini, monkeypatch):
     import pipeline.inputs.excel_source as xs
     monkeypatch.setattr(xs, "MAX_ROWS", 3)
-    path = _workbook(mini.eng / "资源清单.xlsx",
+    path = write_workbook(mini.eng / "资源清单.xlsx",
                      [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(5)])
     _excel_answers(mini, path)
     result = mini.build()
@@ -443,7 +432,7 @@ def test_answers_are_read_only_from_inside_the_engagement_folder(mini, no_hang, 
 
 
 def test_a_workbook_linked_from_outside_the_engagement_is_refused(mini, no_hang):
-    outside = _workbook(mini.root / "外部.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
+    outside = write_workbook(mini.root / "外部.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
     (mini.eng / "资源清单.xlsx").symlink_to(outside)
     _excel_answers(mini, mini.eng / "资源清单.xlsx")
     result = mini.build()
@@ -458,7 +447,7 @@ def test_a_workbook_declaring_a_huge_dimension_is_read_at_its_real_size(mini):
     import re
     import time
     from pipeline.inputs.excel_source import read_rows
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
+    path = write_workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
     with zipfile.ZipFile(path) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
     sheet = "xl/worksheets/sheet1.xml"
@@ -479,7 +468,7 @@ def test_a_sheet_with_too_many_cells_is_refused_before_openpyxl_reads_it(mini, m
     import pipeline.inputs.excel_source as xs
     monkeypatch.setattr(xs, "MAX_CELLS", 20)
     rows = [["编号", "资源名称", "状态"]] + [[f"R-{i}", "库", "启用"] for i in range(8)]
-    path = _workbook(mini.eng / "资源清单.xlsx", rows)
+    path = write_workbook(mini.eng / "资源清单.xlsx", rows)
     _excel_answers(mini, path)
     result = mini.build()
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -490,7 +479,7 @@ def test_a_sheet_with_too_many_cells_is_refused_before_openpyxl_reads_it(mini, m
 def test_a_workbook_part_that_unpacks_too_far_is_refused(mini, monkeypatch):
     import pipeline.inputs.excel_source as xs
     monkeypatch.setattr(xs, "MAX_XML_PART_BYTES", 100_000)
-    path = _workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
+    path = write_workbook(mini.eng / "资源清单.xlsx", [["编号", "资源名称", "状态"], ["R-1", "订单库", "启用"]])
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/sharedStrings.xml", b" " * 200_000)
     _excel_answers(mini, path)
