@@ -1,9 +1,11 @@
 # Thin wrapper: setup, then delegate to the `sowpack` CLI (see README.md).
-# The venv's interpreter: Debian's python3 when it can make a venv. Debian links the interpreter
-# into the executable; on a default pyenv build (`--enable-shared`, no `--enable-optimizations`)
-# every call goes through libpython.so, and the benchmark's documents take 10-15% longer.
+# The venv's interpreter: Debian's python3 when it can make a venv and is recent enough
+# (pyproject.toml's requires-python). Debian links the interpreter into the executable; on a
+# default pyenv build (`--enable-shared`, no `--enable-optimizations`) every call goes through
+# libpython.so, and the benchmark's documents take 10-15% longer.
 # Any other python3 on PATH works too: `make PY=python3.12 test`.
-PY ?= $(shell /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null && echo /usr/bin/python3 || echo python3)
+PY ?= $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
+        && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # One stamp per interpreter: choosing another remakes the venv on it.
