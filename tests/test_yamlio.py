@@ -26,6 +26,26 @@ def test_a_parse_is_remembered_and_forgotten_when_the_file_changes(tmp_path, mon
     assert data is None and findings[0].code == "input.yaml" and findings[0].location.line == 3
 
 
+
+def test_the_cells_of_a_long_register_are_located_from_the_cache_when_asked_for(tmp_path, monkeypatch):
+    """The positions inside a long list are read from the record only when a location inside it is
+    asked for; then every one is where a fresh parse puts it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SOWPACK_NO_CACHE", raising=False)
+    n = yamlio.LONG_LIST + 5
+    f = tmp_path / "answers.yaml"
+    f.write_text("version: 1\nrows:\n" + "".join(f"  - {{编号: R-{i}, 状态: 启用}}\n" for i in range(n))
+                 + "short: [a, b]\n", encoding="utf-8")
+    _, fresh, _ = yamlio.load_yaml(f, "input")
+    data, cached, _ = yamlio.load_yaml(f, "input")
+    assert isinstance(cached, yamlio._Positions) and len(data["rows"]) == n
+    assert cached[("rows",)] == fresh[("rows",)] and cached[("short", 1)] == fresh[("short", 1)]
+    assert ("rows", 0) not in cached._near and cached._inside is None  # not read yet
+    assert yamlio.loc(f, cached, ("rows", n - 1, "状态")).line == n + 2
+    assert ("rows", n) not in cached and ("rows", 3, "没有") not in cached
+    assert dict(cached) == dict(fresh) and len(cached) == len(fresh)
+
+
 def test_what_a_reader_saw_round_trips_through_the_check_cache():
     """A field added to Seen must survive the cache's record (marshal), or `check` forgets it on a cache hit."""
     import dataclasses

@@ -239,19 +239,16 @@ def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Position
         return None
     rows: list[dict[str, Any]] = []
     raw_index: list[int] = []
-    header: list[str] = []
+    header: dict[str, None] = {}  # the column names in the order they first appear
     for i, r in enumerate(raw):
-        if not c.typed(r, kp + (i,), dict):
+        if type(r) is not dict and not c.typed(r, kp + (i,), dict):
             continue
-        row = {}
-        for k, v in r.items():
-            k = str(k)
-            if k not in header:
-                header.append(k)
-            row[k] = v
+        row = dict(r) if all(type(k) is str for k in r) else {str(k): v for k, v in r.items()}
+        if not row.keys() <= header.keys():  # most rows name no new column
+            header.update(dict.fromkeys(row))
         rows.append(row)
         raw_index.append(i)
-    return Rows(header, rows, _CellLocations(path, pos, kp, raw_index, rows), loc(path, pos, kp))
+    return Rows(list(header), rows, _CellLocations(path, pos, kp, raw_index, rows), loc(path, pos, kp))
 
 
 #: Keys that make a mapping one content block (a chart, a table, a diagram...) rather than a group of
