@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -610,6 +611,14 @@ main()
 """
 
 
+def _gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie (its state is the field after the parenthesised name)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_workers_of_a_killed_build_end_with_it(mini_engagement):
     """A build killed while rendering leaves no worker behind waiting for tasks: each holds the
@@ -620,8 +629,13 @@ def test_the_workers_of_a_killed_build_end_with_it(mini_engagement):
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     workers = [int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("worker ")]
     assert workers
+    # The run returned when the workers closed the pipes, which an exiting process does before it
+    # becomes a zombie: give each a moment to get there.
     for pid in workers:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        deadline = time.monotonic() + 10
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(pid), Path(f"/proc/{pid}/stat").read_text()
     # What the killed build wrote ahead is temporary files only, which the next build removes.
     assert m.build().exit_code == 0
     assert not [p for p in m.out.rglob("*") if p.name.endswith(".tmp")]
