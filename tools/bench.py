@@ -1,7 +1,8 @@
 """Benchmark sowpack: whole builds of the sample engagements, and whole processes against peer tools.
 
 Run `make bench` (it installs the peers first, tools/bench_deps.sh), or
-    .venv/bin/python tools/bench.py [--skip-samples] [--skip-peers] [--repeat N] [--before TREE [--before-python PY]]
+    .venv/bin/python tools/bench.py [--skip-samples] [--skip-peers] [--rounds N] [--repeat N]
+                                    [--before TREE [--before-python PY]]
 
 --before runs another source tree of sowpack beside this one, measurement by
 measurement, for a before/after comparison in one run:
@@ -20,7 +21,7 @@ ratios, not the absolute times. Each peer comparison renders the same content:
   same formatting (cover sheet, header style, borders, widths, validation, filter, print setup).
 
 Each tree's sources are byte-compiled first, as an installed package's are. A peer and the
-trees run in --repeat rounds, back to back within a round (after one untimed run each): the
+trees run in --rounds rounds, back to back within a round (after one untimed run each): the
 ratio printed is the median of the rounds' ratios, so that a machine slowing down for a minute
 slows both sides of a ratio. Other times are medians of --repeat runs; CPU is user+system of
 the process and its children; RSS is the largest single process, and for the full build the
@@ -550,7 +551,9 @@ def _one_answer_changed(tree: Tree, tmp: Path) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each sample build measurement (default 3)")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds of each peer comparison (default 5: three let one slow minute decide a ratio)")
     ap.add_argument("--skip-samples", action="store_true", help="only the peer comparisons")
     ap.add_argument("--skip-peers", action="store_true", help="only the sample builds")
     ap.add_argument("--before", type=Path, metavar="TREE",
@@ -571,7 +574,7 @@ def main() -> None:
           + ", ".join(f"{t.name} on {t.python}" for t in trees))
     try:
         if not args.skip_peers:
-            bench_peers(args.repeat, trees)
+            bench_peers(args.rounds, trees)
         if not args.skip_samples:
             bench_samples(args.repeat, trees)
     finally:
