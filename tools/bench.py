@@ -135,9 +135,7 @@ def median_run(cmd: list[str], repeat: int, warm: bool = True, cwd: Path = ROOT)
     """The median of `repeat` runs, after one untimed run that warms the OS file cache."""
     if warm:
         measured(cmd, cwd=cwd)
-    runs = [measured(cmd, cwd=cwd) for _ in range(repeat)]
-    return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs),
-               max(r.rss_mb for r in runs))
+    return _median([measured(cmd, cwd=cwd) for _ in range(repeat)])
 
 
 # --- the same content for sowpack and the peers -----------------------------------------------------

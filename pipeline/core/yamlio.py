@@ -146,10 +146,6 @@ class _Positions(Mapping):
             return self._far()[key]
         raise KeyError(key)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._near or (isinstance(key, tuple) and bool(self._lists) and _within(key, self._lists)
-                                     and key in self._far())
-
     def __iter__(self):
         yield from self._near
         yield from self._far()
