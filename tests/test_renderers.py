@@ -440,9 +440,10 @@ def test_a_deck_with_a_chart_is_the_same_bytes_a_second_later():
     assert get_renderer("pptx").render(doc) == first
 
 
-def test_weasyprint_is_imported_without_asking_ctypes_for_each_library_name():
+def test_weasyprint_is_imported_without_asking_ctypes_or_loading_unused_font_tools():
     """A PDF render imports WeasyPrint without ctypes.util.find_library (each call runs ldconfig, gcc
-    and ld: 0.3 s per process), and the PDF still renders."""
+    and ld: 0.3 s per process) and without fontTools' subsetter and instancer (0.08 s), and the
+    PDF still renders with its fonts embedded. Whatever imports those modules after gets the real ones."""
     import subprocess
     import sys
 
@@ -450,10 +451,33 @@ def test_weasyprint_is_imported_without_asking_ctypes_for_each_library_name():
             "calls = []\n"
             "real = ctypes.util.find_library\n"
             "ctypes.util.find_library = lambda name: calls.append(name) or real(name)\n"
-            "from pipeline.renderers.pdf import _weasyprint\n"
-            "_weasyprint()\n"
-            "assert 'weasyprint' in sys.modules\n"
-            "print(len(calls))\n")
+            "from pipeline.renderers.pdf import DEFERRED_MODULES\n"
+            "from pipeline.renderers import get_renderer\n"
+            "from tests.test_renderers import sample_document\n"
+            "pdf = get_renderer('pdf').render(sample_document())\n"
+            "assert 'weasyprint' in sys.modules and pdf.startswith(b'%PDF')\n"
+            "print(len(calls), sorted(set(DEFERRED_MODULES) & set(sys.modules)))\n"
+            "import fontTools.subset, fontTools.varLib.instancer\n"
+            "print(type(fontTools.subset.Subsetter).__name__, fontTools.varLib.instancer.__file__ is not None)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "0"
+    assert out.stdout.split("\n")[:2] == ["0 []", "type True"]
+
+
+def test_pdf_fonts_are_still_subset_by_font_tools_without_harfbuzz_subset(monkeypatch, tmp_path):
+    """Without libharfbuzz-subset WeasyPrint subsets with fontTools: the deferred module is imported
+    then, and the fonts are embedded as subsets."""
+    import sys
+
+    from pipeline.renderers.pdf import _weasyprint
+
+    _weasyprint()
+    import weasyprint.pdf.fonts
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(get_renderer("pdf").render(sample_document()))
+    fonts = read(path).fonts
+    assert fonts and all(embedded for _, embedded in fonts), fonts
+    assert any("CJK" in name for name, _ in fonts), fonts
+    assert "Subsetter" in vars(sys.modules["fontTools.subset"])  # the real module did the work

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import base64
+import importlib
+import sys
+import types
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,28 +64,69 @@ def _weasyprint():
     return html_class, FontConfiguration()
 
 
-@lru_cache(maxsize=1)
-def _html_class():
-    """WeasyPrint's HTML class, imported the quick way.
+#: fontTools modules WeasyPrint imports at start and uses only for variable fonts, WOFF fonts, and
+#: when HarfBuzz's subsetter is missing (the build warns then): never for the Noto CJK fonts of our
+#: PDFs. Importing them is 0.08 s of every process that renders a PDF. Each maps to the names
+#: WeasyPrint takes from it when it imports.
+DEFERRED_MODULES = {"fontTools.subset": (), "fontTools.varLib.instancer": ("instantiateVariableFont",)}
 
-    WeasyPrint opens its libraries by trying names in turn (libgobject-2.0-0, gobject-2.0-0...)
-    through cffi, which asks ctypes.util.find_library about each name that is not a file name:
-    on Linux each of those asks runs `ldconfig -p`, gcc and ld, about 20 processes and 0.3 s per
-    import. The names that succeed on Linux are the sonames (libgobject-2.0.so.0), which dlopen
-    finds by itself (LD_LIBRARY_PATH and the linker cache included), so while WeasyPrint
-    imports, find_library answers "not found" without asking.
+
+class _OnFirstUse(types.ModuleType):
+    """Stands for a module while WeasyPrint imports; the first use of one of its names imports the real one."""
+
+    def __init__(self, name: str, names: tuple[str, ...]) -> None:
+        super().__init__(name)
+        for attr in names:
+            setattr(self, attr, _forward(name, attr))
+
+    def __getattr__(self, attr: str):
+        real = None if attr.startswith("__") else importlib.import_module(self.__name__)
+        if real is None or real is self:  # the import system probing (__path__), or still importing
+            raise AttributeError(attr)
+        return getattr(real, attr)
+
+
+def _forward(module: str, attr: str):
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+    call.__name__ = attr
+    return call
+
+
+@contextmanager
+def _quick_import():
+    """Import WeasyPrint without the work it does at import for what our PDFs never use.
+
+    - WeasyPrint opens its libraries by trying names in turn (libgobject-2.0-0, gobject-2.0-0...)
+      through cffi, which asks ctypes.util.find_library about each name that is not a file name:
+      on Linux each of those asks runs `ldconfig -p`, gcc and ld, about 20 processes and 0.3 s per
+      import. The names that succeed on Linux are the sonames (libgobject-2.0.so.0), which dlopen
+      finds by itself (LD_LIBRARY_PATH and the linker cache included), so while WeasyPrint
+      imports, find_library answers "not found" without asking.
+    - The fontTools modules of DEFERRED_MODULES stand in as _OnFirstUse while it imports, and leave
+      sys.modules after: whatever asks for them later gets the real modules.
     """
     import ctypes.util
-    import sys
 
+    stand_ins = {name: _OnFirstUse(name, names) for name, names in DEFERRED_MODULES.items()
+                 if name not in sys.modules}
+    real = ctypes.util.find_library
     if sys.platform.startswith("linux"):
-        real = ctypes.util.find_library
         ctypes.util.find_library = lambda name: None
-        try:
-            import weasyprint
-        finally:
-            ctypes.util.find_library = real
-    else:
+    sys.modules.update(stand_ins)
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = real
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+@lru_cache(maxsize=1)
+def _html_class():
+    """WeasyPrint's HTML class, imported the quick way (_quick_import)."""
+    with _quick_import():
         import weasyprint
     return weasyprint.HTML
 
