@@ -292,6 +292,37 @@ def test_xlsx_cells_styles_and_print_setup_as_excel_reads_them(tmp_path):
     assert wb.properties.title == doc.meta.title and wb.properties.language == "zh-CN"
 
 
+def _line_pt(family: str, size: float) -> float:
+    """The line height, in points, of an installed font at this size (hhea ascender, descender, gap)."""
+    import subprocess
+
+    from fontTools.ttLib import TTFont
+
+    path, index = subprocess.run(["fc-match", "-f", "%{file}|%{index}", family], capture_output=True,
+                                 text=True, check=True).stdout.split("|")
+    hhea_font = TTFont(path, fontNumber=int(index), lazy=True)
+    hhea, em = hhea_font["hhea"], hhea_font["head"].unitsPerEm
+    return (hhea.ascent - hhea.descent + hhea.lineGap) / em * size
+
+
+def test_xlsx_wrapped_rows_are_tall_enough_for_every_line(tmp_path):
+    """A cell that wraps to three lines gets a row that shows all three, in 微软雅黑 (1.32 em a line)
+    and in Noto Sans CJK SC, which LibreOffice draws in its place on Linux (1.45 em): at 15 pt a
+    line, LibreOffice cut the foot off the third line."""
+    from pipeline.renderers.xlsx import lines
+
+    doc = sample_document()
+    note = "记录门店每笔销售小票的单号、门店编码、收银机号、收银员、交易时间、应收与实收金额、会员卡号等核心交易信息"
+    doc.register = Register("台账", [ColumnDef("名称"), ColumnDef("说明", width=48)], [["小票", note]])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(get_renderer("xlsx").render(doc))
+    ws = load_workbook(path)["台账"]
+    assert lines(note, 48) == 3
+    noto = _line_pt("Noto Sans CJK SC", 11)
+    assert noto > 15.5  # the font LibreOffice uses here, as measured from its file
+    assert ws.row_dimensions[2].height >= 3 * max(noto, 1.32 * 11)
+
+
 def test_pptx_slides_carry_footer_and_number(rendered):
     from pptx.enum.shapes import PP_PLACEHOLDER
 

@@ -48,8 +48,10 @@ def _cover(wb: Workbook, ws: Sheet, doc: Document) -> None:
 
 #: How a typed column's cells are shown (core.values.TYPES).
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "time": "hh:mm", "datetime": "yyyy-mm-dd hh:mm"}
-#: Points per line of wrapped 11 pt text.
-LINE_PT = 15
+#: Points per line of wrapped 11 pt text: 1.5 times the size. 微软雅黑's line is 1.32 em (14.5 pt),
+#: and where it is missing (LibreOffice on Linux) Noto Sans CJK's is 1.45 em (15.9 pt): at 15 pt a
+#: row of three lines lost the foot of its third.
+LINE_PT = 16.5
 _ISO_TIME = re.compile(r"^\d{2}:\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 
