@@ -234,6 +234,29 @@ def test_pdf_text_fonts_bookmarks_a4(rendered):
     assert toc_line.rstrip().endswith("4"), toc_line  # real page number from target-counter
 
 
+def test_pdf_running_header_and_footer_are_centred_on_the_type_area(rendered):
+    """The running title and 第 N 页 共 M 页 sit centred over the body text on every page but the cover,
+    as the words' boxes show them (pdftotext -bbox), to a point."""
+    import re
+    import subprocess
+
+    bbox = subprocess.run(["pdftotext", "-bbox", str(rendered["pdf"]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = bbox.split("<page ")[1:]
+    mm = 72 / 25.4
+    centre = (28 * mm + (210 - 26) * mm) / 2  # between the left (28 mm) and right (26 mm) margins
+    assert len(pages) >= 4
+    for n, page in enumerate(pages[1:], 2):
+        words = [(float(a), float(b), float(c), w) for a, b, c, w in
+                 re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', page)]
+        footer = [w for w in words if w[1] > (297 - 25) * mm]  # in the bottom margin
+        header = [w for w in words if w[1] < 30 * mm]  # in the top margin
+        assert "".join(w[3] for w in footer) == f"第{n}页共{len(pages)}页", footer
+        assert "".join(w[3] for w in header) == "华东测试集团架构健康报告", header
+        for line in (footer, header):
+            assert abs((line[0][0] + line[-1][2]) / 2 - centre) < 1, (n, line)
+
+
 def test_pdf_escapes_markup(tmp_path):
     markup = '<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'
     doc = sample_document()
