@@ -257,6 +257,28 @@ def test_pdf_running_header_and_footer_are_centred_on_the_type_area(rendered):
             assert abs((line[0][0] + line[-1][2]) / 2 - centre) < 1, (n, line)
 
 
+def test_pdf_latin_words_in_chinese_text_keep_plain_spaces(tmp_path):
+    """A wrapped Chinese paragraph with Latin words in it is set flush left: the spaces around
+    OneData stay one space wide (justified, WeasyPrint widened only them, to 8 mm gaps)."""
+    import re
+    import subprocess
+
+    doc = sample_document()
+    text = ("恒信集团数据中台以阿里巴巴 OneData 方法论为指导，按照“统一建模、统一口径、统一服务”的原则建设。"
+            "根据合同约定，本章仅阐述 OneModel 建模方法论，OneID 与 OneService 在后续实施阶段另行设计。") * 2
+    doc.sections[0].blocks.append(Paragraph((Run(text),)))
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(get_renderer("pdf").render(doc))
+    bbox = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    words = [(float(x0), float(y0), float(x1), w) for x0, y0, x1, w in
+             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', bbox)]
+    gaps = [b[0] - a[2] for a, b in zip(words, words[1:], strict=False)
+            if abs(a[1] - b[1]) < 1 and ("OneData" in (a[3], b[3]) or "OneModel" in (a[3], b[3]))]
+    assert len(gaps) >= 6, words  # both words, both times, a space each side
+    assert max(gaps) < 5, gaps  # a space of 11 pt text is under 4 pt
+
+
 def test_pdf_escapes_markup(tmp_path):
     markup = '<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'
     doc = sample_document()
