@@ -5,8 +5,6 @@ May import: core, specs, rules, inputs, ledger, document, readers, renderers, ch
 
 from __future__ import annotations
 
-import gc
-
 import click
 
 from pipeline import __version__
@@ -46,10 +44,6 @@ def main() -> None:
       sowpack check output/hengxin-retail              # is the pack complete?
       sowpack specs                                    # what each SOW promises
     """
-    # A build makes millions of short-lived objects (documents, XML, WeasyPrint's boxes) and few
-    # reference cycles: the cycle collector, run every 700 allocations by default, took 0.06 to
-    # 0.12 s of a 40-page PDF's process; every 20,000 it takes a third of that.
-    gc.set_threshold(20_000, 10, 10)
 
 
 from pipeline.cli.build import build  # noqa: E402  (commands register on the group defined above)
