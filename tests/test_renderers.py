@@ -279,6 +279,31 @@ def test_pdf_latin_words_in_chinese_text_keep_plain_spaces(tmp_path):
     assert max(gaps) < 5, gaps  # a space of 11 pt text is under 4 pt
 
 
+def test_a_pdf_render_leaves_the_cycle_collector_as_it_was(monkeypatch):
+    """WeasyPrint renders with the cycle collector run less often; the build's own setting comes
+    back after, and after a failed render too."""
+    import gc
+
+    import pipeline.renderers.pdf as pdf
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 9, 8)
+    try:
+        get_renderer("pdf").render(sample_document())
+        assert gc.get_threshold() == (700, 9, 8)
+        during = []
+
+        def failing(document):
+            during.append(gc.get_threshold())
+            raise RuntimeError("boom")
+        monkeypatch.setattr(pdf, "to_html", failing)
+        with pytest.raises(RuntimeError):
+            pdf.PdfRenderer().write(sample_document())
+        assert during == [(20_000, 9, 8)] and gc.get_threshold() == (700, 9, 8)
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_pdf_escapes_markup(tmp_path):
     markup = '<link rel="attachment" href="file:///etc/hostname"> & <b>x</b>'
     doc = sample_document()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import importlib
 import sys
 import types
@@ -197,6 +198,23 @@ def to_html(doc: Document) -> str:
                                                       draft_mark=DRAFT_MARK)
 
 
+@contextmanager
+def _fewer_collections():
+    """The cycle collector every 20,000 allocations instead of 700 while WeasyPrint imports and renders.
+
+    WeasyPrint makes a few hundred thousand objects for a 40-page report, few of them in cycles:
+    the collector ran 328 times in that report's process and took 0.09 to 0.12 s; this way, 77
+    times and 0.05 s. For the render only: set for the whole build, the cycles of every document
+    lived longer and the sample build took 80 MB more (PSS) at the same speed.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(20_000, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 class PdfRenderer(Renderer):
     format = "pdf"
 
@@ -205,8 +223,9 @@ class PdfRenderer(Renderer):
         _fetcher_class()
 
     def write(self, document: Document) -> bytes:
-        html_class, fonts = _weasyprint()
-        html = html_class(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
-        m = document.meta
-        return html.write_pdf(pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),
-                              uncompressed_pdf=False, font_config=fonts) or b""
+        with _fewer_collections():  # WeasyPrint's import included, when this is the process's first PDF
+            html_class, fonts = _weasyprint()
+            html = html_class(string=to_html(document), base_url=str(PDF_ASSETS) + "/", url_fetcher=_fetcher())
+            m = document.meta
+            return html.write_pdf(pdf_identifier=f"sowpack-{m.service}-{m.deliverable}".encode(),
+                                  uncompressed_pdf=False, font_config=fonts) or b""
