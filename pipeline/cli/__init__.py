@@ -5,6 +5,8 @@ May import: core, specs, rules, inputs, ledger, document, readers, renderers, ch
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from pipeline import __version__
@@ -44,6 +46,13 @@ def main() -> None:
       sowpack check output/hengxin-retail              # is the pack complete?
       sowpack specs                                    # what each SOW promises
     """
+    # A full collection walks every object, and a build holds hundreds of thousands that live to
+    # its end (specs, documents, cached records) while its cycles die young: one full collection
+    # for every 100 middle ones instead of 10. Young and middle ones run as often as before, so
+    # cycles are freed as soon (the sample build's PSS: +15 MB; raising the young threshold
+    # instead cost 80 MB). The 10,000-row register's process: 0.11 s in the collector -> 0.03 s.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 100)
 
 
 from pipeline.cli.build import build  # noqa: E402  (commands register on the group defined above)
