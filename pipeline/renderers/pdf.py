@@ -203,8 +203,8 @@ def _fewer_collections():
     """The cycle collector every 20,000 allocations instead of 700 while WeasyPrint imports and renders.
 
     WeasyPrint makes a few hundred thousand objects for a 40-page report, few of them in cycles:
-    the collector ran 328 times in that report's process and took 0.09 to 0.12 s; this way, 77
-    times and 0.05 s. For the render only: set for the whole build, the cycles of every document
+    the collector ran 328 times in that report's process and took 0.09 to 0.12 s; this way, 71
+    times and 0.044 s. For the render only: set for the whole build, the cycles of every document
     lived longer and the sample build took 80 MB more (PSS) at the same speed.
     """
     old = gc.get_threshold()
