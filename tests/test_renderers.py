@@ -234,21 +234,25 @@ def test_pdf_text_fonts_bookmarks_a4(rendered):
     assert toc_line.rstrip().endswith("4"), toc_line  # real page number from target-counter
 
 
-def test_pdf_running_header_and_footer_are_centred_on_the_type_area(rendered):
-    """The running title and 第 N 页 共 M 页 sit centred over the body text on every page but the cover,
-    as the words' boxes show them (pdftotext -bbox), to a point."""
+def _word_boxes(pdf) -> list[list[tuple[float, float, float, str]]]:
+    """Each page's words as pdftotext -bbox places them: (x min, y min, x max, word), in points."""
     import re
     import subprocess
 
-    bbox = subprocess.run(["pdftotext", "-bbox", str(rendered["pdf"]), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    pages = bbox.split("<page ")[1:]
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [[(float(x0), float(y0), float(x1), w) for x0, y0, x1, w in
+             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', page)]
+            for page in out.split("<page ")[1:]]
+
+
+def test_pdf_running_header_and_footer_are_centred_on_the_type_area(rendered):
+    """The running title and 第 N 页 共 M 页 sit centred over the body text on every page but the cover,
+    as the words' boxes show them (pdftotext -bbox), to a point."""
+    pages = _word_boxes(rendered["pdf"])
     mm = 72 / 25.4
     centre = (28 * mm + (210 - 26) * mm) / 2  # between the left (28 mm) and right (26 mm) margins
     assert len(pages) >= 4
-    for n, page in enumerate(pages[1:], 2):
-        words = [(float(a), float(b), float(c), w) for a, b, c, w in
-                 re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', page)]
+    for n, words in enumerate(pages[1:], 2):
         footer = [w for w in words if w[1] > (297 - 25) * mm]  # in the bottom margin
         header = [w for w in words if w[1] < 30 * mm]  # in the top margin
         assert "".join(w[3] for w in footer) == f"第{n}页共{len(pages)}页", footer
@@ -259,20 +263,14 @@ def test_pdf_running_header_and_footer_are_centred_on_the_type_area(rendered):
 
 def test_pdf_latin_words_in_chinese_text_keep_plain_spaces(tmp_path):
     """A wrapped Chinese paragraph with Latin words in it is set flush left: the spaces around
-    OneData stay one space wide (justified, WeasyPrint widened only them, to 8 mm gaps)."""
-    import re
-    import subprocess
-
+    OneData stay one space wide (justified, WeasyPrint widened only them, to gaps of 10 to 17 pt)."""
     doc = sample_document()
     text = ("恒信集团数据中台以阿里巴巴 OneData 方法论为指导，按照“统一建模、统一口径、统一服务”的原则建设。"
             "根据合同约定，本章仅阐述 OneModel 建模方法论，OneID 与 OneService 在后续实施阶段另行设计。") * 2
     doc.sections[0].blocks.append(Paragraph((Run(text),)))
     path = tmp_path / "doc.pdf"
     path.write_bytes(get_renderer("pdf").render(doc))
-    bbox = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    words = [(float(x0), float(y0), float(x1), w) for x0, y0, x1, w in
-             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', bbox)]
+    words = [w for page in _word_boxes(path) for w in page]
     gaps = [b[0] - a[2] for a, b in zip(words, words[1:], strict=False)
             if abs(a[1] - b[1]) < 1 and ("OneData" in (a[3], b[3]) or "OneModel" in (a[3], b[3]))]
     assert len(gaps) >= 6, words  # both words, both times, a space each side
