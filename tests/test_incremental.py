@@ -219,6 +219,76 @@ def test_one_job_and_several_give_the_same_bytes(mini_engagement, tmp_path):
     assert m.files() == one
 
 
+def _label_and_process(label: str) -> tuple[str, int]:
+    return label, os.getpid()
+
+
+def test_light_tasks_travel_to_the_workers_in_batches_and_come_back_one_by_one_in_order():
+    """Each trip to a worker costs it about a millisecond: files that render in a few ms travel
+    together, up to about BATCH_MS of work, and a heavy one alone; each result still arrives as
+    its own, with its own progress line."""
+    from pipeline.build.parallel import BATCH_MS, RenderPool
+
+    pool = RenderPool(_label_and_process, 2)
+    costs = [2 * BATCH_MS, 3, 3, 3, BATCH_MS - 5, 3, 3]
+    for i, cost in enumerate(costs):
+        assert pool.submit((f"t{i}",), f"file {i}", cost) == i
+    assert pool.flush() == [[0], [1, 2, 3, 4], [5, 6]]
+    assert pool.flush() == []  # nothing new to send
+    progress = []
+    results = pool.collect(progress=lambda done, total, label: progress.append((done, total, label)))
+    assert [label for label, _ in results] == [f"t{i}" for i in range(7)]
+    pids = [pid for _, pid in results]
+    assert os.getpid() not in pids
+    assert len({pids[1], pids[2], pids[3], pids[4]}) == 1 and pids[5] == pids[6]  # a batch is one process
+    assert [done for done, _, _ in progress] == list(range(1, 8)) and {total for _, total, _ in progress} == {7}
+    assert sorted(label for _, _, label in progress) == [f"file {i}" for i in range(7)]
+
+
+def test_a_parallel_build_of_a_new_pack_starts_its_workers_before_reading_the_inputs(mini_engagement,
+                                                                                    monkeypatch):
+    """A pack never built before renders whole: its workers fork first and import the renderers
+    while this process reads. A rebuild forks them only once two files are out of date."""
+    from pipeline.build import parallel, run
+
+    events: list[str] = []
+    real_start, real_load = parallel.RenderPool.start, run.load_engagement
+
+    def start(self):
+        events.append("start" if self._pool is None else "started")
+        real_start(self)
+
+    def load(*args, **kwargs):
+        events.append("read")
+        return real_load(*args, **kwargs)
+    monkeypatch.setattr(parallel.RenderPool, "start", start)
+    monkeypatch.setattr(run, "load_engagement", load)
+    m = mini_engagement
+    assert m.build("-j", "2").exit_code == 0
+    assert events[:2] == ["start", "read"], events
+    events.clear()
+    change_answer(m)
+    assert m.build("-j", "2").exit_code == 0
+    assert events[0] == "read", events
+
+
+def test_a_worker_whose_imports_fail_as_it_starts_still_renders_or_reports_one_line(mini_engagement, monkeypatch):
+    """What a worker imports as it starts is only a head start: when it fails, the render
+    imports again and fails (or not) as one line, never a broken pool."""
+    from pipeline.build import run
+
+    def broken(formats):
+        raise ImportError("libpango missing")
+    monkeypatch.setattr(run, "warm_renderers", broken)
+    one = mini_engagement.build("-j", "1")
+    assert one.exit_code == 0, one.output
+    files = mini_engagement.files()
+    shutil.rmtree(mini_engagement.pack)
+    two = mini_engagement.build("-j", "2")
+    assert two.exit_code == 0, two.output
+    assert mini_engagement.files() == files
+
+
 # --- hand edits ---------------------------------------------------------------------------------
 
 def test_hand_edit_is_kept_when_nothing_changed(mini):

@@ -22,7 +22,7 @@ from pipeline.inputs.model import Engagement
 from pipeline.build import stamp
 from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build.overview import record_build
-from pipeline.build.parallel import RenderPool, render_weight
+from pipeline.build.parallel import RenderPool, render_cost
 from pipeline.build.verify import StagedChecks, StagedFile
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
 from pipeline.renderers import get_renderer, warm as warm_renderers
@@ -337,13 +337,26 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     _stop_on_errors(reporter, strict, "input")
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
-    # READ: specs, then every engagement with its answers and sheets.
-    specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
-                                                        templates, fresh)
-    # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
-    # can tell which files are signed off: then nothing at all is written (refused after
-    # the assembly below, so that every input problem is reported first).
-    guards = _guards(engagements, specs_list, out_dir)
+    # The RENDER workers (with several jobs) import the renderers as they start. A build that renders
+    # whole packs (a first build, --force) starts them now, so that they do it while this process
+    # reads; any other starts them once two files are out of date.
+    pool = RenderPool(_render, jobs, warm=functools.partial(warm_renderers, WARM_FORMATS))
+    if not only and (force or _new_packs(engagement_dirs, fresh, out_dir)):
+        pool.start()
+    try:
+        # READ: specs, then every engagement with its answers and sheets.
+        specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
+                                                            templates, fresh)
+        # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
+        # can tell which files are signed off: then nothing at all is written (refused after
+        # the assembly below, so that every input problem is reported first).
+        guards = _guards(engagements, specs_list, out_dir)
+        selected = _select(only, engagements, specs, plans, reporter, strict)
+        soffice = finishing_tool(reporter) if finish else None
+        checks = _staged_checks() if verify else None
+    except BaseException:
+        pool.close()
+        raise
     refused = any(found for _, _, found in guards)
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
@@ -352,17 +365,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # planned, so the workers render it while the next one is assembled.
     # VERIFY: each rendered file reopened from a staging folder as it arrives, before
     # anything is written, so a pack never holds files that fail their structural checks.
-    selected = _select(only, engagements, specs, plans, reporter, strict)
-    soffice = finishing_tool(reporter) if finish else None
     contexts: dict[int, dict] = {}  # id(job) -> its template context, made once for assembly and planning
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
-    # The workers fork with the renderers of every format this build can write already imported
-    # (worked out only when a pool starts: a build that renders one file or none needs none).
-    pool = RenderPool(_render, jobs, prepare=lambda: warm_renderers(
-        {fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
-         for fmt in job.deliverable.formats}))
-    checks = _staged_checks() if verify else None
     numbers: dict[Path, int] = {}
     pdf_problems: list[str] | None = None
     # Rendered files are written ahead beside their places while the rest render (_collect);
@@ -422,6 +427,17 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     built = {r.engagement: r for _, r, _ in results}
     return [fresh[d] if d in fresh else built[Path(d).resolve().name] for d in engagement_dirs
             if d in fresh or Path(d).resolve().name in built]
+
+
+#: What each render worker imports as it starts: the formats nearly every pack has. A worker
+#: imports WeasyPrint (0.3 s) with its first PDF.
+WARM_FORMATS = ("docx", "pptx", "xlsx")
+
+
+def _new_packs(engagement_dirs, fresh: dict, out_dir: Path) -> bool:
+    """Whether a pack to build has never been built into out_dir (it has no manifest): all of it renders."""
+    return any(not (Path(out_dir) / safe_name(Path(d).resolve().name) / MANIFEST).is_file()
+               for d in engagement_dirs if d not in fresh)
 
 
 def _fresh(engagement_dirs, out_dir: Path, spec_dir: Path, templates: Path | None,
@@ -496,6 +512,7 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
     engagements: list[Engagement] = []
     taps: dict[str, tuple[stamp.Tap, dict]] = {}
     plans: dict[str, dict] = {}
+    shared: dict[str, str] | None = None  # the spec and template files' hashes, for each pack's stamp
     for d in engagement_dirs:
         if d in fresh:
             continue
@@ -503,7 +520,9 @@ def _read(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, spec_d
         eng, found = load_engagement(Path(d))
         tap.findings_from(found)
         if eng is not None:
-            taps[eng.name] = (tap, stamp.read_files(spec_dir, templates, eng.files, eng.root / LEDGER))
+            if shared is None:
+                shared = stamp.shared_files(spec_dir, templates)
+            taps[eng.name] = (tap, stamp.read_files(shared, eng.files, eng.root / LEDGER))
             tap.findings_from(check_purchases(eng, specs))
             tap.findings_from(check_answers(eng, specs))
             with phase("check rules", eng.name):
@@ -547,7 +566,8 @@ def _submit(eng: Engagement, res: PackResult, specs: dict[int, SowSpec], pool: R
     """Send a planned pack's out-of-date outputs to the render pool, heaviest first, and tell the
     staged checks what to expect of them; each task carries its staged file, checked by the process
     that renders it (but a file LibreOffice lays out later). True when one of them is a PDF."""
-    rendered = sorted((o for o in res.outputs if o.reasons), key=lambda o: -render_weight(o.doc, o.format))
+    costs = {id(o): render_cost(o.doc, o.format) for o in res.outputs if o.reasons}
+    rendered = sorted((o for o in res.outputs if o.reasons), key=lambda o: -costs[id(o)])
     if checks is not None and rendered:
         numbers[res.pack] = checks.add_pack(res.pack, _manifest(eng, specs, dataclasses.replace(
             res, outputs=[o for o in res.outputs if o.reasons])))
@@ -555,7 +575,9 @@ def _submit(eng: Engagement, res: PackResult, specs: dict[int, SowSpec], pool: R
         todo.append((res, o))
         staged = (checks.staged(numbers[res.pack], o.rel)
                   if checks is not None and not _finished_later(o, soffice) else None)
-        pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})", staged), f"{res.engagement} {o.rel}")
+        pool.submit((o.doc, o.format, f"{o.job.key} ({o.format})", staged), f"{res.engagement} {o.rel}",
+                    costs[id(o)])
+    pool.flush()
     return any(o.format == "pdf" for o in rendered)
 
 

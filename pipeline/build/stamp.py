@@ -79,11 +79,17 @@ def _tree(folder: Path, pattern: str = "**/*") -> list[Path]:
     return sorted(p for p in Path(folder).glob(pattern) if p.is_file())
 
 
-def read_files(spec_dir: Path, templates: Path | None, engagement_files: list[Path], ledger: Path) -> dict[str, str]:
-    """sha256 of every file a build of one pack reads ("missing" for a ledger not yet written)."""
-    files = [*_tree(spec_dir, "*.yaml"), *_tree(TEMPLATES), *(_tree(templates) if templates else []),
-             *map(Path, engagement_files)]
-    out = {str(p.resolve()): sha256_file(p) for p in files}
+def shared_files(spec_dir: Path, templates: Path | None) -> dict[str, str]:
+    """sha256 of every spec and template file, which a build of any pack reads (hashed once per build)."""
+    files = [*_tree(spec_dir, "*.yaml"), *_tree(TEMPLATES), *(_tree(templates) if templates else [])]
+    return {str(p.resolve()): sha256_file(p) for p in files}
+
+
+def read_files(shared: dict[str, str], engagement_files: list[Path], ledger: Path) -> dict[str, str]:
+    """sha256 of every file a build of one pack reads: the shared ones (shared_files), its
+    engagement's, and its ledger ("missing" when not yet written)."""
+    out = dict(shared)
+    out.update((str(p.resolve()), sha256_file(p)) for p in map(Path, engagement_files))
     out[str(ledger.resolve())] = sha256_file(ledger) if ledger.is_file() else "missing"
     return dict(sorted(out.items()))
 

@@ -25,7 +25,8 @@ def get_renderer(fmt: str) -> Renderer:
 
 
 def warm(formats) -> None:
-    """Import what rendering these formats needs (before a process pool forks, so that the
-    workers share one copy)."""
+    """Import what rendering and checking files of these formats needs (each worker of a
+    parallel build, as it starts)."""
     for fmt in sorted(set(formats) & set(FORMATS)):
         get_renderer(fmt).warm()
+        load(FORMATS[fmt].reader)
