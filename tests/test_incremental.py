@@ -570,6 +570,38 @@ def test_a_deliverable_deemed_accepted_is_protected_too(mini, monkeypatch, today
     assert ((mini.pack / REPORT).read_bytes() == before) is protected
 
 
+def test_the_manifest_prepared_while_files_render_is_written_only_when_it_is_the_one_computed(mini, monkeypatch):
+    """Each pack's manifest is encoded and written ahead as its last file arrives, as it will be when
+    every file is placed; the commit renames it. A file kept beside a hand edit makes the manifest
+    another one: that one is encoded and written instead, and nothing of the prepared one stays."""
+    from pipeline.build import run
+
+    encoded: list[dict] = []
+    real = run.dumps
+
+    def dumps(manifest):
+        encoded.append(manifest)
+        return real(manifest)
+    monkeypatch.setattr(run, "dumps", dumps)
+    change_answer(mini)
+    assert mini.build().exit_code == 0
+    assert len(encoded) == 1
+    assert json.loads((mini.pack / "manifest.json").read_text(encoding="utf-8")) == encoded[0]
+    encoded.clear()
+    hand_edit_docx(mini.pack / REPORT)
+    mini.edit(ANSWERS, "覆盖 4 个业务系统", "覆盖 5 个业务系统")
+    result = mini.build()
+    assert result.exit_code == 1 and "conflict" in result.output
+    assert len(encoded) == 2 and "pending" not in _entry_of(encoded[0], REPORT)
+    assert "pending" in mini.entry(REPORT)
+    assert json.loads((mini.pack / "manifest.json").read_text(encoding="utf-8")) == encoded[1]
+    assert not [p for p in mini.pack.rglob("*") if p.name.endswith(".tmp")]
+
+
+def _entry_of(manifest: dict, rel: str) -> dict:
+    return next(d for d in manifest["deliverables"] if d["path"] == rel)
+
+
 def test_a_file_that_cannot_be_written_is_one_clear_line_and_the_next_build_retries(mini, monkeypatch):
     change_answer(mini)
     real = os.replace

@@ -8,8 +8,9 @@ from pathlib import Path
 from pipeline.core.lastpack import record_last_pack
 
 
-def record_build(eng, res, acceptance: dict, writer) -> None:
-    """The check part from what the build verified, the sign-off part from the ledger; then the page."""
+def record_build(eng, res, acceptance: dict, writer, manifest: dict) -> None:
+    """The check part from what the build verified, the sign-off part from the ledger; then the
+    page, for the manifest just written."""
     from pipeline.ledger.events import LEDGER, LedgerError, read_ledger
     from pipeline.ledger.status import Rule, compute
     from pipeline.overview.record import record, signoff_state
@@ -36,7 +37,7 @@ def record_build(eng, res, acceptance: dict, writer) -> None:
         signoff = signoff_state(compute(events, delivs, rules, on) if on is not None else [], on)
     except (LedgerError, ValueError):
         pass  # the sign-off commands report a damaged ledger; the page keeps what it showed
-    record(res.pack, check=check, signoff=signoff)
+    record(res.pack, check=check, signoff=signoff, manifest=manifest)
     record_last_pack(eng.root, res.pack)
 
 

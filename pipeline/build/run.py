@@ -1,6 +1,7 @@
 """The build, one linear function: read, check, assemble, plan, render, verify, write, record."""
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import difflib
@@ -9,6 +10,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from pipeline import __version__
 from pipeline.document.assemble import Job, assemble, context, jobs_for
@@ -369,6 +371,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
     numbers: dict[Path, int] = {}
+    aheads: dict[Path, _Ahead] = {}  # each pack's manifest, prepared as its last file arrives
     pdf_problems: list[str] | None = None
     # Rendered files are written ahead beside their places while the rest render (_collect);
     # whatever of that no pack placed, the build stopping or not, is removed at the end.
@@ -391,7 +394,9 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                         reporter.info(line)
             for problem in pdf_problems or []:
                 reporter.info(problem)
-            _collect(pool, todo, checks, numbers, soffice, reporter, {res.pack: writer for _, res, writer in results})
+            _collect(pool, todo, checks, numbers, soffice, reporter, {res.pack: writer for _, res, writer in results},
+                     functools.partial(_prepare_ahead, {res.pack: (eng, writer) for eng, res, writer in results},
+                                       specs, aheads))
             if checks is not None:
                 for _, res, _ in results:
                     if res.pack in numbers:
@@ -407,7 +412,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         with _terminate_as_exit():
             for eng, res, writer in results:
                 stamp.forget(res.pack)
-                manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter)
+                manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter, aheads.get(res.pack))
                 if not (only or finish or res.conflicts or res.failures):
                     tap, files = taps[eng.name]
                     stamp.save(res.pack, spec_dir, templates, files,
@@ -604,10 +609,13 @@ def _refuse(engagements: list[Engagement], guards: list, reporter: Reporter) -> 
 
 def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: StagedChecks | None,
              numbers: dict[Path, int], soffice: str | None, reporter: Reporter,
-             writers: dict[Path, OutputWriter]) -> None:
+             writers: dict[Path, OutputWriter], pack_done: Callable[[PackResult], None]) -> None:
     """Each rendered file into its Output as it arrives, with what its checks found where it was
     rendered (with --finish, the Word files are checked here once LibreOffice has laid them out),
-    and written ahead beside its place in the pack (OutputWriter.prepare), while the rest renders."""
+    and written ahead beside its place in the pack (OutputWriter.prepare), while the rest renders;
+    pack_done(res) once all of a pack's files have arrived (not with --finish)."""
+    waiting = collections.Counter(res.pack for res, _ in todo)
+
     def arrived(i: int, rendered: tuple[bytes, list[Finding] | None]) -> None:
         res, o = todo[i]
         o.data, found = rendered
@@ -618,6 +626,9 @@ def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: St
                 writers[res.pack].prepare(o.rel, o.data)
             except OSError:
                 pass  # a full disk, a locked folder: placing it writes it again and says so in one line
+        waiting[res.pack] -= 1
+        if not waiting[res.pack] and soffice is None:
+            pack_done(res)
     pool.collect(arrived, reporter.progress)
     if soffice is not None:
         _finish([o for _, o in todo if _finished_later(o, soffice)], soffice, reporter)
@@ -625,6 +636,17 @@ def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: St
             for res, o in todo:
                 if _finished_later(o, soffice):
                     _check_staged(checks, numbers[res.pack], o)
+
+
+def _prepare_ahead(packs: dict[Path, tuple[Engagement, OutputWriter]], specs: dict[int, SowSpec],
+                   aheads: dict[Path, _Ahead], res: PackResult) -> None:
+    """_prepare_commit for a pack whose files have all arrived, into aheads (nothing on an OSError:
+    the commit then writes the manifest itself, and says so in one line if it cannot)."""
+    eng, writer = packs[res.pack]
+    try:
+        aheads[res.pack] = _prepare_commit(eng, res, writer, specs)
+    except OSError:
+        pass
 
 
 def _finished_later(o: Output, soffice: str | None) -> bool:
@@ -656,10 +678,11 @@ def _staging_error(exc: OSError) -> WriteError:
 
 
 def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec],
-                 specs_list: list[SowSpec], reporter: Reporter) -> dict:
+                 specs_list: list[SowSpec], reporter: Reporter, ahead: _Ahead | None = None) -> dict:
     """WRITE + RECORD one pack: journal, files, manifest, overview; every OSError is one line.
 
-    Returns the manifest written."""
+    ahead: the manifest prepared while the build rendered (_prepare_commit), used when it is the one
+    computed now. Returns the manifest written."""
     try:
         writer.begin({o.rel: {"sha256": sha256_bytes(o.data), "built_from": o.built_from}
                       for o in res.outputs if o.reasons})
@@ -669,7 +692,6 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
                          "again") from None
     try:
         _write_pack(res, writer, reporter)
-        writer.discard()  # what was written ahead and not placed (a file identical to the new one...)
     except OSError as exc:  # a backup, a removal, a folder: each file written so far is journaled
         where = relpath(exc.filename) if exc.filename else relpath(res.pack)
         raise WriteError(f"cannot write {where}: {exc.strerror or exc}; the files written so far are listed "
@@ -677,14 +699,16 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
                          "again") from None
     manifest = _manifest(eng, specs, res)
     try:
-        word = writer.write(res.pack / MANIFEST, dumps(manifest).encode())
+        word = writer.put(MANIFEST, ahead.data if ahead is not None and ahead.manifest == manifest
+                          else dumps(manifest).encode())
+        writer.discard()  # what was written ahead and not placed (a file identical to the new one...)
     except OSError as exc:
         raise WriteError(f"cannot write {relpath(res.pack / MANIFEST)}: {exc.strerror or exc}; the files "
                          f"written are listed in {JOURNAL}, so the next build records them; free some space "
                          "or fix the permissions, then build again") from None
     writer.commit()
     reporter.status(word, relpath(res.pack / MANIFEST))
-    record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer)  # index.html; last pack
+    record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer, manifest)  # index.html; last pack
     return manifest
 
 
@@ -824,16 +848,11 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
         prev = writer.previous.get(o.rel) or {}
         shown = relpath(res.pack / o.rel)
         if o.skipped:
-            # Not selected by --only: the file and its whole record stay as they are (the numbers
-            # computed for it included: `check` recomputes them).
-            o.sha256 = prev.get("sha256")
-            o.record = {k: prev[k] for k in ("built_from", "edited", "pending", "computed", "date") if k in prev}
+            o.sha256, o.record = _kept(o, prev)
             reporter.status("skip", shown)
             continue
         if not o.reasons:
-            # Up to date: keep the previous record as it is (a hand edit included).
-            o.sha256 = prev.get("sha256")
-            o.record = {k: prev[k] for k in ("built_from", "edited") if k in prev}
+            o.sha256, o.record = _kept(o, prev)
             old = prev.get("pending") or {}
             if old.get("path") and writer.drop_pending(old["path"], old.get("sha256")):
                 # The inputs went back to what the kept file was built from: that .new is stale.
@@ -860,7 +879,7 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             if placed.word == "signed" and o.job.key not in res.reopen:
                 res.reopen.append(o.job.key)
         else:
-            o.record = {"built_from": o.built_from, **({"edited": True} if placed.edited else {})}
+            o.record = _placed(o, placed.edited)
         reporter.status(placed.word, f"{shown}: {placed.note}" if placed.note else shown)
         if placed.backup:
             reporter.status("backup", relpath(res.pack / placed.backup))
@@ -880,6 +899,43 @@ def _write_pack(res: PackResult, writer: OutputWriter, reporter: Reporter) -> No
             reporter.status(retired.word, f"{shown}: {retired.note}" if retired.note else shown)
             if retired.backup:
                 reporter.status("backup", relpath(res.pack / retired.backup))
+
+
+def _kept(o: Output, prev: dict) -> tuple[str | None, dict]:
+    """The manifest's sha256 and record of an output not rendered now: up to date, its previous
+    record as it is (a hand edit included); not selected by --only, its whole record (the numbers
+    computed for it included: `check` recomputes them)."""
+    keys = ("built_from", "edited", "pending", "computed", "date") if o.skipped else ("built_from", "edited")
+    return prev.get("sha256"), {k: prev[k] for k in keys if k in prev}
+
+
+def _placed(o: Output, edited: bool = False) -> dict:
+    """The manifest's record of an output written now (or kept as a hand edit with --keep-edits)."""
+    return {"built_from": o.built_from, **({"edited": True} if edited else {})}
+
+
+@dataclass
+class _Ahead:
+    """A pack's manifest prepared while the rest of the build still renders, as it will be when
+    every rendered file is placed (not kept beside a hand edit or a signed-off file, nor failing):
+    its bytes are written ahead beside manifest.json, and the commit renames them when the
+    manifest it computes is this one."""
+
+    manifest: dict
+    data: bytes
+
+
+def _prepare_commit(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec]) -> _Ahead:
+    """The manifest a pack will have once every rendered file is placed (its files have all arrived)."""
+    outputs = []
+    for o in res.outputs:
+        prev = writer.previous.get(o.rel) or {}
+        sha256, record = (_kept(o, prev) if o.skipped or not o.reasons else (sha256_bytes(o.data), _placed(o)))
+        outputs.append(dataclasses.replace(o, sha256=sha256, record=record))
+    manifest = _manifest(eng, specs, dataclasses.replace(res, outputs=outputs))
+    ahead = _Ahead(manifest, dumps(manifest).encode())
+    writer.prepare(MANIFEST, ahead.data)
+    return ahead
 
 
 @contextlib.contextmanager

@@ -138,11 +138,23 @@ def relpath(path: Path | str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _relpath(path: str, cwd: str) -> str:
     # Cached: every located answer cell asks for its file's path (resolve() stats each part).
-    p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path(cwd).resolve()))
+        return str(_resolved(Path(cwd, path)).relative_to(_resolved_dir(cwd)))
     except ValueError:
-        return str(p)
+        return str(Path(path))
+
+
+def _resolved(p: Path) -> Path:
+    """p.resolve() for an absolute p, with its folder's resolution shared by the files in it (an
+    lstat of each part of the path once per folder, then one per file)."""
+    if p.name in ("", ".", "..") or os.path.islink(p):
+        return p.resolve()
+    return _resolved_dir(str(p.parent)) / p.name
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved_dir(folder: str) -> Path:
+    return Path(folder).resolve()
 
 
 def replace(finding: Finding, **changes) -> Finding:

@@ -172,6 +172,11 @@ class OutputWriter:
             old[0].unlink(missing_ok=True)
         self.ready[rel] = (_temp_file(path, data), data)
 
+    def put(self, rel: str, data: bytes) -> str:
+        """write() data to rel, a file of the pack's own (the manifest): a rename of what prepare()
+        wrote, when it holds these bytes (the same object)."""
+        return self._put(rel, self.target(rel), data)
+
     def _put(self, rel: str, path: Path, data: bytes) -> str:
         """write(path, data) for output rel: a rename of what prepare() wrote, when it holds these bytes."""
         ready = self.ready.get(rel)

@@ -20,7 +20,8 @@ def _read(pack: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None) -> Path | None:
+def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None,
+           manifest: dict | None = None) -> Path | None:
     """Merge the new check or sign-off state into the pack's and write index.html (only bytes that change).
 
     Args:
@@ -28,10 +29,12 @@ def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None
                 "deliverables": {"09/health-report": {"status", "errors", "warnings"}}}.
         signoff: {"on": date, "deliverables": {"09/health-report": State.to_json()}}.
 
+        manifest: the pack's manifest.json, when the caller has just written it.
+
     Returns the page's path, or None when the folder holds no manifest (nothing to show).
     """
     pack = Path(pack)
-    manifest = read_manifest(pack)
+    manifest = read_manifest(pack) if manifest is None else manifest
     if manifest is None:
         return None
     state = _read(pack)
