@@ -245,14 +245,25 @@ def test_light_tasks_travel_to_the_workers_in_batches_and_come_back_one_by_one_i
     assert sorted(label for _, _, label in progress) == [f"file {i}" for i in range(7)]
 
 
-def test_a_parallel_build_of_a_new_pack_starts_its_workers_before_reading_the_inputs(mini_engagement,
-                                                                                    monkeypatch):
-    """A pack never built before renders whole: its workers fork first and import the renderers
-    while this process reads. A rebuild forks them only once two files are out of date."""
+def test_a_started_pool_renders_a_lone_task_too():
+    """Workers started ahead of the tasks get every task, even when only one comes (a pool that
+    kept a lone task back for this process to render left it unrendered: an empty file)."""
+    from pipeline.build.parallel import RenderPool
+
+    pool = RenderPool(_label_and_process, 2)
+    pool.start()
+    pool.submit(("only",), "the only file", 5)
+    (label, pid), = pool.collect()
+    assert label == "only" and pid != os.getpid()
+
+
+def test_a_parallel_build_of_new_packs_starts_its_workers_before_assembling(mini_engagement, monkeypatch):
+    """Packs never built before render whole: once the inputs are read, the workers fork and import
+    the renderers while this process assembles. A rebuild forks them only at the second task."""
     from pipeline.build import parallel, run
 
     events: list[str] = []
-    real_start, real_load = parallel.RenderPool.start, run.load_engagement
+    real_start, real_load, real_assemble = parallel.RenderPool.start, run.load_engagement, run.assemble
 
     def start(self):
         events.append("start" if self._pool is None else "started")
@@ -261,15 +272,32 @@ def test_a_parallel_build_of_a_new_pack_starts_its_workers_before_reading_the_in
     def load(*args, **kwargs):
         events.append("read")
         return real_load(*args, **kwargs)
+
+    def assemble(*args, **kwargs):
+        events.append("assemble")
+        return real_assemble(*args, **kwargs)
     monkeypatch.setattr(parallel.RenderPool, "start", start)
     monkeypatch.setattr(run, "load_engagement", load)
+    monkeypatch.setattr(run, "assemble", assemble)
     m = mini_engagement
     assert m.build("-j", "2").exit_code == 0
-    assert events[:2] == ["start", "read"], events
+    assert events[:3] == ["read", "start", "assemble"], events
     events.clear()
     change_answer(m)
     assert m.build("-j", "2").exit_code == 0
-    assert events[0] == "read", events
+    assert events.index("start") > events.index("assemble"), events
+
+
+def test_a_file_that_comes_back_empty_is_one_line_and_writes_nothing(mini_engagement, monkeypatch):
+    from pipeline.renderers.docx import DocxRenderer
+
+    monkeypatch.setattr(DocxRenderer, "write", lambda self, document, *args, **kwargs: b"")
+    for jobs in ("1", "2"):
+        result = mini_engagement.build("-j", jobs)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.splitlines()[-1] == ("Error: render: 1 file(s) came back from rendering empty "
+                                                  f"({REPORT}); nothing was written"), result.output
+        assert not mini_engagement.pack.exists()
 
 
 def test_a_worker_whose_imports_fail_as_it_starts_still_renders_or_reports_one_line(mini_engagement, monkeypatch):

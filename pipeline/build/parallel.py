@@ -123,12 +123,16 @@ class RenderPool:
         """Send the tasks queued since the last flush to the workers, in order, in batches of about
         BATCH_MS ms; returns the batches sent (task numbers).
 
-        The pool starts once there are two tasks: a build that renders one file (`--only`, one
-        changed answer) renders it in this process, without forking and pickling the document.
+        Unless started before, the pool starts once there are two tasks: a build that renders one
+        file (`--only`, one changed answer) renders it in this process, without forking and
+        pickling the document.
         """
-        if self.jobs == 1 or len(self.tasks) < 2 or self._sent == len(self.tasks):
+        if self.jobs == 1 or self._sent == len(self.tasks):
             return []
-        self.start()
+        if self._pool is None:
+            if len(self.tasks) < 2:
+                return []
+            self.start()
         batches: list[list[int]] = [[]]
         cost = 0.0
         for i in range(self._sent, len(self.tasks)):

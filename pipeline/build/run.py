@@ -339,26 +339,24 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     _stop_on_errors(reporter, strict, "input")
     if fresh and all(d in fresh for d in engagement_dirs):
         return [fresh[d] for d in engagement_dirs]
-    # The RENDER workers (with several jobs) import the renderers as they start. A build that renders
-    # whole packs (a first build, --force) starts them now, so that they do it while this process
-    # reads; any other starts them once two files are out of date.
-    pool = RenderPool(_render, jobs, warm=functools.partial(warm_renderers, WARM_FORMATS))
-    if not only and (force or _new_packs(engagement_dirs, fresh, out_dir)):
+    # READ: specs, then every engagement with its answers and sheets.
+    specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
+                                                        templates, fresh)
+    # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
+    # can tell which files are signed off: then nothing at all is written (refused after
+    # the assembly below, so that every input problem is reported first).
+    guards = _guards(engagements, specs_list, out_dir)
+    selected = _select(only, engagements, specs, plans, reporter, strict)
+    soffice = finishing_tool(reporter) if finish else None
+    checks = _staged_checks() if verify else None
+    # The RENDER workers (with several jobs) import the renderers of the build's formats as they
+    # start. When whole packs render (a first build, --force) and so several files, they start now,
+    # to do that while this process assembles the first pack; otherwise at the second task.
+    formats = [fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
+               for fmt in job.deliverable.formats]
+    pool = RenderPool(_render, jobs, warm=functools.partial(warm_renderers, sorted(set(formats))))
+    if not only and len(formats) > 1 and (force or _new_packs(engagement_dirs, fresh, out_dir)):
         pool.start()
-    try:
-        # READ: specs, then every engagement with its answers and sheets.
-        specs_list, specs, engagements, taps, plans = _read(engagement_dirs, out_dir, reporter, spec_dir, strict,
-                                                            templates, fresh)
-        # GUARD: the sign-off ledger must match what each pack last recorded of it, or nobody
-        # can tell which files are signed off: then nothing at all is written (refused after
-        # the assembly below, so that every input problem is reported first).
-        guards = _guards(engagements, specs_list, out_dir)
-        selected = _select(only, engagements, specs, plans, reporter, strict)
-        soffice = finishing_tool(reporter) if finish else None
-        checks = _staged_checks() if verify else None
-    except BaseException:
-        pool.close()
-        raise
     refused = any(found for _, _, found in guards)
     # ASSEMBLE: one Document per deliverable; missing answers surface here.
     # PLAN: which outputs are out of date, and why (nothing is rendered for the others).
@@ -432,11 +430,6 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     built = {r.engagement: r for _, r, _ in results}
     return [fresh[d] if d in fresh else built[Path(d).resolve().name] for d in engagement_dirs
             if d in fresh or Path(d).resolve().name in built]
-
-
-#: What each render worker imports as it starts: the formats nearly every pack has. A worker
-#: imports WeasyPrint (0.3 s) with its first PDF.
-WARM_FORMATS = ("docx", "pptx", "xlsx")
 
 
 def _new_packs(engagement_dirs, fresh: dict, out_dir: Path) -> bool:
@@ -630,6 +623,9 @@ def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: St
         if not waiting[res.pack] and soffice is None:
             pack_done(res)
     pool.collect(arrived, reporter.progress)
+    lost = [o for _, o in todo if not o.data]
+    if lost:  # every rendered file is checked as it arrives: one that never did is no file to write
+        raise RenderError(f"{len(lost)} file(s) came back from rendering empty ({lost[0].rel}); nothing was written")
     if soffice is not None:
         _finish([o for _, o in todo if _finished_later(o, soffice)], soffice, reporter)
         if checks is not None:
