@@ -112,6 +112,8 @@ class _Refused(Exception):
 def _number(value: Any, text: str, vtype: str) -> Any:
     if isinstance(value, bool):
         raise _Refused
+    if isinstance(value, str) and text.isascii() and text.isdigit():
+        return int(text)  # plain digits, the usual form in a register: no pattern to match
     if isinstance(value, (int, float)):
         if vtype == "int":
             if isinstance(value, float) and not value.is_integer():
@@ -131,6 +133,11 @@ def _a_date(value: Any, text: str, vtype: str) -> Any:
         raise _Refused(" without a time of day")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, str) and len(text) == 10 and text[4] == text[7] == "-" and text.isascii():
+        try:  # 2026-04-30, the usual form in a register: parsed in C
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass  # not a day of the calendar: refused below, with the forms accepted
     d = _date(text) if isinstance(value, str) else None
     if d is None:
         raise _Refused
