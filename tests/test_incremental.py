@@ -599,28 +599,38 @@ def test_a_deliverable_deemed_accepted_is_protected_too(mini, monkeypatch, today
 
 
 def test_the_manifest_prepared_while_files_render_is_written_only_when_it_is_the_one_computed(mini, monkeypatch):
-    """Each pack's manifest is encoded and written ahead as its last file arrives, as it will be when
-    every file is placed; the commit renames it. A file kept beside a hand edit makes the manifest
-    another one: that one is encoded and written instead, and nothing of the prepared one stays."""
+    """Each pack's manifest and overview page are made and written ahead as its last file arrives,
+    as they will be when every file is placed; the commit renames them. A file kept beside a hand
+    edit makes the manifest another one: that one and its page are made and written instead, and
+    nothing of the prepared ones stays."""
     from pipeline.build import run
+    from pipeline.overview import record
 
     encoded: list[dict] = []
-    real = run.dumps
+    pages: list[dict] = []
+    real_dumps, real_page = run.dumps, record.page_files
 
     def dumps(manifest):
         encoded.append(manifest)
-        return real(manifest)
+        return real_dumps(manifest)
+
+    def page_files(pack, **kwargs):
+        pages.append(kwargs["manifest"])
+        return real_page(pack, **kwargs)
     monkeypatch.setattr(run, "dumps", dumps)
+    monkeypatch.setattr(run, "page_files", page_files)
+    monkeypatch.setattr(record, "page_files", page_files)
     change_answer(mini)
     assert mini.build().exit_code == 0
-    assert len(encoded) == 1
+    assert len(encoded) == 1 and pages == encoded
     assert json.loads((mini.pack / "manifest.json").read_text(encoding="utf-8")) == encoded[0]
     encoded.clear()
+    pages.clear()
     hand_edit_docx(mini.pack / REPORT)
     mini.edit(ANSWERS, "覆盖 4 个业务系统", "覆盖 5 个业务系统")
     result = mini.build()
     assert result.exit_code == 1 and "conflict" in result.output
-    assert len(encoded) == 2 and "pending" not in _entry_of(encoded[0], REPORT)
+    assert len(encoded) == 2 and "pending" not in _entry_of(encoded[0], REPORT) and pages == encoded
     assert "pending" in mini.entry(REPORT)
     assert json.loads((mini.pack / "manifest.json").read_text(encoding="utf-8")) == encoded[1]
     assert not [p for p in mini.pack.rglob("*") if p.name.endswith(".tmp")]

@@ -8,12 +8,29 @@ from pathlib import Path
 from pipeline.core.lastpack import record_last_pack
 
 
-def record_build(eng, res, acceptance: dict, writer, manifest: dict) -> None:
-    """The check part from what the build verified, the sign-off part from the ledger; then the
-    page, for the manifest just written."""
+def record_build(eng, res, acceptance: dict, writer, manifest: dict, ahead: dict | None = None) -> None:
+    """The pack's overview page for the manifest just written (page_state, then record), and where
+    the engagement was last built.
+
+    ahead: page_state's result and the page's files as prepared before the manifest was written
+    (build/run.py _prepare_commit); renamed into place when the state is still the same.
+    """
+    from pipeline.overview.record import page_files
+
+    state = page_state(eng, res, acceptance, writer)
+    files = (ahead["files"] if ahead is not None and ahead["state"] == state
+             else page_files(res.pack, **state, manifest=manifest))
+    for name, data in (files or {}).items():
+        writer.put(name, data)
+    record_last_pack(eng.root, res.pack)
+
+
+def page_state(eng, res, acceptance: dict, writer) -> dict:
+    """The check part from what the build verified, the sign-off part from the ledger:
+    {"check": ..., "signoff": ...} as overview.record takes them."""
     from pipeline.ledger.events import LEDGER, LedgerError, read_ledger
     from pipeline.ledger.status import Rule, compute
-    from pipeline.overview.record import record, signoff_state
+    from pipeline.overview.record import signoff_state
 
     items: dict[str, dict] = {}
     for o in res.outputs:
@@ -37,8 +54,7 @@ def record_build(eng, res, acceptance: dict, writer, manifest: dict) -> None:
         signoff = signoff_state(compute(events, delivs, rules, on) if on is not None else [], on)
     except (LedgerError, ValueError):
         pass  # the sign-off commands report a damaged ledger; the page keeps what it showed
-    record(res.pack, check=check, signoff=signoff, manifest=manifest)
-    record_last_pack(eng.root, res.pack)
+    return {"check": check, "signoff": signoff}
 
 
 def as_of(eng, events) -> dt.date:

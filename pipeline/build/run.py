@@ -23,7 +23,8 @@ from pipeline.inputs.typed import check_answers
 from pipeline.inputs.model import Engagement
 from pipeline.build import stamp
 from pipeline.build.incremental import document_digest, fingerprints, reasons
-from pipeline.build.overview import record_build
+from pipeline.build.overview import page_state, record_build
+from pipeline.overview.record import page_files
 from pipeline.build.parallel import RenderPool, render_cost
 from pipeline.build.verify import StagedChecks, StagedFile
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
@@ -394,7 +395,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                 reporter.info(problem)
             _collect(pool, todo, checks, numbers, soffice, reporter, {res.pack: writer for _, res, writer in results},
                      functools.partial(_prepare_ahead, {res.pack: (eng, writer) for eng, res, writer in results},
-                                       specs, aheads))
+                                       specs, {s.service: s.acceptance for s in specs_list}, aheads))
             if checks is not None:
                 for _, res, _ in results:
                     if res.pack in numbers:
@@ -635,12 +636,12 @@ def _collect(pool: RenderPool, todo: list[tuple[PackResult, Output]], checks: St
 
 
 def _prepare_ahead(packs: dict[Path, tuple[Engagement, OutputWriter]], specs: dict[int, SowSpec],
-                   aheads: dict[Path, _Ahead], res: PackResult) -> None:
+                   acceptance: dict, aheads: dict[Path, _Ahead], res: PackResult) -> None:
     """_prepare_commit for a pack whose files have all arrived, into aheads (nothing on an OSError:
     the commit then writes the manifest itself, and says so in one line if it cannot)."""
     eng, writer = packs[res.pack]
     try:
-        aheads[res.pack] = _prepare_commit(eng, res, writer, specs)
+        aheads[res.pack] = _prepare_commit(eng, res, writer, specs, acceptance)
     except OSError:
         pass
 
@@ -677,8 +678,8 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
                  specs_list: list[SowSpec], reporter: Reporter, ahead: _Ahead | None = None) -> dict:
     """WRITE + RECORD one pack: journal, files, manifest, overview; every OSError is one line.
 
-    ahead: the manifest prepared while the build rendered (_prepare_commit), used when it is the one
-    computed now. Returns the manifest written."""
+    ahead: the manifest and overview page prepared while the build rendered (_prepare_commit), used
+    when the manifest is the one computed now. Returns the manifest written."""
     try:
         writer.begin({o.rel: {"sha256": sha256_bytes(o.data), "built_from": o.built_from}
                       for o in res.outputs if o.reasons})
@@ -694,17 +695,19 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
                          f"in {JOURNAL}, so the next build records them; fix the cause, then build "
                          "again") from None
     manifest = _manifest(eng, specs, res)
+    if ahead is not None and ahead.manifest != manifest:
+        ahead = None  # placing went otherwise than prepared for (a conflict, a failure...)
     try:
-        word = writer.put(MANIFEST, ahead.data if ahead is not None and ahead.manifest == manifest
-                          else dumps(manifest).encode())
-        writer.discard()  # what was written ahead and not placed (a file identical to the new one...)
+        word = writer.put(MANIFEST, ahead.data if ahead is not None else dumps(manifest).encode())
     except OSError as exc:
         raise WriteError(f"cannot write {relpath(res.pack / MANIFEST)}: {exc.strerror or exc}; the files "
                          f"written are listed in {JOURNAL}, so the next build records them; free some space "
                          "or fix the permissions, then build again") from None
     writer.commit()
     reporter.status(word, relpath(res.pack / MANIFEST))
-    record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer, manifest)  # index.html; last pack
+    record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer, manifest,  # index.html; last pack
+                 ahead.page if ahead is not None else None)
+    writer.discard()  # what was written ahead and not placed (a file identical to the new one...)
     return manifest
 
 
@@ -912,25 +915,33 @@ def _placed(o: Output, edited: bool = False) -> dict:
 
 @dataclass
 class _Ahead:
-    """A pack's manifest prepared while the rest of the build still renders, as it will be when
-    every rendered file is placed (not kept beside a hand edit or a signed-off file, nor failing):
-    its bytes are written ahead beside manifest.json, and the commit renames them when the
-    manifest it computes is this one."""
+    """A pack's manifest and overview page prepared while the rest of the build still renders, as
+    they will be when every rendered file is placed (not kept beside a hand edit or a signed-off
+    file, nor failing): their bytes are written ahead beside their places, and the commit renames
+    them when the manifest it computes (and the page's state) is this one."""
 
     manifest: dict
     data: bytes
+    #: The overview page's state and files for that manifest (build/overview.py record_build).
+    page: dict
 
 
-def _prepare_commit(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec]) -> _Ahead:
-    """The manifest a pack will have once every rendered file is placed (its files have all arrived)."""
+def _prepare_commit(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec],
+                    acceptance: dict) -> _Ahead:
+    """The manifest and overview page a pack will have once every rendered file is placed (its
+    files have all arrived), written ahead."""
     outputs = []
     for o in res.outputs:
         prev = writer.previous.get(o.rel) or {}
         sha256, record = (_kept(o, prev) if o.skipped or not o.reasons else (sha256_bytes(o.data), _placed(o)))
         outputs.append(dataclasses.replace(o, sha256=sha256, record=record))
-    manifest = _manifest(eng, specs, dataclasses.replace(res, outputs=outputs))
-    ahead = _Ahead(manifest, dumps(manifest).encode())
-    writer.prepare(MANIFEST, ahead.data)
+    placed = dataclasses.replace(res, outputs=outputs)
+    manifest = _manifest(eng, specs, placed)
+    state = page_state(eng, placed, acceptance, writer)
+    ahead = _Ahead(manifest, dumps(manifest).encode(),
+                   {"state": state, "files": page_files(res.pack, **state, manifest=manifest)})
+    for name, data in {MANIFEST: ahead.data, **(ahead.page["files"] or {})}.items():
+        writer.prepare(name, data)
     return ahead
 
 

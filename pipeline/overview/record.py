@@ -28,12 +28,23 @@ def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None
         check: {"by": "build"|"check", "on": date or None, "complete": bool,
                 "deliverables": {"09/health-report": {"status", "errors", "warnings"}}}.
         signoff: {"on": date, "deliverables": {"09/health-report": State.to_json()}}.
-
         manifest: the pack's manifest.json, when the caller has just written it.
 
     Returns the page's path, or None when the folder holds no manifest (nothing to show).
     """
     pack = Path(pack)
+    files = page_files(pack, check=check, signoff=signoff, manifest=manifest)
+    if files is None:
+        return None
+    for name, data in files.items():
+        OutputWriter.write(pack / name, data)
+    return pack / INDEX
+
+
+def page_files(pack: Path, *, check: dict | None = None, signoff: dict | None = None,
+               manifest: dict | None = None) -> dict[str, bytes] | None:
+    """What record() writes, by name in the pack: the merged state (STATE) and the page (INDEX);
+    None when the folder holds no manifest."""
     manifest = read_manifest(pack) if manifest is None else manifest
     if manifest is None:
         return None
@@ -42,9 +53,8 @@ def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None
         state["check"] = check
     if signoff is not None:
         state["signoff"] = signoff
-    OutputWriter.write(pack / STATE, (json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode())
-    OutputWriter.write(pack / INDEX, render(manifest, state).encode())
-    return pack / INDEX
+    return {STATE: (json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
+            INDEX: render(manifest, state).encode()}
 
 
 def signoff_state(states, on) -> dict:
