@@ -93,9 +93,9 @@ class RenderPool:
         self._pool: Any = None
 
     def start(self) -> None:
-        """Start the workers now (with more than one job), e.g. while this process is still reading
-        the inputs of a build that renders whole packs: they import what rendering needs meanwhile.
-        Otherwise flush() starts them when there are two tasks."""
+        """Start the workers now (with more than one job), e.g. once a build that renders whole packs
+        has read its inputs: they import what rendering needs while this process assembles the
+        first pack. Otherwise flush() starts them when there are two tasks."""
         if self.jobs == 1 or self._pool is not None:
             return
         import multiprocessing  # imported here: a build that renders one file needs no pool

@@ -370,7 +370,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     results: list[tuple[Engagement, PackResult, OutputWriter]] = []
     todo: list[tuple[PackResult, Output]] = []
     numbers: dict[Path, int] = {}
-    aheads: dict[Path, _Ahead] = {}  # each pack's manifest, prepared as its last file arrives
+    aheads: dict[Path, _Ahead] = {}  # each pack's manifest and overview page, made as its last file arrives
     pdf_problems: list[str] | None = None
     # Rendered files are written ahead beside their places while the rest render (_collect);
     # whatever of that no pack placed, the build stopping or not, is removed at the end.
