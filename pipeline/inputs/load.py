@@ -243,8 +243,10 @@ def _rows_from_yaml(c: Collector, raw: Any, kp: tuple, path: Path, pos: Position
     for i, r in enumerate(raw):
         if type(r) is not dict and not c.typed(r, kp + (i,), dict):
             continue
-        row = dict(r) if all(type(k) is str for k in r) else {str(k): v for k, v in r.items()}
-        if not row.keys() <= header.keys():  # most rows name no new column
+        if r.keys() <= header.keys():  # most rows: columns already seen, so names (the header's are str)
+            row = dict(r)
+        else:
+            row = dict(r) if all(type(k) is str for k in r) else {str(k): v for k, v in r.items()}
             header.update(dict.fromkeys(row))
         rows.append(row)
         raw_index.append(i)
