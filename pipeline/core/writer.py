@@ -173,8 +173,8 @@ class OutputWriter:
         self.ready[rel] = (_temp_file(path, data), data)
 
     def put(self, rel: str, data: bytes) -> str:
-        """write() data to rel, a file of the pack's own (the manifest): a rename of what prepare()
-        wrote, when it holds these bytes (the same object)."""
+        """write() data to rel, a file of the pack's own (the manifest, the overview page): a rename
+        of what prepare() wrote, when it holds these bytes (the same object)."""
         return self._put(rel, self.target(rel), data)
 
     def _put(self, rel: str, path: Path, data: bytes) -> str:

@@ -20,20 +20,18 @@ def _read(pack: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None,
-           manifest: dict | None = None) -> Path | None:
+def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None) -> Path | None:
     """Merge the new check or sign-off state into the pack's and write index.html (only bytes that change).
 
     Args:
         check: {"by": "build"|"check", "on": date or None, "complete": bool,
                 "deliverables": {"09/health-report": {"status", "errors", "warnings"}}}.
         signoff: {"on": date, "deliverables": {"09/health-report": State.to_json()}}.
-        manifest: the pack's manifest.json, when the caller has just written it.
 
     Returns the page's path, or None when the folder holds no manifest (nothing to show).
     """
     pack = Path(pack)
-    files = page_files(pack, check=check, signoff=signoff, manifest=manifest)
+    files = page_files(pack, check=check, signoff=signoff)
     if files is None:
         return None
     for name, data in files.items():
@@ -44,7 +42,8 @@ def record(pack: Path, *, check: dict | None = None, signoff: dict | None = None
 def page_files(pack: Path, *, check: dict | None = None, signoff: dict | None = None,
                manifest: dict | None = None) -> dict[str, bytes] | None:
     """What record() writes, by name in the pack: the merged state (STATE) and the page (INDEX);
-    None when the folder holds no manifest."""
+    None when the folder holds no manifest. manifest: the pack's, when the caller has it (a build
+    that has just made it), else read from the folder."""
     manifest = read_manifest(pack) if manifest is None else manifest
     if manifest is None:
         return None
