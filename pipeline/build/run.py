@@ -371,6 +371,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     todo: list[tuple[PackResult, Output]] = []
     numbers: dict[Path, int] = {}
     aheads: dict[Path, _Ahead] = {}  # each pack's manifest and overview page, made as its last file arrives
+    acceptance = {s.service: s.acceptance for s in specs_list}  # the overview pages' sign-off rules
     pdf_problems: list[str] | None = None
     # Rendered files are written ahead beside their places while the rest render (_collect);
     # whatever of that no pack placed, the build stopping or not, is removed at the end.
@@ -395,7 +396,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
                 reporter.info(problem)
             _collect(pool, todo, checks, numbers, soffice, reporter, {res.pack: writer for _, res, writer in results},
                      functools.partial(_prepare_ahead, {res.pack: (eng, writer) for eng, res, writer in results},
-                                       specs, {s.service: s.acceptance for s in specs_list}, aheads))
+                                       specs, acceptance, aheads))
             if checks is not None:
                 for _, res, _ in results:
                     if res.pack in numbers:
@@ -411,7 +412,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
         with _terminate_as_exit():
             for eng, res, writer in results:
                 stamp.forget(res.pack)
-                manifest = _commit_pack(eng, res, writer, specs, specs_list, reporter, aheads.get(res.pack))
+                manifest = _commit_pack(eng, res, writer, specs, acceptance, reporter, aheads.get(res.pack))
                 if not (only or finish or res.conflicts or res.failures):
                     tap, files = taps[eng.name]
                     stamp.save(res.pack, spec_dir, templates, files,
@@ -675,7 +676,7 @@ def _staging_error(exc: OSError) -> WriteError:
 
 
 def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec],
-                 specs_list: list[SowSpec], reporter: Reporter, ahead: _Ahead | None = None) -> dict:
+                 acceptance: dict, reporter: Reporter, ahead: _Ahead | None = None) -> dict:
     """WRITE + RECORD one pack: journal, files, manifest, overview; every OSError is one line.
 
     ahead: the manifest and overview page prepared while the build rendered (_prepare_commit), used
@@ -705,7 +706,7 @@ def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: 
                          "or fix the permissions, then build again") from None
     writer.commit()
     reporter.status(word, relpath(res.pack / MANIFEST))
-    record_build(eng, res, {s.service: s.acceptance for s in specs_list}, writer, manifest,  # index.html; last pack
+    record_build(eng, res, acceptance, writer, manifest,  # index.html; last pack
                  ahead.page if ahead is not None else None)
     writer.discard()  # what was written ahead and not placed (a file identical to the new one...)
     return manifest

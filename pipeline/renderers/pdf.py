@@ -219,8 +219,9 @@ class PdfRenderer(Renderer):
     format = "pdf"
 
     def warm(self) -> None:
-        _html_class()
-        _fetcher_class()
+        with _fewer_collections():  # as when a render imports WeasyPrint
+            _html_class()
+            _fetcher_class()
 
     def write(self, document: Document) -> bytes:
         with _fewer_collections():  # WeasyPrint's import included, when this is the process's first PDF
