@@ -126,9 +126,11 @@ def _quick_import():
 
 @lru_cache(maxsize=1)
 def _html_class():
-    """WeasyPrint's HTML class, imported the quick way (_quick_import)."""
+    """WeasyPrint's HTML class, imported the quick way (_quick_import), with pdf_speedups applied."""
     with _quick_import():
         import weasyprint
+    from pipeline.renderers import pdf_speedups
+    pdf_speedups.apply()
     return weasyprint.HTML
 
 

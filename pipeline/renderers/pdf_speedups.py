@@ -1,0 +1,212 @@
+"""Three changes to how WeasyPrint 70.0 works, none to what it draws: the PDFs are the same bytes.
+
+WeasyPrint is pinned (constraints.txt). Each change names the lines of WeasyPrint's source it
+replaces; when they are not there (another version), that change is left out and WeasyPrint
+runs as it is. tests/test_pdf_speedups.py renders PDFs with and without them and compares the
+bytes, and fails when one was left out on the pinned version.
+
+1. Shorter drafts of Chinese lines (split_first_line). To find where a line of text ends,
+   WeasyPrint has Pango lay out a draft of the text ahead: four times as many characters as
+   fit on a line if they were all as wide as they are high (Latin letters are about half as
+   wide). A Chinese character is about as wide as high, so the draft was four lines long;
+   Pango shapes every character of it, for each line of the document. When the next line and
+   a half of text holds only full-width characters, the draft is now that line and a half: it
+   still reaches into the second line with a place to break there, which is all WeasyPrint
+   reads of it. Other text keeps WeasyPrint's draft. 40-page report: 0.4 s of Pango -> 0.25 s.
+2. Fonts read on demand (Font.__init__). For each font a PDF uses (3 in a report: Noto Sans
+   CJK regular and bold, Noto Serif CJK), WeasyPrint copied the whole font collection into
+   Python (20-27 MB each) and then made a subset from HarfBuzz's own copy. It is now copied
+   only if something reads it before the subset replaces it (a font that is not subset).
+3. The fonts subset side by side (build_fonts_dictionary). HarfBuzz subsets each font in C,
+   without Python's lock: the fonts of a PDF are now subset in threads at once, then
+   WeasyPrint takes each subset as it would have made it.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable
+
+#: The WeasyPrint these changes were read against.
+WEASYPRINT_VERSION = "70.0"
+
+#: Characters narrower than they are high: Latin letters, digits, punctuation and spaces, i.e.
+#: anything that is not a CJK ideograph or radical, kana, hangul, or CJK or full-width punctuation.
+_NARROW = re.compile("[^\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6]")
+
+#: How many lines of text a draft holds: more than one, so that Pango breaks it, and enough that
+#: the second line holds a place to break too.
+DRAFT_LINES = 1.5
+
+
+def draft_length(text: str, line_chars: float, ratio: float) -> int:
+    """How many characters of `text` the draft of its next line holds: about DRAFT_LINES lines
+    of it, counting a full-width character as wide as high, a space a quarter and any other
+    character half as wide (Latin letters and digits in Noto CJK; a narrower one makes the
+    draft a little shorter, still more than a line); WeasyPrint's own draft (`ratio`) when that
+    is shorter. `line_chars`: how many characters as wide as high fit on the line."""
+    ems = line_chars * DRAFT_LINES
+    end = int(ems)
+    for _ in range(4):  # from below: each step adds what is missing as if it were full-width
+        if end >= len(text):
+            break
+        narrow = len(_NARROW.findall(text, 0, end))
+        spaces = text.count(" ", 0, end)
+        missing = ems - (end - narrow + 0.5 * (narrow - spaces) + 0.25 * spaces)
+        if missing <= 0:
+            break
+        end += int(missing) + 1
+    return min(end, int(line_chars * ratio))
+
+
+@dataclass
+class _Patch:
+    """One function of WeasyPrint's whose code is replaced (its __code__, so that every module
+    that imported the function by name runs the new code)."""
+
+    function: Callable[..., Any]
+    original: Any = None
+
+
+_applied: list[_Patch] = []
+_restore: list[Callable[[], None]] = []
+_names: list[str] = []
+
+
+def _rewrite(function: Callable[..., Any], old: str, new: str) -> bool:
+    """Replace the one line of the function's source that reads `old` (stripped) by `new`, at its
+    indentation (or remove it, when `new` is empty), in the function's code."""
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines(keepends=True)
+    found = [i for i, line in enumerate(lines) if line.strip() == old]
+    if len(found) != 1:
+        return False
+    line = lines[found[0]]
+    lines[found[0]] = line[:len(line) - len(line.lstrip())] + new + "\n" if new else ""
+    namespace: dict[str, Any] = {}
+    exec(compile("".join(lines), inspect.getsourcefile(function) or "<weasyprint>", "exec"),
+         function.__globals__, namespace)
+    replaced = namespace[function.__name__]
+    if replaced.__code__.co_freevars != function.__code__.co_freevars:
+        return False
+    _applied.append(_Patch(function, function.__code__))
+    function.__code__ = replaced.__code__
+    _names.append(function.__qualname__)
+    return True
+
+
+_DRAFT_OLD = "short_text = text[:int(max_width / style['font_size'] * ratio)]"
+_DRAFT_NEW = "short_text = text[:sowpack_draft_length(text, max_width / style['font_size'], ratio)]"
+_FONT_OLD = "self.file_content = get_hb_object_data(self.hb_face)"
+
+
+def _file_content(font) -> bytes:
+    data = font.__dict__.get("_sowpack_file_content")
+    if data is None:
+        from weasyprint.text.fonts import get_hb_object_data
+        data = font.__dict__["_sowpack_file_content"] = get_hb_object_data(font.hb_face)
+    return data
+
+
+def _set_file_content(font, data: bytes) -> None:
+    font.__dict__["_sowpack_file_content"] = data
+
+
+def _subset_side_by_side(build_fonts_dictionary):
+    """build_fonts_dictionary, after the fonts it will subset (one per font file, with the glyphs
+    of every font of that file) were subset by HarfBuzz in threads; each Font's subset then takes
+    its result. Without HarfBuzz's subsetter (WeasyPrint uses fontTools then), as it was."""
+    from weasyprint.pdf import fonts as pdf_fonts
+    from weasyprint.text.ffi import harfbuzz
+
+    Font = pdf_fonts.Font
+
+    subset_one = Font._harfbuzz_subset
+    made: dict[int, tuple[dict, bool, bytes]] = {}  # id(font) -> what it was subset for, and the subset
+
+    def harfbuzz_subset(self, to_unicode, hinting):
+        ahead = made.pop(id(self), None)
+        if ahead is not None and ahead[0] == to_unicode and ahead[1] == hinting:
+            self.file_content = ahead[2]
+            return None
+        return subset_one(self, to_unicode, hinting)
+
+    def ahead(font, to_unicode, hinting) -> None:
+        copy = Font.__new__(Font)
+        copy.__dict__.update(font.__dict__)
+        subset_one(copy, to_unicode, hinting)
+        made[id(font)] = (to_unicode, hinting, copy.file_content)
+
+    def build(pdf, fonts, compress, subset, options):
+        groups: dict[str, list] = {}
+        for font in fonts.values():
+            groups.setdefault(font.hash, []).append(font)
+        work = []
+        for file_fonts in groups.values():
+            font = file_fonts[0]
+            if font.bitmap or not subset or font.used_in_forms:
+                continue
+            to_unicode: dict = {}
+            for file_font in file_fonts:
+                to_unicode = {**to_unicode, **file_font.to_unicode}
+            if to_unicode:
+                work.append((font, to_unicode))
+        if len(work) > 1 and pdf_fonts.harfbuzz_subset and harfbuzz.hb_version_atleast(4, 1, 0):
+            with ThreadPoolExecutor(max_workers=min(len(work), 4)) as pool:
+                list(pool.map(lambda job: ahead(job[0], job[1], options["hinting"]), work))
+        try:
+            return build_fonts_dictionary(pdf, fonts, compress, subset, options)
+        finally:
+            made.clear()
+
+    return build, harfbuzz_subset
+
+
+def apply() -> list[str]:
+    """Make the changes (once per process); returns the names of those made."""
+    if _names:
+        return list(_names)
+    import weasyprint
+    from weasyprint import pdf as pdf_module
+    from weasyprint.pdf import fonts as pdf_fonts
+    from weasyprint.text import line_break
+
+    if weasyprint.__version__ != WEASYPRINT_VERSION:
+        return []
+    if "sowpack_draft_length" not in line_break.__dict__:
+        line_break.__dict__["sowpack_draft_length"] = draft_length
+    _rewrite(line_break.split_first_line, _DRAFT_OLD, _DRAFT_NEW)
+    font_class = pdf_fonts.Font
+    if "file_content" not in font_class.__dict__ and _rewrite(font_class.__init__, _FONT_OLD, ""):
+        font_class.file_content = property(_file_content, _set_file_content)
+        _restore.append(lambda: delattr(font_class, "file_content"))
+    if pdf_module.build_fonts_dictionary is pdf_fonts.build_fonts_dictionary:
+        original_build, original_subset = pdf_fonts.build_fonts_dictionary, font_class._harfbuzz_subset
+        build, harfbuzz_subset = _subset_side_by_side(original_build)
+        pdf_module.build_fonts_dictionary = build
+        font_class._harfbuzz_subset = harfbuzz_subset
+
+        def restore_subset() -> None:
+            pdf_module.build_fonts_dictionary = original_build
+            font_class._harfbuzz_subset = original_subset
+        _restore.append(restore_subset)
+        _names.append("build_fonts_dictionary")
+    return list(_names)
+
+
+def revert() -> None:
+    """Undo apply() (the tests compare PDFs made with and without the changes)."""
+    for patch in reversed(_applied):
+        patch.function.__code__ = patch.original
+    for restore in reversed(_restore):
+        restore()
+    _applied.clear()
+    _restore.clear()
+    _names.clear()
+
+
+def names() -> list[str]:
+    """The changes made (apply())."""
+    return list(_names)
