@@ -23,10 +23,9 @@ bytes, and fails when one was left out on the pinned version.
 """
 from __future__ import annotations
 
-import inspect
+import __future__
+import linecache
 import re
-import textwrap
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -76,23 +75,48 @@ _restore: list[Callable[[], None]] = []
 _names: list[str] = []
 
 
+def _source(function: Callable[..., Any]) -> list[str]:
+    """The lines of the function's source, dedented, after as many empty lines as come before it
+    in its file (so that the code compiled from them has the same line numbers)."""
+    code = function.__code__
+    lines = linecache.getlines(code.co_filename)
+    first = code.co_firstlineno - 1
+    if first >= len(lines):
+        return []
+    indent = len(lines[first]) - len(lines[first].lstrip())
+    end = first + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+        end += 1
+    return ["\n"] * first + [line[indent:] if line.strip() else "\n" for line in lines[first:end]]
+
+
+def _compiled(function: Callable[..., Any], lines: list[str]) -> Any:
+    """The code of the function that `lines` define, compiled as the function's module was."""
+    namespace: dict[str, Any] = {}
+    flags = function.__code__.co_flags & __future__.annotations.compiler_flag
+    try:
+        exec(compile("".join(lines), function.__code__.co_filename, "exec", flags=flags, dont_inherit=True),
+             function.__globals__, namespace)
+    except SyntaxError:
+        return None
+    made = namespace.get(function.__name__)
+    return getattr(made, "__code__", None)
+
+
 def _rewrite(function: Callable[..., Any], old: str, new: str) -> bool:
     """Replace the one line of the function's source that reads `old` (stripped) by `new`, at its
     indentation (or remove it, when `new` is empty), in the function's code."""
-    lines = textwrap.dedent(inspect.getsource(function)).splitlines(keepends=True)
+    lines = _source(function)
     found = [i for i, line in enumerate(lines) if line.strip() == old]
     if len(found) != 1:
         return False
     line = lines[found[0]]
-    lines[found[0]] = line[:len(line) - len(line.lstrip())] + new + "\n" if new else ""
-    namespace: dict[str, Any] = {}
-    exec(compile("".join(lines), inspect.getsourcefile(function) or "<weasyprint>", "exec"),
-         function.__globals__, namespace)
-    replaced = namespace[function.__name__]
-    if replaced.__code__.co_freevars != function.__code__.co_freevars:
+    lines[found[0]] = line[:len(line) - len(line.lstrip())] + new + "\n" if new else "\n"
+    replaced = _compiled(function, lines)
+    if replaced is None or replaced.co_freevars != function.__code__.co_freevars:
         return False
     _applied.append(_Patch(function, function.__code__))
-    function.__code__ = replaced.__code__
+    function.__code__ = replaced
     _names.append(function.__qualname__)
     return True
 
@@ -154,6 +178,8 @@ def _subset_side_by_side(build_fonts_dictionary):
             if to_unicode:
                 work.append((font, to_unicode))
         if len(work) > 1 and pdf_fonts.harfbuzz_subset and harfbuzz.hb_version_atleast(4, 1, 0):
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=min(len(work), 4)) as pool:
                 list(pool.map(lambda job: ahead(job[0], job[1], options["hinting"]), work))
         try:
