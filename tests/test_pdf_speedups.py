@@ -12,7 +12,7 @@ from pipeline.renderers import get_renderer, pdf_speedups
 from pipeline.renderers.pdf import _weasyprint
 from tests.test_renderers import sample_document
 
-ALL = ["split_first_line", "Font.__init__", "build_fonts_dictionary"]
+ALL = ["split_first_line", "Layout.reactivate", "first_line_metrics", "Font.__init__", "build_fonts_dictionary"]
 
 #: Lines of every kind the drafts meet: Chinese only, Chinese with numbers and Latin words, Latin
 #: only, long unbreakable tokens, and table cells narrower than a few characters.
@@ -80,11 +80,16 @@ def test_apply_is_made_once_and_revert_restores_weasyprint(speedups):
     assert "file_content" not in vars(fonts.Font)
 
 
-def test_a_change_whose_lines_are_not_in_the_source_is_left_out():
+def test_a_change_whose_lines_are_not_in_the_source_is_left_out(speedups):
     def function(text):
         return text[:4]
 
-    assert not pdf_speedups._rewrite(function, "return text[:5]", "return text")
+    assert not pdf_speedups._rewrite(function, {"return text[:5]": "return text"})
+    assert not pdf_speedups._rewrite(function, {"return text[:4]": "return text", "return text[:5]": "return text"})
+    assert function("abcdef") == "abcd" and pdf_speedups.names() == speedups
+    assert pdf_speedups._rewrite(function, {"return text[:4]": "text = text.upper()\nreturn text[:2]"})
+    assert function("abcdef") == "AB"
+    pdf_speedups.revert()
     assert function("abcdef") == "abcd"
 
 
