@@ -12,7 +12,8 @@ from pipeline.renderers import get_renderer, pdf_speedups
 from pipeline.renderers.pdf import _weasyprint
 from tests.test_renderers import sample_document
 
-ALL = ["split_first_line", "Layout.reactivate", "first_line_metrics", "Font.__init__", "build_fonts_dictionary"]
+ALL = ["split_first_line", "Layout.setup", "Layout.reactivate", "first_line_metrics", "Font.__init__",
+       "build_fonts_dictionary"]
 
 #: Lines of every kind the drafts meet: Chinese only, Chinese with numbers and Latin words, Latin
 #: only, long unbreakable tokens, and table cells narrower than a few characters.
@@ -82,15 +83,29 @@ def test_apply_is_made_once_and_revert_restores_weasyprint(speedups):
 
 def test_a_change_whose_lines_are_not_in_the_source_is_left_out(speedups):
     def function(text):
+        text = text.strip()
         return text[:4]
 
     assert not pdf_speedups._rewrite(function, {"return text[:5]": "return text"})
     assert not pdf_speedups._rewrite(function, {"return text[:4]": "return text", "return text[:5]": "return text"})
-    assert function("abcdef") == "abcd" and pdf_speedups.names() == speedups
-    assert pdf_speedups._rewrite(function, {"return text[:4]": "text = text.upper()\nreturn text[:2]"})
-    assert function("abcdef") == "AB"
+    assert not pdf_speedups._rewrite(function, {"return text[:4]\ntext = text.strip()": "return text"})
+    assert function(" abcdef") == "abcd" and pdf_speedups.names() == speedups
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"return text[:4]": "text = text.upper()\nreturn text[:2]"}, "AB"),  # one line by two
+    ({"text = text.strip()\nreturn text[:4]": "return text[1:3]"}, "ab"),  # two by one
+])
+def test_a_change_replaces_its_lines_and_revert_undoes_it(speedups, changes, expected):
+    def function(text):
+        text = text.strip()
+        return text[:4]
+
+    code = function.__code__
+    assert pdf_speedups._rewrite(function, changes)
+    assert function(" abcdef") == expected and function.__code__.co_firstlineno == code.co_firstlineno
     pdf_speedups.revert()
-    assert function("abcdef") == "abcd"
+    assert function.__code__ is code and function(" abcdef") == "abcd"
 
 
 @pytest.mark.parametrize(("text", "expected"), [
