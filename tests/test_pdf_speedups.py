@@ -13,7 +13,7 @@ from pipeline.renderers.pdf import _weasyprint
 from tests.test_renderers import sample_document
 
 ALL = ["split_first_line", "Layout.setup", "Layout.reactivate", "first_line_metrics", "Font.__init__",
-       "build_fonts_dictionary"]
+       "build_fonts_dictionary", "PDF.write"]
 
 #: Lines of every kind the drafts meet: Chinese only, Chinese with numbers and Latin words, Latin
 #: only, long unbreakable tokens, and table cells narrower than a few characters.
@@ -45,9 +45,10 @@ def speedups():
 
 
 def test_every_speedup_is_made_on_the_pinned_weasyprint(speedups):
-    pinned = re.search(r"^weasyprint==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M)
-    assert pinned and pinned.group(1) == pdf_speedups.WEASYPRINT_VERSION, (
-        "constraints.txt pins another WeasyPrint: read pdf_speedups against its source, then set WEASYPRINT_VERSION")
+    pins = dict(re.findall(r"^(\S+)==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M))
+    assert (pins["weasyprint"], pins["pydyf"]) == (pdf_speedups.WEASYPRINT_VERSION, pdf_speedups.PYDYF_VERSION), (
+        "constraints.txt pins another WeasyPrint or pydyf: read pdf_speedups against their source, then set "
+        "WEASYPRINT_VERSION and PYDYF_VERSION")
     assert speedups == ALL
 
 
