@@ -288,6 +288,72 @@ def test_a_parallel_build_of_new_packs_starts_its_workers_before_assembling(mini
     assert events.index("start") > events.index("assemble"), events
 
 
+def test_a_forced_rebuild_of_a_pack_with_pdfs_starts_its_workers_before_reading(built_mini, monkeypatch):
+    """--force renders every file: when the pack's manifest lists a PDF, the workers start as the
+    command starts and import WeasyPrint while the build reads; the files are the same bytes."""
+    from pipeline.build import parallel, run
+
+    events: list[str] = []
+    real_ahead, real_load = parallel.start_ahead, run.load_engagement
+
+    def ahead(*args, **kwargs):
+        pool = real_ahead(*args, **kwargs)
+        events.append("ahead" if pool is not None else "not ahead")
+        return pool
+
+    def load(*args, **kwargs):
+        events.append("read")
+        return real_load(*args, **kwargs)
+    monkeypatch.setattr(parallel, "start_ahead", ahead)
+    monkeypatch.setattr(run, "load_engagement", load)
+    m = built_mini
+    before = {rel: data for rel, data in m.files().items() if rel not in OVERVIEW and rel != "manifest.json"}
+    assert PDF in before
+    result = m.build("-j", "2", "--force")
+    assert result.exit_code == 0, result.output
+    assert events == ["ahead", "read"]
+    assert {rel: data for rel, data in m.files().items() if rel in before} == before
+    events.clear()
+    assert m.build("-j", "1", "--force").exit_code == 0 and events == ["not ahead", "read"]  # one job: no workers
+
+
+def test_workers_start_ahead_only_for_packs_whose_last_manifest_lists_a_pdf(tmp_path):
+    import multiprocessing
+
+    from pipeline.build.parallel import start_ahead
+
+    engagement, pack = tmp_path / "客户A", tmp_path / "out" / "客户A"
+    engagement.mkdir()
+    assert start_ahead([engagement], tmp_path / "out", 2) is None  # never built: its formats are not known yet
+    pack.mkdir(parents=True)
+    (pack / "manifest.json").write_text(json.dumps({"deliverables": [{"path": "90-x/报告.docx"}]}))
+    assert start_ahead([engagement], tmp_path / "out", 2) is None
+    (pack / "manifest.json").write_text(json.dumps({"deliverables": [{"path": "90-x/报告.pdf"}]}))
+    assert start_ahead([engagement], tmp_path / "out", 1) is None
+    pool = start_ahead([engagement], tmp_path / "out", 4)
+    assert pool is not None
+    try:
+        assert len(multiprocessing.active_children()) == 1  # one file: one worker, not four
+    finally:
+        pool.close()  # never given a task: its worker is stopped, not awaited
+    assert multiprocessing.active_children() == []
+
+
+def test_closing_a_pool_that_got_no_task_stops_its_workers_mid_warm_up():
+    """A build that stops (or renders nothing) does not wait for workers started ahead to finish
+    importing: they are stopped."""
+    import functools
+    import multiprocessing
+
+    from pipeline.build.parallel import RenderPool
+
+    pool = RenderPool(None, 2, warm=functools.partial(time.sleep, 60))
+    pool.start()
+    began = time.monotonic()
+    pool.close()
+    assert time.monotonic() - began < 30 and multiprocessing.active_children() == []
+
+
 def test_a_file_that_comes_back_empty_is_one_line_and_writes_nothing(mini_engagement, monkeypatch):
     from pipeline.renderers.docx import DocxRenderer
 
