@@ -12,8 +12,8 @@ from pipeline.renderers import get_renderer, pdf_speedups
 from pipeline.renderers.pdf import _weasyprint
 from tests.test_renderers import sample_document
 
-ALL = ["split_first_line", "Layout.setup", "Layout.reactivate", "first_line_metrics", "Font.__init__",
-       "build_fonts_dictionary", "PDF.write"]
+ALL = ["draw_first_line", "split_first_line", "Layout.setup", "Layout.reactivate", "first_line_metrics",
+       "Font.__init__", "build_fonts_dictionary", "PDF.write"]
 
 #: Lines of every kind the drafts meet: Chinese only, Chinese with numbers and Latin words, Latin
 #: only, long unbreakable tokens, and table cells narrower than a few characters.
