@@ -82,9 +82,8 @@ class RenderPool:
     in parallel with this process. The tasks travel in batches (flush()).
     """
 
-    def __init__(self, fn: Callable[..., Any] | None, jobs: int, warm: Callable[[], None] | None = None) -> None:
-        """warm() runs in each worker as it starts, before its first task: the imports rendering needs.
-        fn may be given later, before the first submit() (a pool started ahead: start_ahead)."""
+    def __init__(self, fn: Callable[..., Any], jobs: int, warm: Callable[[], None] | None = None) -> None:
+        """warm() runs in each worker as it starts, before its first task: the imports rendering needs."""
         self.fn, self.jobs, self.warm = fn, max(1, jobs), warm
         self.tasks: list[tuple] = []
         self.labels: list[str] = []
@@ -93,11 +92,10 @@ class RenderPool:
         self._futures: dict = {}  # future -> the numbers of the tasks in its batch
         self._pool: Any = None
 
-    def start(self, workers: int | None = None) -> None:
+    def start(self) -> None:
         """Start the workers now (with more than one job), e.g. once a build that renders whole packs
         has read its inputs: they import what rendering needs while this process assembles the
-        first pack. Otherwise flush() starts them when there are two tasks. `workers`: how many
-        processes, when fewer than jobs are worth starting (a pack of one file)."""
+        first pack. Otherwise flush() starts them when there are two tasks."""
         if self.jobs == 1 or self._pool is not None:
             return
         import multiprocessing  # imported here: a build that renders one file needs no pool
@@ -108,7 +106,7 @@ class RenderPool:
             # What exists now is never collected in the workers: the garbage collector
             # does not write to (and so copy) the pages they share with this process.
             gc.freeze()
-        self._pool = ProcessPoolExecutor(max_workers=max(1, min(workers or self.jobs, self.jobs)),
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                          mp_context=multiprocessing.get_context("fork" if fork else None),
                                          initializer=functools.partial(_worker_start, os.getpid(), self.warm))
         self._pool.submit(int)  # the workers start with the first task: this one is nothing
@@ -144,7 +142,7 @@ class RenderPool:
             batches[-1].append(i)
             cost += self.costs[i]
         for batch in batches:
-            self._futures[self._pool.submit(_run, self._fn(), [self.tasks[k] for k in batch])] = batch
+            self._futures[self._pool.submit(_run, self.fn, [self.tasks[k] for k in batch])] = batch
         self._sent = len(self.tasks)
         return batches
 
@@ -170,9 +168,8 @@ class RenderPool:
                 progress(done, total, self.labels[i])
         self.flush()
         if self._pool is None:
-            fn = self._fn()
             for i, args in enumerate(self.tasks):
-                arrived(i, fn(*args))
+                arrived(i, self.fn(*args))
             return results
         from concurrent.futures import as_completed
 
@@ -187,54 +184,8 @@ class RenderPool:
             self.close()
         return results
 
-    def _fn(self) -> Callable[..., Any]:
-        if self.fn is None:
-            raise TypeError("RenderPool: set fn before tasks run")
-        return self.fn
-
     def close(self) -> None:
-        """Stop: cancel what has not started, wait for what has. Workers never given a task (a pool
-        started ahead for a build that stopped, or that rendered nothing) are stopped, not awaited:
-        they may still be importing what rendering needs."""
-        if self._pool is None:
-            return
-        if not self._futures:
-            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
-                process.terminate()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = None
-
-
-def _warm_ahead(formats: tuple[str, ...]) -> None:
-    """A worker started ahead: the renderers of these formats, then the task it runs (build.task)
-    and the checks of the files it renders (build.verify)."""
-    from pipeline.renderers import warm
-
-    warm(formats)
-    import pipeline.build.task
-    import pipeline.build.verify  # noqa: F401
-
-
-def start_ahead(engagement_dirs, out_dir, jobs: int) -> RenderPool | None:
-    """Render workers started as a build that renders whole packs (--force) starts, before it reads
-    anything, when the packs' last manifests list PDFs: one worker per file, up to `jobs`, each
-    importing WeasyPrint (about 0.25 s) while this process reads the inputs and assembles, instead
-    of after. The build adopts the pool (run.build(pool=)); None when that is not worth it (one job,
-    no manifest, no PDF in it). The caller closes the pool."""
-    if jobs < 2:
-        return None
-    from pathlib import Path
-
-    from pipeline.core.manifest import entries_by_path, read_manifest
-    from pipeline.core.writer import safe_name
-
-    files = pdfs = 0
-    for d in engagement_dirs:
-        paths = entries_by_path(read_manifest(Path(out_dir) / safe_name(Path(d).resolve().name)))
-        files += len(paths)
-        pdfs += sum(1 for path in paths if path.endswith(".pdf"))
-    if not pdfs:
-        return None
-    pool = RenderPool(None, jobs, warm=functools.partial(_warm_ahead, ("pdf",)))
-    pool.start(workers=files)
-    return pool
+        """Stop: cancel what has not started, wait for what has."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -17,7 +17,7 @@ from pipeline.document.assemble import Job, assemble, context, jobs_for
 from pipeline.document.plan import plans_for
 from pipeline.document.nodes import Document
 from pipeline.core.errors import (BusyError, Finding, InputError, Location, PipelineError, RenderError, SpecError,
-                                  WriteError, errors_in, relpath)
+                                  errors_in, relpath)
 from pipeline.inputs.load import load_engagement
 from pipeline.inputs.typed import check_answers
 from pipeline.inputs.model import Engagement
@@ -26,10 +26,9 @@ from pipeline.build.incremental import document_digest, fingerprints, reasons
 from pipeline.build.overview import page_state, record_build
 from pipeline.overview.record import page_files
 from pipeline.build.parallel import RenderPool, render_cost
-from pipeline.build.task import phase, render as _render, staging_error as _staging_error
-from pipeline.build.verify import StagedChecks
+from pipeline.build.verify import StagedChecks, StagedFile
 from pipeline.core.manifest import MANIFEST, dumps, entries_by_path, read_manifest, sha256_bytes, sha256_file
-from pipeline.renderers import warm as warm_renderers
+from pipeline.renderers import get_renderer, warm as warm_renderers
 from pipeline.renderers.finish import FINISHED
 from pipeline.core.reporting import Reporter
 from pipeline.rules.engine import report_rules
@@ -77,6 +76,31 @@ class PackResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: The pack's record of the sign-off ledger (manifest `signoff`), None without a ledger.
     anchor: dict | None = None
+
+
+@contextlib.contextmanager
+def phase(name: str, what: str = ""):
+    """Name the phase (and deliverable) in any unexpected failure."""
+    try:
+        yield
+    except PipelineError:
+        raise
+    except Exception as exc:
+        raise RenderError(f"{name} failed{f' for {what}' if what else ''}: {type(exc).__name__}: {exc}") from exc
+
+
+def _render(doc: Document, fmt: str, what: str,
+            staged: StagedFile | None = None) -> tuple[bytes, list[Finding] | None]:
+    """One output's bytes, and what its checks found when it is staged (run in a worker process
+    when building with several jobs: the worker that renders a file checks it too)."""
+    with phase("render", what):
+        data = get_renderer(fmt).render(doc)
+    if staged is None:
+        return data, None  # checked later (a Word file LibreOffice lays out first), or not at all
+    try:
+        return data, staged.check(data)
+    except OSError as exc:
+        raise _staging_error(exc) from None
 
 
 def check_purchases(eng: Engagement, specs: dict[int, SowSpec]) -> list[Finding]:
@@ -290,7 +314,7 @@ def _shared_packs(engagements: list[Engagement], out_dir: Path) -> list[Finding]
 def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, spec_dir: Path = DEFAULT_SPECS,
            strict: bool = False, verify: bool = True, force: bool = False, keep_edits: bool = False,
            explain: bool = False, templates: Path | None = None, jobs: int = 1,
-           only: tuple[str, ...] = (), finish: bool = False, pool: RenderPool | None = None) -> list[PackResult]:
+           only: tuple[str, ...] = (), finish: bool = False) -> list[PackResult]:
     """Build the pack of every engagement; nothing is written unless all inputs are complete.
 
     Args:
@@ -303,7 +327,6 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
             pack and its manifest record stay as they are.
         finish: lay Word files out in LibreOffice, when installed, for their TOC page numbers
             (renderers/finish.py); without LibreOffice a note says the TOCs have none.
-        pool: render workers started before the build (parallel.start_ahead), to render with.
 
     Raises:
         PipelineError: on any error finding (after every finding has been reported).
@@ -332,8 +355,7 @@ def _build(engagement_dirs: list[Path], out_dir: Path, reporter: Reporter, *, sp
     # to do that while this process assembles the first pack; otherwise at the second task.
     formats = [fmt for eng in engagements for job in jobs_for(eng, specs, plans[eng.name])
                for fmt in job.deliverable.formats]
-    pool = pool or RenderPool(_render, jobs, warm=functools.partial(warm_renderers, sorted(set(formats))))
-    pool.fn = _render
+    pool = RenderPool(_render, jobs, warm=functools.partial(warm_renderers, sorted(set(formats))))
     if not only and len(formats) > 1 and (force or _new_packs(engagement_dirs, fresh, out_dir)):
         pool.start()
     refused = any(found for _, _, found in guards)
@@ -443,6 +465,12 @@ def _fresh(engagement_dirs, out_dir: Path, spec_dir: Path, templates: Path | Non
         reporter.status("identical", relpath(pack / MANIFEST))
         out[d] = res
     return out
+
+
+class WriteError(PipelineError):
+    """An output could not be written (permissions, a full disk, a file locked by another program)."""
+
+    category = "write"
 
 
 def _conflict_error(conflicts: list[tuple[str, str]], reopen: list[tuple[Path, str]] | tuple[()] = ()) -> ConflictError:
@@ -637,6 +665,14 @@ def _staged_checks() -> StagedChecks:
         return StagedChecks()
     except OSError as exc:
         raise _staging_error(exc) from None
+
+
+def _staging_error(exc: OSError) -> WriteError:
+    import tempfile
+
+    return WriteError(f"cannot stage the rendered files in {tempfile.gettempdir()} to check them: "
+                      f"{exc.strerror or exc}; free some space there or point TMPDIR elsewhere; nothing was "
+                      "written")
 
 
 def _commit_pack(eng: Engagement, res: PackResult, writer: OutputWriter, specs: dict[int, SowSpec],

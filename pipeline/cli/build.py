@@ -42,24 +42,16 @@ def build(engagement_dirs, out_dir, spec_dir, templates, strict, explain, force,
     version goes beside it as <name>.new.<ext> and the build exits 1, unless
     --force or --keep-edits says how to resolve it.
     """
-    from pipeline.build.parallel import default_jobs, start_ahead
+    from pipeline.build.parallel import default_jobs
+    from pipeline.build.run import build as run
+    from pipeline.core.reporting import ConsoleReporter
 
     if force and keep_edits:
         raise click.UsageError("choose one of --force and --keep-edits")
-    jobs = jobs or default_jobs()
-    # Before the build's own imports: workers that import WeasyPrint meanwhile (parallel.start_ahead).
-    pool = start_ahead(engagement_dirs, out_dir, jobs) if force and not only else None
-    try:
-        from pipeline.build.run import build as run
-        from pipeline.core.reporting import ConsoleReporter
-
-        reporter = ConsoleReporter(verbose)
-        packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
-                    keep_edits=keep_edits, explain=explain, templates=templates, jobs=jobs, only=only,
-                    finish=finish, pool=pool)
-    finally:
-        if pool is not None:
-            pool.close()
+    reporter = ConsoleReporter(verbose)
+    packs = run(list(engagement_dirs), out_dir, reporter, spec_dir=spec_dir, strict=strict, force=force,
+                keep_edits=keep_edits, explain=explain, templates=templates, jobs=jobs or default_jobs(), only=only,
+                finish=finish)
     files = sum(len(p.outputs) for p in packs)
     rebuilt = sum(1 for p in packs for o in p.outputs if o.reasons)
     skipped = sum(1 for p in packs for o in p.outputs if o.skipped)

@@ -130,12 +130,6 @@ class BusyError(PipelineError):
     category = "busy"
 
 
-class WriteError(PipelineError):
-    """An output could not be written (permissions, a full disk, a file locked by another program)."""
-
-    category = "write"
-
-
 def relpath(path: Path | str) -> str:
     """Path as shown to users: relative to the working directory when inside it."""
     return _relpath(str(path), os.getcwd())
