@@ -1,4 +1,4 @@
 """Entry point for ``python -m pipeline``."""
-from pipeline.cli import main
+from pipeline.cli import run
 
-main()
+run()

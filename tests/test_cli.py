@@ -145,3 +145,37 @@ def test_pdf_environment_problems_are_said_plainly(monkeypatch):
     _pdf_environment(monkeypatch, harfbuzz_subset=True, fc_list="DejaVu Sans\n")
     assert [p.split(",")[0] for p in pdf_environment_problems()] == \
         ["warning: the Noto CJK SC fonts are not installed"]
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["--version"], 0),
+    (["specs"], 0),
+    (["build"], 2),  # a usage error: click's code
+    (["check", "no-such-pack"], 2),
+])
+def test_the_command_exits_as_click_says_with_all_its_output(args, code, tmp_path):
+    """`sowpack` (pipeline.cli.run) ends the process without freeing its objects one by one: the
+    same exit code and the same output, to the last byte, as the click command run in-process."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    expected = CliRunner().invoke(main, args, prog_name="python -m pipeline")
+    out = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert (out.returncode, expected.exit_code) == (code, code)
+    assert out.stdout + out.stderr == expected.output
+
+
+def test_an_error_a_user_causes_is_one_line_and_code_1_through_the_command(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    (tmp_path / "eng").mkdir()
+    out = subprocess.run([sys.executable, "-m", "pipeline", "build", str(tmp_path / "eng"), "--out",
+                          str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("Error: ") and not (tmp_path / "out" / "eng").exists()
