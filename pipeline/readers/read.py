@@ -70,7 +70,7 @@ def _from_record(r: tuple) -> Seen:
     """The Seen that _to_record(seen) was made from."""
     fmt, headings, texts, tables, sheets, toc, page_mm, fonts, date = r
     return Seen(fmt, [Heading(*h) for h in headings], [Text(*t) for t in texts], tables,
-                [Sheet(name, [(n, cells) for n, cells in grid]) for name, grid in sheets], toc,
+                [Sheet(name, grid) for name, grid in sheets], toc,  # marshal keeps (row, cells) tuples
                 tuple(page_mm) if page_mm is not None else None, [(n, e) for n, e in fonts], date)
 
 
