@@ -16,21 +16,30 @@ ALL = ["draw_first_line", "split_first_line", "Layout.setup", "Layout.reactivate
        "Font.__init__", "build_fonts_dictionary", "PDF.write"]
 
 #: Lines of every kind the drafts meet: Chinese only, Chinese with numbers and Latin words, Latin
-#: only, long unbreakable tokens, and table cells narrower than a few characters.
+#: only, long unbreakable tokens, full-width Latin and punctuation, soft hyphens, an emoji and a
+#: tab (and, in mixed_document, table cells narrower than a few characters).
 TEXTS = [
     "云上架构健康检查覆盖网络、计算、存储、数据库与安全五个领域，逐项核对配置与最佳实践的差距。" * 6,
     "涉及 17 个系统和 427 项配置；ECS 实例 86 台、RDS 实例 12 个，SLB 健康检查 99.95% 达标。" * 5,
     "The Landing Zone baseline covers identity, network, logging and guardrails for every account. " * 6,
     "资源ID：i-bp1a2b3c4d5e6f7g8h9i0jklmnopqrstuvwxyz0123456789，地址 https://example.com/a/very/long/path/x。" * 3,
     "ＡＢＣ１２３全角字符与“引号”、《书名号》、（括号）……——混排。" * 8,
+    "带软连字符的英文 docu\u00admen\u00adta\u00adtion 与表情 ✅ 以及制表符\t之后的文字，" * 4,
 ]
+
+
+def runs_paragraph() -> Paragraph:
+    """A paragraph of several inline boxes per line: bold, italic and code runs inside Chinese text."""
+    return Paragraph(tuple(run for k in range(6) for run in (
+        Run("本段落在同一行内混排"), Run("加粗的结论", bold=True), Run("、"), Run("斜体的备注", italic=True),
+        Run("和命令 "), Run(f"aliyun ecs DescribeInstances --PageSize {k + 10}", code=True), Run(" 的输出。"))))
 
 
 def mixed_document() -> Document:
     meta = sample_document().meta
     narrow = Table(("序号", "项", "说明"), tuple((str(i), "检查项目名称较长" * 2, TEXTS[i % len(TEXTS)][:90])
                                                for i in range(12)))
-    sections = [Section(f"第{i}部分", 1, [Paragraph((Run(t),)) for t in TEXTS]
+    sections = [Section(f"第{i}部分", 1, [Paragraph((Run(t),)) for t in TEXTS] + [runs_paragraph()]
                         + [ListBlock(tuple(Paragraph((Run(t[:60]),)) for t in TEXTS)), narrow])
                 for i in range(3)]
     return Document(meta, sections, None)
