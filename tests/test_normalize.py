@@ -30,3 +30,25 @@ def test_write_package_matches_zipfile_and_normalize():
     assert {i.date_time for i in z.infolist()} == {FIXED_ZIP_TIME}
     assert b"2026-03-02T00:00:00Z" in z.read("docProps/core.xml")
     assert z.testzip() is None
+
+
+def test_a_large_part_is_deflated_in_two_halves_that_read_back_whole():
+    """A part of normalize.SPLIT_MIN bytes or more (a 10,000-row register's sheet) is deflated in
+    two halves at once: one deflate stream that zipfile reads back whole, about as short as one
+    pass gives, and the same bytes every time (the cache set aside)."""
+    import zlib
+
+    from pipeline.renderers import normalize
+
+    rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>资源{i:05d} ECS 华东2（上海）</t></is></c></row>'
+                   for i in range(1, 40_000)).encode()
+    assert len(rows) > normalize.SPLIT_MIN
+    members = [("[Content_Types].xml", b"<Types/>"), ("xl/worksheets/sheet1.xml", rows)]
+    first = write_package(members)
+    normalize._deflated.clear()
+    assert write_package(members) == first
+    z = zipfile.ZipFile(io.BytesIO(first))
+    assert z.testzip() is None and z.read("xl/worksheets/sheet1.xml") == rows
+    one_pass = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    single = len(one_pass.compress(rows) + one_pass.flush())
+    assert z.getinfo("xl/worksheets/sheet1.xml").compress_size <= single * 1.01
