@@ -70,13 +70,20 @@ def _deflate(data: bytes) -> tuple[int, bytes]:
     if len(data) >= SPLIT_MIN:
         out = zlib.crc32(data), _deflate_halves(data)
     else:
-        c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        c = _deflater()
         out = zlib.crc32(data), c.compress(data) + c.flush()
     if len(data) >= _CACHE_MIN:
         _deflated[data] = out
         if len(_deflated) > _CACHE_SIZE:
             _deflated.popitem(last=False)
     return out
+
+
+def _deflater(dictionary: bytes | None = None):
+    """A raw deflate (no zlib header, as zip holds it) at zlib's default level, primed with dictionary."""
+    if dictionary is None:
+        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15, zdict=dictionary)
 
 
 def _deflate_halves(data: bytes) -> bytes:
@@ -86,19 +93,24 @@ def _deflate_halves(data: bytes) -> bytes:
 
     half = len(data) // 2
     view = memoryview(data)
+
+    def first() -> bytes:
+        c = _deflater()
+        return c.compress(view[:half]) + c.flush(zlib.Z_SYNC_FLUSH)
+
     head: list[bytes] = []
 
-    def first() -> None:
-        c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-        head.append(c.compress(view[:half]) + c.flush(zlib.Z_SYNC_FLUSH))
-    thread = threading.Thread(target=first, name="deflate")
+    def in_thread() -> None:
+        try:
+            head.append(first())
+        except MemoryError:
+            pass  # done again below, in this thread
+    thread = threading.Thread(target=in_thread, name="deflate")
     thread.start()
-    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15, zdict=bytes(view[half - _WINDOW:half]))
+    c = _deflater(bytes(view[half - _WINDOW:half]))
     tail = c.compress(view[half:]) + c.flush()
     thread.join()
-    if not head:  # the thread failed (MemoryError): the first half here
-        first()
-    return head[0] + tail
+    return (head[0] if head else first()) + tail
 
 
 def _fix_core(name: str, body: bytes, iso_datetime: str | None) -> bytes:
