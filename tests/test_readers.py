@@ -77,3 +77,35 @@ def test_check_reader_and_dump_reader_agree(pack, fmt):
         seen, dumped = COMPARED[fmt](path)
         assert seen, f"{path.name}: nothing to compare"
         assert seen == dumped, path.name
+
+
+def test_a_workbooks_cells_are_texts_when_asked(tmp_path):
+    """Every cell that shows something is a Text of every_text(), sheet by sheet with its header
+    and footer after it, and strings() holds the same text without making one per cell."""
+    import openpyxl
+
+    from pipeline.readers.common import Text
+
+    wb = openpyxl.Workbook()
+    cover = wb.active
+    cover.title = "封面"
+    cover["A1"], cover["B3"], cover["C3"] = "资源台账", "（草稿）", "   "
+    reg = wb.create_sheet("资源台账")
+    reg.append(["资源ID", "状态"])
+    reg.append(["i-001", "待补充"])
+    reg["AA4"] = 42
+    reg.oddHeader.center.text = "页眉文字"
+    path = tmp_path / "台账.xlsx"
+    wb.save(path)
+
+    seen = read(path)
+    cells = [Text("资源台账", "cell", None, "A1", "封面"), Text("（草稿）", "cell", None, "B3", "封面"),
+             Text("资源ID", "cell", None, "A1", "资源台账"), Text("状态", "cell", None, "B1", "资源台账"),
+             Text("i-001", "cell", None, "A2", "资源台账"), Text("待补充", "cell", None, "B2", "资源台账"),
+             Text("42", "cell", None, "AA4", "资源台账")]
+    every = list(seen.every_text())
+    assert [t for t in every if t.where == "cell"] == cells
+    header = [i for i, t in enumerate(every) if t.where == "header"]
+    assert header == [len(every) - 1] and "页眉文字" in every[-1].text and every[-1].sheet == "资源台账"
+    assert all(t.where != "cell" for t in seen.texts)  # cells live in the sheets only
+    assert {s for s in seen.strings() if s.strip()} == {t.text for t in every}

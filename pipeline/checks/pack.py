@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.checks.expected import Expected, from_manifest
 from pipeline.checks.records import check_dates, check_minutes
-from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, norm_title
+from pipeline.readers.common import Seen, TooLarge, UnreadableFile, WrongType, col_letter, norm_title
 from pipeline.readers.read import read
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.manifest import inside
@@ -126,11 +126,6 @@ def check_computed(ctx: _Ctx, seen: Seen) -> None:
 
 
 # --- columns ------------------------------------------------------------------
-def _letter(i: int) -> str:
-    from pipeline.readers.office import col_letter
-    return col_letter(i)
-
-
 def _blank_report(ctx: _Ctx, col: str, cells: list[str], **loc) -> None:
     listed = ", ".join(cells[:MAX_CELLS_LISTED]) + (f" and {len(cells) - MAX_CELLS_LISTED} more"
                                                     if len(cells) > MAX_CELLS_LISTED else "")
@@ -168,7 +163,7 @@ def check_columns(ctx: _Ctx, seen: Seen) -> None:
             if c not in header or c in hand:
                 continue
             j = header.index(c)
-            blank = [f"{_letter(j)}{rnum}" for rnum, r in rows if j >= len(r) or not r[j].strip()]
+            blank = [f"{col_letter(j)}{rnum}" for rnum, r in rows if j >= len(r) or not r[j].strip()]
             if blank:
                 _blank_report(ctx, c, blank, sheet=sheet, cell=blank[0])
         return
@@ -199,11 +194,11 @@ _WHERE = {"header": "the page header", "footer": "the page footer", "footnote": 
 
 
 def check_text(ctx: _Ctx, seen: Seen) -> None:
-    # A register's view holds a text per cell: they are searched one by one only when needed.
-    if not found_in_any(find_placeholder, (t.text for t in seen.texts)):
+    # A register has 80,000 cells: they are searched one by one only when their joined text holds a placeholder.
+    if not found_in_any(find_placeholder, seen.strings()):
         return
     hits = 0
-    for t in seen.texts:
+    for t in seen.every_text():
         ph = find_placeholder(t.text)
         if not ph:
             continue
@@ -248,7 +243,9 @@ def check_toc(ctx: _Ctx, seen: Seen) -> None:
 def check_draft(ctx: _Ctx, seen: Seen) -> None:
     """A document marked 草稿 (cover mark, or the running header's first word) is not ready for signature."""
     cover = f"（{DRAFT_MARK}）"
-    for t in seen.texts:
+    if not found_in_any(lambda text: DRAFT_MARK in text, seen.strings()):
+        return
+    for t in seen.every_text():
         text = t.text.strip()
         if text == cover or (t.where in ("header", "page") and text.startswith(f"{DRAFT_MARK} · ")):
             ctx.add("completeness.draft", f"{ctx.e.seed_name} is marked {DRAFT_MARK}: not every deliverable it lists "

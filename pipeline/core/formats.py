@@ -36,6 +36,9 @@ class Format:
     container: str
     #: Paths under templates/ the renderer reads (a folder ends in "/").
     assets: tuple[str, ...] = ()
+    #: Whether the file lists the glossary terms its text uses (术语与缩略语): a workbook does not,
+    #: so a deliverable written only as one is not searched for them (a register's text is megabytes).
+    glossary: bool = True
 
     @property
     def suffix(self) -> str:
@@ -52,7 +55,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            dump="pipeline.readers.dump:read_pptx", container="zip", assets=("pptx/reference.pptx",)),
     Format("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "an Excel workbook",
            renderer="pipeline.renderers.xlsx:XlsxRenderer", reader="pipeline.readers.office:read_xlsx",
-           dump="pipeline.readers.dump:read_xlsx", container="zip"),
+           dump="pipeline.readers.dump:read_xlsx", container="zip", glossary=False),
     Format("pdf", "application/pdf", "a PDF",
            renderer="pipeline.renderers.pdf:PdfRenderer", reader="pipeline.readers.pdf:read_pdf",
            dump="pipeline.readers.dump:read_pdf", container="pdf", assets=("pdf/",)),

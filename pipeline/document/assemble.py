@@ -20,6 +20,7 @@ from pipeline.document.plan import PLANNED_KINDS, ServicePlan, plans_for
 from pipeline.document.plan_view import (GANTT_MARK, gantt, meeting_context, person, plan_context,
                                          project_context)
 from pipeline.core.errors import Finding, Location, relpath
+from pipeline.core.formats import FORMATS
 from pipeline.inputs.model import Answers, DeliverableAnswers, Engagement, Purchase
 from pipeline.specs.model import DeliverableSpec, SectionSpec, SowSpec
 from pipeline.core.paths import TEMPLATES
@@ -529,6 +530,8 @@ def assemble(job: Job, eng: Engagement, templates: Path | None = None,
     doc = Document(meta, sections, register,
                    findings=findings_register.register(own_findings) if own_findings else None,
                    computed=maker.computed)
+    if not any(FORMATS[f].glossary for f in d.formats):
+        return doc, findings
     return dataclasses.replace(doc, meta=dataclasses.replace(meta, glossary=glossary(doc))), findings
 
 

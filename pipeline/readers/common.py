@@ -18,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from lxml import etree
 
@@ -84,6 +85,24 @@ class Sheet:
     name: str
     grid: list[tuple[int, list[str]]]  # (1-based row number, cell texts by column index)
 
+    def cell_texts(self) -> Iterator[Text]:
+        """A Text (where "cell", at its A1 reference) for each cell that shows something."""
+        name = self.name
+        for rnum, cells in self.grid:
+            for col, val in enumerate(cells):
+                if val and not val.isspace():
+                    yield Text(val, "cell", None, f"{col_letter(col)}{rnum}", name)
+
+
+def col_letter(i: int) -> str:
+    """A column's letters from its 0-based index: 0 -> A, 26 -> AA."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
 
 @dataclass
 class Seen:
@@ -91,6 +110,7 @@ class Seen:
 
     format: str
     headings: list[Heading] = field(default_factory=list)
+    #: Every piece of visible text but a workbook's cells, which its sheets hold (every_text()).
     texts: list[Text] = field(default_factory=list)
     tables: list[list[list[str]]] = field(default_factory=list)
     sheets: list[Sheet] = field(default_factory=list)
@@ -101,6 +121,27 @@ class Seen:
     fonts: list[tuple[str, bool]] = field(default_factory=list)
     #: The date the file carries (ISO): Office core properties' created, a PDF's CreationDate.
     date: str | None = None
+
+    def every_text(self) -> Iterator[Text]:
+        """Every piece of visible text: `texts`, and each cell that shows something, sheet by sheet
+        (a sheet's cells, then its header and footer). A Text per cell is only made here, when
+        asked: a 10,000-row register has 80,000 of them, which a check looks through only once
+        strings() held what it looks for."""
+        if not self.sheets:
+            yield from self.texts
+            return
+        names = {s.name for s in self.sheets}
+        yield from (t for t in self.texts if t.sheet not in names)
+        for sheet in self.sheets:
+            yield from sheet.cell_texts()
+            yield from (t for t in self.texts if t.sheet == sheet.name)
+
+    def strings(self) -> Iterator[str]:
+        """The text of every_text(), without making a Text per cell."""
+        yield from (t.text for t in self.texts)
+        for sheet in self.sheets:
+            for _, cells in sheet.grid:
+                yield from cells
 
 
 def norm_title(text: str) -> str:

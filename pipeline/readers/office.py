@@ -5,7 +5,7 @@ import re
 
 from pipeline.core.limits import MAX_CELLS, MAX_COLUMNS
 from pipeline.readers.common import (A, P, R, S, Heading, Seen, Sheet, Text, TooLarge, UnreadableFile, _Package,
-                                     norm_title)
+                                     col_letter, norm_title)
 
 #: The text box sowpack's decks show a slide's section in (renderers/pptx/write.py), and the
 #: separator of a section path in it ("三、平台架构设计 › （一）技术架构").
@@ -118,15 +118,6 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
-def col_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def read_xlsx(pkg: _Package) -> Seen:
     main = pkg.main()
     rels = pkg.rels(main)
@@ -173,9 +164,7 @@ def read_xlsx(pkg: _Package) -> Seen:
                         val = "TRUE" if val == "1" else "FALSE"
                 while len(cells) <= col:
                     cells.append("")
-                cells[col] = val
-                if val.strip():
-                    seen.texts.append(Text(val, "cell", None, f"{col_letter(col)}{rnum}", name))
+                cells[col] = val  # a Text per cell is made only when asked (Seen.every_text)
             if any(x.strip() for x in cells):
                 grid.append((rnum, cells))
         hf = ws.find(S + "headerFooter")
