@@ -156,4 +156,4 @@ def test_the_placeholder_searches_find_what_their_plain_patterns_find(text):
     plain = re.compile(t._PLACEHOLDERS)
     assert t.PLACEHOLDER.search(text) is None or t.PLACEHOLDER.search(text).span() == plain.search(text).span()
     assert (t.PLACEHOLDER.search(text) is None) == (plain.search(text) is None)
-    assert t.suspect(text) == bool(plain.search(text) or t._BAD_CHARS.search(text))
+    assert t.suspect(text) == bool(plain.search(text) or t._BAD_RE.search(text))

@@ -225,13 +225,15 @@ def test_a_raw_control_character_in_a_yaml_file_is_located(mini):
 
 
 @pytest.mark.parametrize("written", ["raw", "escaped"])
-def test_a_bidirectional_control_in_a_fact_or_a_section_name_is_found_raw_or_escaped(mini, written):
+def test_a_bidirectional_control_in_a_fact_or_a_section_name_is_found_raw_or_escaped(mini, written, monkeypatch):
     """A file whose text holds no such character and no backslash is not walked (its registers are
     large); a raw bidirectional control (YAML allows it) or any escape makes it walked."""
+    from pipeline.core import yamlio
     path = mini.eng / "answers" / "90-mini.yaml"
     text = path.read_text(encoding="utf-8")
     char = "\u202e" if written == "raw" else "\\u202E"
     assert "facts:" not in text
+    assert mini.build().exit_code == 0 and not yamlio.may_hold_bad_chars(path)  # not walked
     text = text.replace("version: 1\n", f'version: 1\nfacts:\n  owner: "张{char}三"\n', 1)
     path.write_text(text.replace("    sections:\n      检查概述:", f'    sections:\n      "检查{char}概述":', 1),
                     encoding="utf-8")
@@ -240,6 +242,13 @@ def test_a_bidirectional_control_in_a_fact_or_a_section_name_is_found_raw_or_esc
     lines = error_lines(result)
     assert any("'facts.owner' contains the character U+202E" in line for line in lines), lines
     assert any("检查\\u202e概述' contains the character U+202E" in line for line in lines), lines
+    # Again from the cached parse, which remembers that its text has such a character.
+    yamlio._PLAIN.clear()
+
+    def parse(*args):
+        raise AssertionError("parsed again")
+    monkeypatch.setattr("pipeline.core.yamlparse.parse", parse)
+    assert error_lines(mini.build()) == lines and yamlio._PLAIN[str(path.resolve())]
 
 # --- names derived from input stay inside the output folder ---------------------------------------
 

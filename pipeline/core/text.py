@@ -20,9 +20,9 @@ BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 #: What never reaches a document or a file name: C0 controls but tab, LF and CR (CR is a
 #: line break to every format), DEL, C1 controls, bidirectional controls, lone
 #: surrogates, non-characters.
-_BAD = f"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff"
-_BAD_CHARS = re.compile(f"[{_BAD}]")
-_SUSPECT = re.compile(f"(?=[{PLACEHOLDER_STARTS}{_BAD}])(?:{_PLACEHOLDERS}|[{_BAD}])")
+BAD_CHARS = f"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}\\ud800-\\udfff\\ufffe\\uffff"
+_BAD_RE = re.compile(f"[{BAD_CHARS}]")
+_SUSPECT = re.compile(f"(?=[{PLACEHOLDER_STARTS}{BAD_CHARS}])(?:{_PLACEHOLDERS}|[{BAD_CHARS}])")
 #: What is escaped wherever text is shown on a terminal: all of the above, plus tab, line
 #: breaks (a message is one line) and the Unicode line and paragraph separators.
 _UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI}\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff]")
@@ -50,7 +50,7 @@ def found_in_any(search: Callable[[str], object], texts: Iterable[str]) -> bool:
 
 def bad_char(text: str) -> str | None:
     """The first character that must not reach a document or a file name, as U+XXXX, or None."""
-    m = _BAD_CHARS.search(text)
+    m = _BAD_RE.search(text)
     return f"U+{ord(m.group(0)):04X}" if m else None
 
 
@@ -61,7 +61,7 @@ def char_kind(code: str) -> str:
 
 def clean(text: str) -> str:
     """Drop characters that must not reach a document (renderers' last line of defence)."""
-    return _BAD_CHARS.sub("", text)
+    return _BAD_RE.sub("", text)
 
 
 def _escape_one(m: re.Match) -> str:

@@ -16,8 +16,26 @@ from typing import Any
 from pipeline.core import cache
 from pipeline.core.errors import Finding, Location, relpath
 from pipeline.core.limits import MAX_YAML_BYTES
+from pipeline.core.text import BAD_CHARS, bad_char
 
 Positions = Mapping[tuple, tuple[int, int]]
+
+#: Resolved path -> whether the text last loaded from it has a backslash or a character bad_char
+#: finds (may_hold_bad_chars).
+_PLAIN: dict[str, bool] = {}
+
+
+def may_hold_bad_chars(path: Path) -> bool:
+    """Whether the strings of the data load_yaml last gave for this file may hold a character
+    bad_char() finds: only when its text has one, or a backslash (a double-quoted escape makes any
+    character from plain text). Told by load_yaml from the text it parsed (remembered with a
+    cached parse), so that a caller need not read and search the file again; True when it was not
+    loaded."""
+    return _PLAIN.get(str(path.resolve()), True)
+
+
+def _may_hold(text: str) -> bool:
+    return "\\" in text or bad_char(text) is not None
 
 
 def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Finding]]:
@@ -42,17 +60,21 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
         return None, {}, [Finding(f"{code_prefix}.yaml",
                                   f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
                                   Location(shown))]
-    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    where = str(path.resolve())
+    _PLAIN.pop(where, None)
+    name = hashlib.sha256(where.encode()).hexdigest()[:32]
     digest = hashlib.sha256(raw).hexdigest()
     hit = _from_cache(cache.load_bytes("yaml", name), digest)
     if hit is not None:
+        _PLAIN[where] = hit[2]
         return hit[0], hit[1], []
     from pipeline.core.yamlparse import parse
 
     data, positions, findings = parse(text, shown, code_prefix)
     if findings:
         return None, {}, findings
-    record = _to_cache(data, positions, digest)
+    may_hold = _PLAIN[where] = _may_hold(text)
+    record = _to_cache(data, positions, digest, may_hold)
     if record is not None:
         cache.store_bytes("yaml", name, record)
     return data, positions, []
@@ -62,8 +84,9 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
 #: What a cached parse is made with; a new PyYAML or a new encoding makes every record stale.
 @lru_cache(maxsize=1)
 def _cache_version() -> str:
-    # PyYAML's installed files, told without importing it.
-    return "4:" + cache.installed("yaml")
+    # PyYAML's installed files, told without importing it, and the characters bad_char finds (a
+    # record says whether its text has one).
+    return "5:" + hashlib.sha256(BAD_CHARS.encode()).hexdigest()[:8] + ":" + cache.installed("yaml")
 
 
 def pack(value, path: tuple, dates: list) -> Any:
@@ -103,7 +126,7 @@ def unpack(data, dates: list) -> Any:
 LONG_LIST = 200
 
 
-def _to_cache(data, positions: Positions, digest: str) -> bytes | None:
+def _to_cache(data, positions: Positions, digest: str, may_hold: bool) -> bytes | None:
     try:
         dates: list = []
         packed = pack(data, (), dates)
@@ -116,7 +139,7 @@ def _to_cache(data, positions: Positions, digest: str) -> bytes | None:
         inside: dict = {}
         for k, v in positions.items():
             (inside if _within(k, long) else near)[k] = v
-        return marshal.dumps((_cache_version(), digest, packed, dates, near, long, marshal.dumps(inside)))
+        return marshal.dumps((_cache_version(), digest, packed, dates, near, long, marshal.dumps(inside), may_hold))
     except (TypeError, ValueError):
         return None
 
@@ -154,16 +177,16 @@ class _Positions(Mapping):
         return len(self._near) + len(self._far())
 
 
-def _from_cache(record: bytes | None, digest: str) -> tuple[Any, Positions] | None:
-    """(data, positions) of a cached parse of the text with this digest, else None."""
+def _from_cache(record: bytes | None, digest: str) -> tuple[Any, Positions, bool] | None:
+    """(data, positions, may_hold_bad_chars) of a cached parse of the text with this digest, else None."""
     if record is None:
         return None
     try:
-        version, recorded, packed, dates, near, lists, inside = marshal.loads(record)
+        version, recorded, packed, dates, near, lists, inside, may_hold = marshal.loads(record)
         if (version != _cache_version() or recorded != digest or not isinstance(near, dict)
-                or not isinstance(lists, tuple) or not isinstance(inside, bytes)):
+                or not isinstance(lists, tuple) or not isinstance(inside, bytes) or not isinstance(may_hold, bool)):
             return None
-        return unpack(packed, dates), _Positions(near, lists, inside)
+        return unpack(packed, dates), _Positions(near, lists, inside), may_hold
     except (EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
 

@@ -15,7 +15,7 @@ from pipeline.inputs.records import check_names, read_meeting, read_project
 from pipeline.inputs.team import SERVICE_KEYS, build_teams, check_service, raw_service_keys
 from pipeline.core.text import bad_char, char_kind, quote
 from pipeline.core.validate import Collector, keyname
-from pipeline.core.yamlio import Positions, load_yaml, loc
+from pipeline.core.yamlio import Positions, load_yaml, loc, may_hold_bad_chars
 
 INPUT_VERSION = 1
 
@@ -48,18 +48,8 @@ def _scan_chars(c: Collector, value: Any, kp: tuple, keys_only: bool = False) ->
                 _scan_chars(c, v, kp + (i,), keys_only=keys_only)
 
 
-def _may_hold_bad_chars(path: Path) -> bool:
-    """Whether a YAML file's strings may hold a character _scan_chars rejects: only when its text
-    has one, or a backslash (a double-quoted escape makes any character from plain text)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True
-    return "\\" in text or bad_char(text) is not None
-
-
 def _no_scan(c: Collector, value: Any, kp: tuple, keys_only: bool = False) -> None:
-    """_scan_chars for a file that holds no such character (_may_hold_bad_chars)."""
+    """_scan_chars for a file that holds no such character (yamlio.may_hold_bad_chars)."""
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -348,7 +338,7 @@ def load_answers(path: Path, service: int, root: Path) -> tuple[Answers | None, 
     facts = top.get("facts") or {}
     # A text with no such character and no backslash (YAML's escapes: "\x1b", "\u202e") has
     # none in any of its strings: one search over the file instead of a walk over its rows.
-    scan = _scan_chars if _may_hold_bad_chars(path) else _no_scan
+    scan = _scan_chars if may_hold_bad_chars(path) else _no_scan
     scan(c, facts, ("facts",))  # sections and rows are scanned where they are assembled,
     scan(c, top.get("deliverables"), ("deliverables",), keys_only=True)  # their keys here
     if not c.typed(facts, ("facts",), dict):
