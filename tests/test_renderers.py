@@ -391,6 +391,20 @@ def test_xlsx_wrapped_rows_are_tall_enough_for_every_line(tmp_path):
     assert ws.row_dimensions[2].height >= 3 * max(noto, 1.32 * 11)
 
 
+def test_xlsx_only_rows_with_a_line_break_or_a_capped_column_grow(tmp_path):
+    """A register column as wide as its widest text keeps every cell on one line; a line break in
+    a short text, or a text wider than the 60 characters a column is capped at, makes its row taller."""
+    doc = sample_document()
+    doc.register = Register("台账", [ColumnDef("名称"), ColumnDef("说明"), ColumnDef("备注")],
+                            [["小票", "第一行\n第二行", "短"], ["会员", "一行", "很长的备注" * 20], ["门店", "一行", "短"]])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(get_renderer("xlsx").render(doc))
+    ws = load_workbook(path)["台账"]
+    assert ws.column_dimensions["B"].width == 15 and ws.column_dimensions["C"].width == 60
+    assert ws.row_dimensions[2].height >= 2 * 15 and ws.row_dimensions[3].height >= 3 * 15
+    assert ws.row_dimensions[4].height is None and ws.row_dimensions[1].height is None
+
+
 def test_pptx_slides_carry_footer_and_number(rendered):
     from pptx.enum.shapes import PP_PLACEHOLDER
 

@@ -108,15 +108,29 @@ def fit_rows(ws: Sheet, first: int, last: int, widths: dict[int, float]) -> None
             ws.heights[r] = n * LINE_PT
 
 
-def _widest(values) -> float:
-    """The largest text_width of the values; a value of n characters is at most 2n wide, so one
-    no longer than half the widest so far is not measured."""
-    best = 0.0
+def _widest(values) -> tuple[float, bool]:
+    """The largest text_width of the values, and whether a text among them holds a line break.
+
+    Each text is measured once, longest first: a value of n characters is at most 2n wide, so
+    once the widest so far is 2n, no shorter one is measured (a register's column of 10,000
+    names, or of a few types repeated, measures a handful)."""
+    texts: set[str] = set()
+    others = []
     for v in values:
-        s = v if isinstance(v, str) else str(v)
+        if isinstance(v, str):
+            texts.add(v)
+        else:
+            others.append(v)
+    best = 0.0
+    for s in sorted(texts, key=len, reverse=True):
+        if 2 * len(s) <= best:
+            break
+        best = max(best, text_width(s))
+    for v in others:
+        s = str(v)
         if 2 * len(s) > best:
             best = max(best, text_width(s))
-    return best
+    return best, any("\n" in s for s in texts)
 
 
 def _table_sheet(wb: Workbook, ws: Sheet, header, rows, columns=None) -> None:
@@ -142,11 +156,16 @@ def _table_sheet(wb: Workbook, ws: Sheet, header, rows, columns=None) -> None:
                 sid = styles[fmt] = wb.style(dataclasses.replace(BODY, numfmt=fmt))
             cells[j] = (v, sid)
     widths = {}
+    wrapping = {}  # the columns where a cell may need more than one line
     for j, h in enumerate(header, 1):
         spec_w = columns[j - 1].width if columns and columns[j - 1].width else None
-        widths[j] = spec_w or min(max(10, _widest([h] + [r[j - 1] for r in rows if j - 1 < len(r)]) + 2), 60)
-        ws.widths[j] = widths[j]
-    fit_rows(ws, 1, len(rows) + 1, widths)
+        widest, breaks = _widest([h] + [r[j - 1] for r in rows if j - 1 < len(r)])
+        widths[j] = ws.widths[j] = spec_w or min(max(10, widest + 2), 60)
+        # A column as wide as its widest text plus two keeps every cell on one line (lines()).
+        if spec_w or widest + 2 > 60 or breaks:
+            wrapping[j] = widths[j]
+    if wrapping:
+        fit_rows(ws, 1, len(rows) + 1, wrapping)
     ws.freeze = (2, 1)
     if rows:
         ws.autofilter = (len(rows) + 1, len(header))
