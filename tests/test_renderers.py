@@ -395,8 +395,8 @@ def test_xlsx_only_rows_with_a_line_break_or_a_capped_column_grow(tmp_path):
     """A register column as wide as its widest text keeps every cell on one line; a line break in
     a short text, or a text wider than the 60 characters a column is capped at, makes its row taller."""
     doc = sample_document()
-    doc.register = Register("台账", [ColumnDef("名称"), ColumnDef("说明"), ColumnDef("备注")],
-                            [["小票", "第一行\n第二行", "短"], ["会员", "一行", "很长的备注" * 20], ["门店", "一行", "短"]])
+    rows = [["小票", "第一行\n第二行", "短"], ["会员", "一行", "很长的备注" * 20], ["门店", "一行", "短"]]
+    doc.register = Register("台账", [ColumnDef("名称"), ColumnDef("说明"), ColumnDef("备注")], rows)
     path = tmp_path / "r.xlsx"
     path.write_bytes(get_renderer("xlsx").render(doc))
     ws = load_workbook(path)["台账"]
