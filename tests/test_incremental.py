@@ -760,12 +760,18 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_the_workers_of_a_killed_build_end_with_it(mini_engagement):
+def test_the_workers_of_a_killed_build_end_with_it(mini_engagement, tmp_path, monkeypatch):
     """A build killed while rendering leaves no worker behind waiting for tasks: each holds the
-    build's output pipes, so this run would not return until they end."""
+    build's output pipes, so this run would not return until they end. The next build removes
+    what it left: temporary files in the pack, its staging folder in the temporary folder."""
+    import tempfile
+
     m = mini_engagement
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     script = ORPHAN.format(root=str(ROOT), eng=str(m.eng), specs=str(m.specs), out=str(m.out))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TMPDIR": str(tmp)})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     workers = [int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("worker ")]
     assert workers
@@ -777,5 +783,23 @@ def test_the_workers_of_a_killed_build_end_with_it(mini_engagement):
             time.sleep(0.05)
         assert _gone(pid), Path(f"/proc/{pid}/stat").read_text()
     # What the killed build wrote ahead is temporary files only, which the next build removes.
+    stages = [p.name for p in tmp.iterdir()]
+    assert len(stages) == 1 and stages[0].startswith("sowpack-verify-"), stages
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     assert m.build().exit_code == 0
     assert not [p for p in m.out.rglob("*") if p.name.endswith(".tmp")]
+    assert not list(tmp.iterdir())
+
+
+def test_only_the_staging_folders_of_ended_builds_are_removed(tmp_path):
+    from pipeline.build.verify import remove_stale_stages
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    names = [f"sowpack-verify-{ended}-a1b2", f"sowpack-verify-{os.getpid()}-c3d4", "sowpack-verify-x9y8",
+             "other-folder"]
+    for name in names:
+        (tmp_path / name / "0").mkdir(parents=True)
+    (tmp_path / f"sowpack-verify-{ended}-file").write_text("not a folder")
+    remove_stale_stages(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:] + [f"sowpack-verify-{ended}-file"])

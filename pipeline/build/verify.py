@@ -9,6 +9,8 @@ manifest, whatever order the files were rendered in.
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +35,40 @@ class StagedFile:
         return check_file(self.path, self.expected, self.format)
 
 
+#: The staging folders' names: sowpack-verify-<pid of the build>-<random>.
+STAGE_PREFIX = "sowpack-verify-"
+
+
+def remove_stale_stages(base: Path) -> None:
+    """Remove the staging folders of builds that ended without removing theirs (killed: SIGKILL,
+    a power cut), as the next build removes a killed build's temporary files in the pack."""
+    if os.name != "posix":  # os.kill(pid, 0) tells whether a process runs on POSIX only
+        return
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return
+    uid = os.getuid()
+    for entry in entries:
+        pid = entry.name[len(STAGE_PREFIX):].partition("-")[0]
+        if not entry.name.startswith(STAGE_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)  # its build has ended
+        except (OSError, OverflowError, ValueError):
+            continue  # a process of that number runs (or is another user's): left alone
+
+
 class StagedChecks:
     """Structural checks of rendered files, reported at their place in the pack."""
 
     def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="sowpack-verify-")
+        remove_stale_stages(Path(tempfile.gettempdir()))
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{STAGE_PREFIX}{os.getpid()}-")
         self.stage = Path(self._tmp.name)
         self._packs: list[tuple[Path, list[Expected], dict[str, tuple[Expected, str]]]] = []
         self._found: dict[tuple[int, str], list[Finding]] = {}
