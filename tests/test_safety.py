@@ -250,6 +250,21 @@ def test_a_bidirectional_control_in_a_fact_or_a_section_name_is_found_raw_or_esc
     monkeypatch.setattr("pipeline.core.yamlparse.parse", parse)
     assert error_lines(mini.build()) == lines and yamlio._PLAIN[str(path.resolve())]
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="symbolic links")
+def test_a_symbolic_link_loop_among_the_inputs_is_one_line(mini):
+    answers = mini.eng / "answers" / "90-mini.yaml"
+    answers.unlink()
+    os.symlink("loop-b", mini.eng / "answers" / "loop-a")
+    os.symlink("loop-a", mini.eng / "answers" / "loop-b")
+    os.symlink("loop-a", answers)
+    result = mini.build()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith("Error: input: ") and last.endswith(
+        "answers/loop-a: a symbolic link that leads back to itself; replace it with the file or folder it should name")
+    assert not mini.out.exists()
+
+
 # --- names derived from input stay inside the output folder ---------------------------------------
 
 def test_a_customer_called_dot_dot_slash_etc_stays_inside_the_output_folder(mini):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import re
 import sys
 import threading
 from typing import NoReturn
@@ -15,7 +16,7 @@ from typing import NoReturn
 import click
 
 from pipeline import __version__
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import InputError, PipelineError, relpath
 
 
 class _Shown(click.ClickException):
@@ -38,6 +39,17 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except PipelineError as exc:
             raise _Shown(exc) from None
+        except RuntimeError as exc:
+            # Python 3.11's Path.resolve() raises this for a symbolic link that leads back to itself,
+            # wherever a path the user gave (an input file, a file in a pack) is resolved.
+            loop = _LOOP.fullmatch(str(exc))
+            if loop is None:
+                raise
+            raise _Shown(InputError(f"{relpath(loop.group(1))}: a symbolic link that leads back to itself; "
+                                    "replace it with the file or folder it should name")) from None
+
+
+_LOOP = re.compile(r"Symlink loop from '(.*)'", re.S)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

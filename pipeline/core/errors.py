@@ -148,13 +148,22 @@ def _resolved(p: Path) -> Path:
     """p.resolve() for an absolute p, with its folder's resolution shared by the files in it (an
     lstat of each part of the path once per folder, then one per file)."""
     if p.name in ("", ".", "..") or os.path.islink(p):
-        return p.resolve()
+        return _resolve(p)
     return _resolved_dir(str(p.parent)) / p.name
 
 
 @functools.lru_cache(maxsize=1024)
 def _resolved_dir(folder: str) -> Path:
-    return Path(folder).resolve()
+    return _resolve(Path(folder))
+
+
+def _resolve(p: Path) -> Path:
+    """p.resolve(), or p as it is when a symbolic link leads back to itself (Python 3.11 raises
+    RuntimeError there): a message still names the path."""
+    try:
+        return p.resolve()
+    except RuntimeError:
+        return p
 
 
 def replace(finding: Finding, **changes) -> Finding:

@@ -45,6 +45,8 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
         (data, positions, findings): data is None when the file cannot be read.
     """
     shown = relpath(path)
+    where = str(path.resolve())
+    _PLAIN.pop(where, None)  # told again below, once the text is parsed
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -60,8 +62,6 @@ def load_yaml(path: Path, code_prefix: str) -> tuple[Any, Positions, list[Findin
         return None, {}, [Finding(f"{code_prefix}.yaml",
                                   f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
                                   Location(shown))]
-    where = str(path.resolve())
-    _PLAIN.pop(where, None)
     name = hashlib.sha256(where.encode()).hexdigest()[:32]
     digest = hashlib.sha256(raw).hexdigest()
     hit = _from_cache(cache.load_bytes("yaml", name), digest)
