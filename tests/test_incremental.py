@@ -783,15 +783,18 @@ def test_the_workers_of_a_killed_build_end_with_it(mini_engagement, tmp_path, mo
             time.sleep(0.05)
         assert _gone(pid), Path(f"/proc/{pid}/stat").read_text()
     # What the killed build wrote ahead is temporary files only, which the next build removes.
-    stages = [p.name for p in tmp.iterdir()]
-    assert len(stages) == 1 and stages[0].startswith("sowpack-verify-"), stages
+    stages = list(tmp.iterdir())
+    assert len(stages) == 1 and stages[0].name.startswith("sowpack-verify-"), stages
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     assert m.build().exit_code == 0
     assert not [p for p in m.out.rglob("*") if p.name.endswith(".tmp")]
+    assert list(tmp.iterdir()) == stages  # untouched for less than an hour: left
+    os.utime(stages[0], (time.time() - 7200, time.time() - 7200))
+    assert m.build("--force").exit_code == 0  # the next build that renders removes it
     assert not list(tmp.iterdir())
 
 
-def test_only_the_staging_folders_of_ended_builds_are_removed(tmp_path):
+def test_only_the_staging_folders_of_ended_builds_untouched_for_an_hour_are_removed(tmp_path):
     from pipeline.build.verify import remove_stale_stages
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
@@ -801,5 +804,11 @@ def test_only_the_staging_folders_of_ended_builds_are_removed(tmp_path):
     for name in names:
         (tmp_path / name / "0").mkdir(parents=True)
     (tmp_path / f"sowpack-verify-{ended}-file").write_text("not a folder")
+    (tmp_path / f"sowpack-verify-{ended}-recent").mkdir()  # a build in a container sharing the folder?
+    hours_ago = time.time() - 7200
+    for p in tmp_path.iterdir():
+        if not p.name.endswith("recent"):
+            os.utime(p, (hours_ago, hours_ago))
     remove_stale_stages(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:] + [f"sowpack-verify-{ended}-file"])
+    left = sorted(names[1:] + [f"sowpack-verify-{ended}-file", f"sowpack-verify-{ended}-recent"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == left

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,10 @@ class StagedFile:
 
 #: The staging folders' names: sowpack-verify-<pid of the build>-<random>.
 STAGE_PREFIX = "sowpack-verify-"
+#: A staging folder untouched for this long whose build's process is gone is a killed build's. The
+#: age makes sure: a build in another PID namespace (a container sharing the temporary folder) has
+#: a process this one cannot see, and no build runs for an hour.
+STALE_AFTER_S = 3600
 
 
 def remove_stale_stages(base: Path) -> None:
@@ -48,13 +53,14 @@ def remove_stale_stages(base: Path) -> None:
         entries = list(os.scandir(base))
     except OSError:
         return
-    uid = os.getuid()
+    uid, old = os.getuid(), time.time() - STALE_AFTER_S
     for entry in entries:
         pid = entry.name[len(STAGE_PREFIX):].partition("-")[0]
         if not entry.name.startswith(STAGE_PREFIX) or not pid.isdigit():
             continue
         try:
-            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != uid:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or st.st_uid != uid or st.st_mtime > old:
                 continue
             os.kill(int(pid), 0)
         except ProcessLookupError:
